@@ -1,0 +1,132 @@
+// Package cache is the Redis replication group of The Things Stack: TLS in
+// transit, encryption at rest with the data key, Multi-AZ with automatic
+// failover, an AUTH token generated into Secrets Manager, snapshots, logs with
+// a retention, and the group retained when the stack is deleted.
+package cache
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Port is the Redis port. It is not the default 6379 (cdk-nag AwsSolutions-AEC5).
+const Port = 6380
+
+// EngineVersion of Redis OSS; The Things Stack needs Redis 6.2 or later.
+const EngineVersion = "7.1"
+
+// Props configure the replication group.
+type Props struct {
+	Vpc     awsec2.IVpc
+	Subnets []awsec2.ISubnet
+	// AvailabilityZones spread the primary and the replicas.
+	AvailabilityZones []string
+	Key               awskms.IKey
+	// SecretName of the generated AUTH token.
+	SecretName   string
+	NodeType     string
+	Replicas     int
+	LogRetention awslogs.RetentionDays
+}
+
+// Cache is the replication group and what clients need to reach it.
+type Cache struct {
+	constructs.Construct
+	Group         awselasticache.CfnReplicationGroup
+	AuthToken     awssecretsmanager.Secret
+	SecurityGroup awsec2.SecurityGroup
+}
+
+// New creates the replication group.
+func New(scope constructs.Construct, id string, props Props) (*Cache, error) {
+	switch {
+	case props.Vpc == nil || props.Key == nil:
+		return nil, fmt.Errorf("cache: Vpc and Key are required")
+	case len(props.Subnets) < 2 || len(props.AvailabilityZones) < 2:
+		return nil, fmt.Errorf("cache: give subnets in at least 2 availability zones")
+	case props.Replicas < 1:
+		return nil, fmt.Errorf("cache: Replicas is %d; Multi-AZ with automatic failover needs at least 1", props.Replicas)
+	case props.NodeType == "" || props.SecretName == "":
+		return nil, fmt.Errorf("cache: NodeType and SecretName are required")
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("Redis of The Things Stack; ingress only from the task security groups"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	subnetIDs := make([]interface{}, len(props.Subnets))
+	for i, s := range props.Subnets {
+		subnetIDs[i] = s.SubnetId()
+	}
+	subnets := awselasticache.NewCfnSubnetGroup(c, jsii.String("Subnets"), &awselasticache.CfnSubnetGroupProps{
+		Description: jsii.String("isolated subnets of The Things Stack's Redis"),
+		SubnetIds:   &subnetIDs,
+	})
+	token := awssecretsmanager.NewSecret(c, jsii.String("AuthToken"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(props.SecretName),
+		Description:   jsii.String("AUTH token of The Things Stack's Redis (redis.password)"),
+		EncryptionKey: props.Key,
+		// Redis AUTH tokens are 16 to 128 printable characters without @, " and /.
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(token, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("ElastiCache rotates an AUTH token only through a ModifyReplicationGroup with the ROTATE strategy, " +
+			"and The Things Stack reads redis.password once at start; a Secrets Manager rotation would lock out running tasks."),
+	}}, jsii.Bool(false))
+	slowLog := awslogs.NewLogGroup(c, jsii.String("SlowLog"), &awslogs.LogGroupProps{
+		Retention:     props.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	azs := make([]*string, props.Replicas+1)
+	for i := range azs {
+		azs[i] = jsii.String(props.AvailabilityZones[i%len(props.AvailabilityZones)])
+	}
+	group := awselasticache.NewCfnReplicationGroup(c, jsii.String("Group"), &awselasticache.CfnReplicationGroupProps{
+		ReplicationGroupDescription: jsii.String("The Things Stack"),
+		Engine:                      jsii.String("redis"),
+		EngineVersion:               jsii.String(EngineVersion),
+		CacheNodeType:               jsii.String(props.NodeType),
+		NumNodeGroups:               jsii.Number(1),
+		ReplicasPerNodeGroup:        jsii.Number(float64(props.Replicas)),
+		PreferredCacheClusterAZs:    &azs,
+		AutomaticFailoverEnabled:    jsii.Bool(true),
+		MultiAzEnabled:              jsii.Bool(true),
+		TransitEncryptionEnabled:    jsii.Bool(true),
+		AtRestEncryptionEnabled:     jsii.Bool(true),
+		KmsKeyId:                    props.Key.KeyArn(),
+		AuthToken:                   token.SecretValue().UnsafeUnwrap(), // a dynamic reference, resolved by CloudFormation
+		CacheSubnetGroupName:        subnets.Ref(),
+		SecurityGroupIds:            &[]*string{sg.SecurityGroupId()},
+		Port:                        jsii.Number(Port),
+		SnapshotRetentionLimit:      jsii.Number(7),
+		SnapshotWindow:              jsii.String("01:00-02:00"),
+		PreferredMaintenanceWindow:  jsii.String("sun:04:30-sun:05:30"),
+		AutoMinorVersionUpgrade:     jsii.Bool(true),
+		LogDeliveryConfigurations: &[]*awselasticache.CfnReplicationGroup_LogDeliveryConfigurationRequestProperty{{
+			DestinationType: jsii.String("cloudwatch-logs"),
+			LogFormat:       jsii.String("json"),
+			LogType:         jsii.String("slow-log"),
+			DestinationDetails: &awselasticache.CfnReplicationGroup_DestinationDetailsProperty{
+				CloudWatchLogsDetails: &awselasticache.CfnReplicationGroup_CloudWatchLogsDestinationDetailsProperty{LogGroup: slowLog.LogGroupName()},
+			},
+		}},
+	})
+	group.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	return &Cache{Construct: c, Group: group, AuthToken: token, SecurityGroup: sg}, nil
+}

@@ -1,0 +1,147 @@
+// Package database is the Aurora PostgreSQL cluster of the Identity Server:
+// Serverless v2 writer and readers in different availability zones, storage
+// encrypted with the data key, TLS 1.2+ required, credentials generated into
+// Secrets Manager, backups, logs exported with a retention, and the cluster
+// retained when the stack is deleted.
+package database
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Port is the PostgreSQL port. It is not the default 5432, so that scans for
+// the default port find nothing (cdk-nag AwsSolutions-RDS11).
+const Port = 5433
+
+// DatabaseName is the database The Things Stack uses.
+const DatabaseName = "ttn_lorawan"
+
+// Props configure the cluster.
+type Props struct {
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+	// AvailabilityZones place the writer in the first and readers in the others.
+	AvailabilityZones []string
+	Key               awskms.IKey
+	// Identifier is the cluster's name (stable; it names the log group too).
+	Identifier string
+	// SecretName of the generated credentials.
+	SecretName      string
+	MinCapacity     float64
+	MaxCapacity     float64
+	Readers         int
+	BackupRetention int
+	// DeletionProtection of the cluster.
+	DeletionProtection bool
+	LogRetention       awslogs.RetentionDays
+}
+
+// Database is the cluster and what clients need to reach it.
+type Database struct {
+	constructs.Construct
+	Cluster       awsrds.DatabaseCluster
+	Secret        awssecretsmanager.ISecret
+	SecurityGroup awsec2.SecurityGroup
+}
+
+// New creates the cluster.
+func New(scope constructs.Construct, id string, props Props) (*Database, error) {
+	switch {
+	case props.Vpc == nil || props.Key == nil:
+		return nil, fmt.Errorf("database: Vpc and Key are required")
+	case len(props.AvailabilityZones) < 2:
+		return nil, fmt.Errorf("database: give at least 2 availability zones")
+	case props.Identifier == "" || props.SecretName == "":
+		return nil, fmt.Errorf("database: Identifier and SecretName are required")
+	case props.MinCapacity < 0.5 || props.MaxCapacity < props.MinCapacity:
+		return nil, fmt.Errorf("database: capacity %g..%g ACU is not a valid range", props.MinCapacity, props.MaxCapacity)
+	case props.Readers < 0:
+		return nil, fmt.Errorf("database: Readers is %d; use 0 or more", props.Readers)
+	case props.BackupRetention < 1 || props.BackupRetention > 35:
+		return nil, fmt.Errorf("database: BackupRetention %d is outside 1..35 days", props.BackupRetention)
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("Aurora PostgreSQL of The Things Stack; ingress only from the task security groups"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	version := awsrds.AuroraPostgresEngineVersion_VER_16_9()
+	engine := awsrds.DatabaseClusterEngine_AuroraPostgres(&awsrds.AuroraPostgresClusterEngineProps{Version: version})
+	parameters := awsrds.NewParameterGroup(c, jsii.String("Parameters"), &awsrds.ParameterGroupProps{
+		Engine:      engine,
+		Description: jsii.String("The Things Stack: TLS 1.2 or later required"),
+		Parameters: &map[string]*string{
+			"rds.force_ssl":            jsii.String("1"),
+			"ssl_min_protocol_version": jsii.String("TLSv1.2"),
+		},
+	})
+	// The log group exists before the cluster exports to it, so that it has a
+	// retention and is retained.
+	logGroup := awslogs.NewLogGroup(c, jsii.String("PostgresLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(fmt.Sprintf("/aws/rds/cluster/%s/postgresql", props.Identifier)),
+		Retention:     props.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	readers := make([]awsrds.IClusterInstance, props.Readers)
+	for i := range readers {
+		readers[i] = awsrds.ClusterInstance_ServerlessV2(jsii.String(fmt.Sprintf("Reader%d", i+1)), &awsrds.ServerlessV2ClusterInstanceProps{
+			ScaleWithWriter:  jsii.Bool(true),
+			AvailabilityZone: jsii.String(props.AvailabilityZones[(i+1)%len(props.AvailabilityZones)]),
+		})
+	}
+	cluster := awsrds.NewDatabaseCluster(c, jsii.String("Cluster"), &awsrds.DatabaseClusterProps{
+		Engine:            engine,
+		ClusterIdentifier: jsii.String(props.Identifier),
+		Writer: awsrds.ClusterInstance_ServerlessV2(jsii.String("Writer"), &awsrds.ServerlessV2ClusterInstanceProps{
+			AvailabilityZone: jsii.String(props.AvailabilityZones[0]),
+		}),
+		Readers:                 &readers,
+		ServerlessV2MinCapacity: jsii.Number(props.MinCapacity),
+		ServerlessV2MaxCapacity: jsii.Number(props.MaxCapacity),
+		Vpc:                     props.Vpc,
+		VpcSubnets:              props.Subnets,
+		SecurityGroups:          &[]awsec2.ISecurityGroup{sg},
+		Port:                    jsii.Number(Port),
+		DefaultDatabaseName:     jsii.String(DatabaseName),
+		Credentials: awsrds.Credentials_FromGeneratedSecret(jsii.String("tts"), &awsrds.CredentialsBaseOptions{
+			EncryptionKey:     props.Key,
+			SecretName:        jsii.String(props.SecretName),
+			ExcludeCharacters: jsii.String(` %+~#$&*()|[]{}:;<>?!'/@"\` + "`"),
+		}),
+		StorageEncrypted:      jsii.Bool(true),
+		StorageEncryptionKey:  props.Key,
+		ParameterGroup:        parameters,
+		IamAuthentication:     jsii.Bool(true),
+		CloudwatchLogsExports: &[]*string{jsii.String("postgresql")},
+		Backup: &awsrds.BackupProps{
+			Retention:       awscdk.Duration_Days(jsii.Number(float64(props.BackupRetention))),
+			PreferredWindow: jsii.String("02:00-03:00"),
+		},
+		PreferredMaintenanceWindow: jsii.String("sun:03:30-sun:04:30"),
+		DeletionProtection:         jsii.Bool(props.DeletionProtection),
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+		CopyTagsToSnapshot:         jsii.Bool(true),
+	})
+	cluster.Node().AddDependency(logGroup)
+	secret := cluster.Secret()
+	secret.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	// cluster.Secret() is the secret's attachment; the suppression belongs to
+	// the generated secret itself, the cluster's child "Secret".
+	cdknag.NagSuppressions_AddResourceSuppressions(cluster.Node().FindChild(jsii.String("Secret")), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The Things Stack reads the database password once at start and cannot follow a rotation; " +
+			"rotating it would break every running Identity Server task. Rotate by changing the secret and redeploying the services."),
+	}}, jsii.Bool(true))
+	return &Database{Construct: c, Cluster: cluster, Secret: secret, SecurityGroup: sg}, nil
+}

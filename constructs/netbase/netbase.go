@@ -1,0 +1,80 @@
+// Package netbase is the VPC of the app: public subnets for the load balancer
+// and NAT gateways, private subnets with egress for the ECS tasks, isolated
+// subnets for the data tier, and VPC flow logs.
+package netbase
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Subnet group names, used by other constructs to select subnets.
+const (
+	PublicSubnets   = "public"
+	PrivateSubnets  = "private"
+	IsolatedSubnets = "data"
+)
+
+// Props configure the VPC.
+type Props struct {
+	// AvailabilityZones are the zones used, at least 2.
+	AvailabilityZones []string
+	// NatGateways is 1 to len(AvailabilityZones).
+	NatGateways int
+	// CIDR of the VPC, a /16 to /20.
+	CIDR string
+	// FlowLogRetention of the flow log group.
+	FlowLogRetention awslogs.RetentionDays
+}
+
+// Network is the VPC and its flow log group.
+type Network struct {
+	constructs.Construct
+	Vpc          awsec2.Vpc
+	FlowLogGroup awslogs.LogGroup
+}
+
+// New creates the VPC.
+func New(scope constructs.Construct, id string, props Props) (*Network, error) {
+	if len(props.AvailabilityZones) < 2 {
+		return nil, fmt.Errorf("netbase: %d availability zones given; give at least 2", len(props.AvailabilityZones))
+	}
+	if props.NatGateways < 1 || props.NatGateways > len(props.AvailabilityZones) {
+		return nil, fmt.Errorf("netbase: NatGateways %d is out of range 1..%d", props.NatGateways, len(props.AvailabilityZones))
+	}
+	if props.CIDR == "" {
+		return nil, fmt.Errorf("netbase: CIDR is empty; give a /16 such as 10.40.0.0/16")
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	azs := make([]*string, len(props.AvailabilityZones))
+	for i, z := range props.AvailabilityZones {
+		azs[i] = jsii.String(z)
+	}
+	logs := awslogs.NewLogGroup(c, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
+		Retention:     props.FlowLogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	vpc := awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(props.CIDR)),
+		AvailabilityZones: &azs,
+		NatGateways:       jsii.Number(float64(props.NatGateways)),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String(PublicSubnets), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24), MapPublicIpOnLaunch: jsii.Bool(false)},
+			{Name: jsii.String(PrivateSubnets), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(20)},
+			{Name: jsii.String(IsolatedSubnets), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(24)},
+		},
+		FlowLogs: &map[string]*awsec2.FlowLogOptions{
+			"all": {
+				Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logs, nil),
+				TrafficType: awsec2.FlowLogTrafficType_ALL,
+			},
+		},
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+	return &Network{Construct: c, Vpc: vpc, FlowLogGroup: logs}, nil
+}

@@ -1,0 +1,83 @@
+// Package publicnlb is the internet-facing Network Load Balancer: one fixed
+// Elastic IP per availability zone (gateway operators allow-list them), a
+// security group of its own (listeners and their ingress rules are added by
+// the LoadBalancer stack), cross-zone load balancing and access logs.
+package publicnlb
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props configure the load balancer.
+type Props struct {
+	Vpc awsec2.IVpc
+	// Subnets are the public subnets, one per availability zone.
+	Subnets []awsec2.ISubnet
+	// AccessLogs receives the access logs (of the TLS listeners).
+	AccessLogs awss3.IBucket
+	// Name tags the Elastic IPs, so that operators find them.
+	Name string
+}
+
+// LoadBalancer is the NLB with its addresses.
+type LoadBalancer struct {
+	constructs.Construct
+	Nlb           elbv2.NetworkLoadBalancer
+	SecurityGroup awsec2.SecurityGroup
+	// ElasticIPs are the public addresses, one per subnet, in subnet order.
+	ElasticIPs []awsec2.CfnEIP
+}
+
+// New creates the load balancer.
+func New(scope constructs.Construct, id string, props Props) (*LoadBalancer, error) {
+	switch {
+	case props.Vpc == nil:
+		return nil, fmt.Errorf("publicnlb: Vpc is nil")
+	case len(props.Subnets) < 2:
+		return nil, fmt.Errorf("publicnlb: %d subnets given; give one public subnet per availability zone, at least 2", len(props.Subnets))
+	case props.AccessLogs == nil:
+		return nil, fmt.Errorf("publicnlb: AccessLogs is nil; give the bucket that receives the access logs")
+	case props.Name == "":
+		return nil, fmt.Errorf("publicnlb: Name is empty; give the name that tags the Elastic IPs")
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("Network Load Balancer of The Things Stack; ingress per public port is added by the LoadBalancer stack"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	// The load balancer only talks to targets inside the VPC.
+	sg.AddEgressRule(awsec2.Peer_Ipv4(props.Vpc.VpcCidrBlock()), awsec2.Port_AllTcp(), jsii.String("to TCP targets in the VPC"), nil)
+	sg.AddEgressRule(awsec2.Peer_Ipv4(props.Vpc.VpcCidrBlock()), awsec2.Port_AllUdp(), jsii.String("to UDP targets in the VPC"), nil)
+
+	var mappings []*elbv2.SubnetMapping
+	var eips []awsec2.CfnEIP
+	for i, s := range props.Subnets {
+		eip := awsec2.NewCfnEIP(c, jsii.String(fmt.Sprintf("Address%d", i+1)), &awsec2.CfnEIPProps{
+			Domain: jsii.String("vpc"),
+			Tags:   &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String(fmt.Sprintf("%s-%d", props.Name, i+1))}},
+		})
+		// Gateways are configured with these addresses: keep them even when
+		// the stack is deleted.
+		eip.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		eips = append(eips, eip)
+		mappings = append(mappings, &elbv2.SubnetMapping{Subnet: s, AllocationId: eip.AttrAllocationId()})
+	}
+	nlb := elbv2.NewNetworkLoadBalancer(c, jsii.String("Nlb"), &elbv2.NetworkLoadBalancerProps{
+		Vpc:                props.Vpc,
+		InternetFacing:     jsii.Bool(true),
+		SubnetMappings:     &mappings,
+		SecurityGroups:     &[]awsec2.ISecurityGroup{sg},
+		CrossZoneEnabled:   jsii.Bool(true),
+		DeletionProtection: jsii.Bool(false),
+	})
+	nlb.LogAccessLogs(props.AccessLogs, jsii.String("nlb"))
+	return &LoadBalancer{Construct: c, Nlb: nlb, SecurityGroup: sg, ElasticIPs: eips}, nil
+}

@@ -1,0 +1,76 @@
+package params
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+)
+
+// DefaultEnv is the environment used when no `-c env=NAME` is given. Its file
+// is embedded, so that a fresh clone synthesizes with no AWS account.
+const DefaultEnv = "example"
+
+// EnvContextKey is the context key that names the environment.
+const EnvContextKey = "env"
+
+//go:embed example.yaml example-interop
+var embedded embed.FS
+
+// Load parses one parameter file, applies the context overrides (keys that
+// start with an upper-case letter), fills defaults and validates. It reports
+// every problem at once. The returned Problems may hold warnings even when the
+// parameters are usable; Params is nil when there is any error.
+func Load(src Source, data []byte, overrides map[string]any) (*Params, Problems) {
+	l := &loader{file: src.File, params: &Params{source: src}, set: map[string]Location{}}
+	l.decodeFile(data)
+	if l.unparsable {
+		return nil, l.problems
+	}
+	l.applyOverrides(overrides)
+	l.applyDefaults()
+	if len(l.problems.Errors()) == 0 {
+		l.validate()
+	}
+	if len(l.problems.Errors()) > 0 {
+		return nil, l.problems
+	}
+	return l.params, l.problems
+}
+
+// FromContext loads the environment named by the context key env (default
+// DefaultEnv) with the context's parameter overrides. A named environment is
+// read from dir/NAME.yaml on disk (dir is the project's params folder); the
+// default environment is embedded in the binary.
+func FromContext(ctx map[string]any, dir string) (*Params, Problems) {
+	name := DefaultEnv
+	if v, ok := ctx[EnvContextKey]; ok {
+		s, isString := v.(string)
+		if !isString || !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`).MatchString(s) {
+			return nil, Problems{{Severity: Error, Location: Location{File: fmt.Sprintf("-c env=%v", v)}, Key: "env",
+				Message: "name an environment file of the params folder without its extension, e.g. -c env=prod for params/prod.yaml"}}
+		}
+		name = s
+	}
+	if name == DefaultEnv {
+		return LoadEmbedded(ctx)
+	}
+	file := path.Join(dir, name+".yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, Problems{{Severity: Error, Location: Location{File: file}, Key: "env",
+			Message: fmt.Sprintf("cannot read the parameter file of environment %q (%v); create %s, or pick another environment with -c env=NAME", name, err, file)}}
+	}
+	return Load(Source{File: file, FS: os.DirFS(dir), Dir: "."}, data, ctx)
+}
+
+// LoadEmbedded loads the embedded default environment with overrides.
+func LoadEmbedded(overrides map[string]any) (*Params, Problems) {
+	data, err := fs.ReadFile(embedded, DefaultEnv+".yaml")
+	if err != nil {
+		panic(fmt.Sprintf("params: the embedded %s.yaml is missing: %v", DefaultEnv, err))
+	}
+	return Load(Source{File: "params/" + DefaultEnv + ".yaml", FS: embedded, Dir: "."}, data, overrides)
+}

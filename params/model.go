@@ -1,0 +1,104 @@
+// Package params is the one typed parameter model of the app.
+//
+// An environment is a YAML file (params/NAME.yaml) whose top-level keys are the
+// fields of Params. Every field is documented here, in its struct tags, and the
+// README's parameter reference is generated from these tags (see Reference).
+//
+// Tags:
+//
+//	yaml:"Name"      the key in the file and in `-c Name=value`
+//	default:"..."    the value when the key is absent ("" when there is none)
+//	required:"true"  the key must be given
+//	doc:"..."        one sentence or two for the reference
+package params
+
+import (
+	"io/fs"
+	"strings"
+)
+
+// Params is the whole configuration of one environment. Constructs never read
+// it from context or the environment: stacks hand the fields they need down as
+// typed props.
+type Params struct {
+	// Identity and placement.
+	StackPrefix       string   `yaml:"StackPrefix" required:"true" doc:"Prefix of every stack name (<prefix>-Network, ...) and of named resources. Letters, digits and hyphens, starting with a letter, at most 24 characters. Changing it creates a new, separate deployment."`
+	Account           string   `yaml:"Account" required:"true" doc:"AWS account id (12 digits) the stacks are deployed to."`
+	Region            string   `yaml:"Region" required:"true" doc:"AWS region, e.g. eu-west-1."`
+	AvailabilityZones []string `yaml:"AvailabilityZones" default:"<Region>a,<Region>b" doc:"Availability zones used by the VPC, the load balancer and the data tier; at least 2, all in Region. Set explicitly so that synthesis needs no AWS lookup."`
+	NatGateways       int      `yaml:"NatGateways" default:"2" doc:"Number of NAT gateways, 1 to the number of availability zones. One per zone survives the loss of a zone; 1 is cheaper."`
+
+	// DNS.
+	DomainName     string `yaml:"DomainName" required:"true" doc:"Public host name of the deployment (Console, APIs, gateways, Backend Interfaces). Records for it and for *.DomainName are created in the hosted zone."`
+	HostedZoneId   string `yaml:"HostedZoneId" required:"true" doc:"Id of the existing Route 53 public hosted zone that holds DomainName (imported, no lookup)."`
+	HostedZoneName string `yaml:"HostedZoneName" required:"true" doc:"Name of that hosted zone; DomainName must be the zone name or below it."`
+
+	// The Things Stack.
+	TTSImage string `yaml:"TTSImage" default:"thethingsnetwork/lorawan-stack:3.32.1" doc:"Container image of The Things Stack, with a pinned tag or digest. The tag latest is refused: ECS re-pulls moving tags and tasks would run different versions."`
+	NetID    string `yaml:"NetID" default:"000000" doc:"LoRaWAN NetID of the network, 6 hex digits (is.network.net-id and ns.net-id). 000000 and 000001 are the experimental NetIDs."`
+	TenantID string `yaml:"TenantID" default:"" doc:"Tenant id announced in Backend Interfaces answers (is.network.tenant-id). Lowercase letters, digits and hyphens; empty for none."`
+	NSID     string `yaml:"NSID" default:"" doc:"EUI-64 of the Network Server, 16 hex digits (is.network.ns-id, sent as HNSID in Backend Interfaces 1.1 answers). Empty for none."`
+
+	// TLS and interoperability.
+	SupportProxyTLS                bool   `yaml:"SupportProxyTLS" default:"false" doc:"false: the Network Load Balancer terminates TLS on 443 and 8886 with an ACM certificate. true: the reverse proxy terminates TLS with a Let's Encrypt certificate from Certbot, which is needed to authenticate Backend Interfaces peers by TLS client certificate."`
+	CertificateArn                 string `yaml:"CertificateArn" default:"" doc:"ARN of an existing ACM certificate for DomainName and *.DomainName, in Region. Empty: the stack creates one and validates it by DNS in the hosted zone."`
+	AcmeEmail                      string `yaml:"AcmeEmail" default:"" doc:"E-mail address of the Let's Encrypt (ACME) account. Required when SupportProxyTLS is true."`
+	InteropEnabled                 bool   `yaml:"InteropEnabled" default:"false" doc:"Serve LoRaWAN Backend Interfaces on port 8886: the Identity Server answers HomeNSReq for Packet Broker and other networks. The Identity Server's own interop switch is derived from it."`
+	InteropPacketBrokerEnabled     bool   `yaml:"InteropPacketBrokerEnabled" default:"false" doc:"Accept Backend Interfaces requests from Packet Broker, authenticated by an OAuth2 bearer token. Needs InteropEnabled."`
+	InteropPacketBrokerTokenIssuer string `yaml:"InteropPacketBrokerTokenIssuer" default:"https://iam.packetbroker.net" doc:"Issuer that Packet Broker tokens must carry, exactly (interop.packet-broker.token-issuer)."`
+	InteropPublicTLSAddress        string `yaml:"InteropPublicTLSAddress" default:"https://<DomainName>:8886" doc:"Public address of the Backend Interfaces endpoint (interop.public-tls-address). Packet Broker tokens must name it in their audience, exactly. Set it to an empty string only if there is no public endpoint; Packet Broker interop then cannot work."`
+	InteropRepository              string `yaml:"InteropRepository" default:"" doc:"Folder of the interop repository (config.yml and one file per Join Server), relative to the parameter file. Empty: no Join Server is configured and an empty config.yml is deployed."`
+
+	// Data tier.
+	DatabaseMinCapacity         float64 `yaml:"DatabaseMinCapacity" default:"0.5" doc:"Minimum Aurora Serverless v2 capacity in ACUs (0.5 to 256, in steps of 0.5)."`
+	DatabaseMaxCapacity         float64 `yaml:"DatabaseMaxCapacity" default:"4" doc:"Maximum Aurora Serverless v2 capacity in ACUs (1 to 256, in steps of 0.5, at least DatabaseMinCapacity)."`
+	DatabaseReaders             int     `yaml:"DatabaseReaders" default:"1" doc:"Number of Aurora reader instances (0 to 3). Readers are spread over the other availability zones and take over when the writer fails; 0 leaves no standby."`
+	DatabaseBackupRetentionDays int     `yaml:"DatabaseBackupRetentionDays" default:"7" doc:"Days of automated Aurora backups (1 to 35)."`
+	CacheNodeType               string  `yaml:"CacheNodeType" default:"cache.t4g.small" doc:"ElastiCache node type of the Redis replication group."`
+	CacheReplicas               int     `yaml:"CacheReplicas" default:"1" doc:"Redis replicas beside the primary (1 to 5), spread over the availability zones; at least 1 for Multi-AZ automatic failover."`
+	DeletionProtection          bool    `yaml:"DeletionProtection" default:"true" doc:"Turn on deletion protection of the database. Stateful resources are retained on stack deletion whatever this says."`
+	LogRetentionDays            int     `yaml:"LogRetentionDays" default:"365" doc:"Retention of CloudWatch log groups in days; one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."`
+
+	// Where the parameters came from; not parameters themselves.
+	source Source
+}
+
+// Source tells where a parameter set was loaded from, so that files named in it
+// (the interop repository) are found relative to it.
+type Source struct {
+	// File is the parameter file's path as shown in messages.
+	File string
+	// FS holds the parameter file's folder; Dir is that folder within FS.
+	FS  fs.FS
+	Dir string
+}
+
+// Source returns where the parameters were loaded from.
+func (p *Params) Source() Source { return p.source }
+
+// InteropEnabledIS tells whether the Identity Server serves Backend Interfaces.
+// The reference templates asked for it separately; here it is derived.
+func (p *Params) InteropEnabledIS() bool { return p.InteropEnabled }
+
+// ProxyTerminatesTLS tells whether the reverse proxy terminates TLS on 443 and
+// 8886 (true) or the load balancer does (false).
+func (p *Params) ProxyTerminatesTLS() bool { return p.SupportProxyTLS }
+
+// CreatesCertificate tells whether the stacks create the ACM certificate.
+func (p *Params) CreatesCertificate() bool { return p.CertificateArn == "" }
+
+// StackName returns the stable name of one of the app's stacks.
+func (p *Params) StackName(stack string) string { return p.StackPrefix + "-" + stack }
+
+// ImageTag returns the tag of TTSImage (or its digest).
+func (p *Params) ImageTag() string {
+	ref := p.TTSImage
+	if i := strings.Index(ref, "@"); i >= 0 {
+		return ref[i+1:]
+	}
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash {
+		return ref[i+1:]
+	}
+	return ""
+}

@@ -1,0 +1,250 @@
+package params
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// good is a complete, valid parameter file; bad inputs are variations of it.
+const good = `StackPrefix: tts-prod
+Account: "210987654321"
+Region: eu-central-1
+DomainName: lns.example.net
+HostedZoneId: Z0987654321ABCDEFGHIJ
+HostedZoneName: example.net.
+NetID: "000013"
+`
+
+func load(t *testing.T, data string, overrides map[string]any) (*Params, Problems) {
+	t.Helper()
+	return Load(Source{File: "params/test.yaml"}, []byte(data), overrides)
+}
+
+func TestGoodFileGetsDefaultsAndDerivedValues(t *testing.T) {
+	p, problems := load(t, good, nil)
+	if p == nil {
+		t.Fatalf("good file rejected:\n%v", problems)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"AvailabilityZones", strings.Join(p.AvailabilityZones, ","), "eu-central-1a,eu-central-1b"},
+		{"InteropPublicTLSAddress", p.InteropPublicTLSAddress, "https://lns.example.net:8886"},
+		{"HostedZoneName without trailing dot", p.HostedZoneName, "example.net"},
+		{"NatGateways default", p.NatGateways, 2},
+		{"TTSImage default", p.TTSImage, "thethingsnetwork/lorawan-stack:3.32.1"},
+		{"DeletionProtection default", p.DeletionProtection, true},
+		{"SupportProxyTLS default", p.SupportProxyTLS, false},
+		{"DatabaseMinCapacity default", p.DatabaseMinCapacity, 0.5},
+		{"InteropPacketBrokerTokenIssuer default", p.InteropPacketBrokerTokenIssuer, "https://iam.packetbroker.net"},
+		{"InteropEnabledIS derived", p.InteropEnabledIS(), false},
+		{"StackName", p.StackName("Data"), "tts-prod-Data"},
+		{"ImageTag", p.ImageTag(), "3.32.1"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestEmbeddedExampleLoads(t *testing.T) {
+	p, problems := LoadEmbedded(nil)
+	if p == nil {
+		t.Fatalf("the embedded example is rejected:\n%v", problems)
+	}
+	if len(problems) != 0 {
+		t.Errorf("the embedded example has warnings:\n%v", problems)
+	}
+	if p.Account != "123456789012" || p.Region != "eu-west-1" || !strings.HasSuffix(p.DomainName, "example.com") {
+		t.Errorf("example is not the offline example: account %s region %s domain %s", p.Account, p.Region, p.DomainName)
+	}
+	if p.Source().FS == nil || p.Source().File != "params/example.yaml" {
+		t.Errorf("source = %+v, want the embedded params/example.yaml", p.Source())
+	}
+}
+
+func TestExampleFileOnDiskIsTheEmbeddedOne(t *testing.T) {
+	disk, err := os.ReadFile("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := embedded.ReadFile("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(disk) != string(emb) {
+		t.Error("embedded example.yaml differs from the file on disk")
+	}
+}
+
+func TestContextOverridesAreParsedStrictly(t *testing.T) {
+	p, problems := load(t, good, map[string]any{
+		"SupportProxyTLS":     "true",
+		"AcmeEmail":           "ops@example.net",
+		"NatGateways":         "1",
+		"AvailabilityZones":   "eu-central-1a, eu-central-1c",
+		"DatabaseMaxCapacity": 8.0,
+		// CDK's own context is not a parameter and is left alone.
+		"@aws-cdk/core:checkSecretUsage":        true,
+		"env":                                   "prod",
+		"availability-zones:account=1:region=x": []any{"a"},
+	})
+	if p == nil {
+		t.Fatalf("overrides rejected:\n%v", problems)
+	}
+	if !p.SupportProxyTLS || p.NatGateways != 1 || p.AvailabilityZones[1] != "eu-central-1c" || p.DatabaseMaxCapacity != 8 {
+		t.Errorf("overrides not applied: %+v", p)
+	}
+	for _, v := range []string{"True", "1", "yes", ""} {
+		_, problems := load(t, good, map[string]any{"SupportProxyTLS": v})
+		expectProblem(t, problems, "-c SupportProxyTLS="+v, "SupportProxyTLS", "want true or false")
+	}
+}
+
+// expectProblem asserts that one error names the key at the location and says
+// the words.
+func expectProblem(t *testing.T, problems Problems, location, key, words string) {
+	t.Helper()
+	for _, p := range problems.Errors() {
+		if p.Location.String() == location && p.Key == key && strings.Contains(p.Message, words) {
+			line := p.String()
+			if !strings.HasPrefix(line, location+": error: "+key+": ") {
+				t.Errorf("problem line %q does not start with location, severity and key", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no error at %s for %s saying %q; got:\n%v", location, key, words, problems)
+}
+
+func TestBadInputsNameKeyFileAndLine(t *testing.T) {
+	cases := []struct {
+		name      string
+		file      string
+		overrides map[string]any
+		location  string
+		key       string
+		words     string
+	}{
+		{"unknown key", good + "SupportProxyTls: true\n", nil, "params/test.yaml:8", "SupportProxyTls", "did you mean SupportProxyTLS"},
+		{"misspelt key", good + "InteropEnabeld: true\n", nil, "params/test.yaml:8", "InteropEnabeld", "did you mean InteropEnabled"},
+		{"wrong type bool", good + "SupportProxyTLS: yes\n", nil, "params/test.yaml:8", "SupportProxyTLS", "want true or false"},
+		{"wrong type int", good + "NatGateways: two\n", nil, "params/test.yaml:8", "NatGateways", "want a whole number"},
+		{"wrong type list", good + "AvailabilityZones: eu-central-1a\n", nil, "params/test.yaml:8", "AvailabilityZones", "want a list"},
+		{"null value", good + "TTSImage:\n", nil, "params/test.yaml:8", "TTSImage", "has no value"},
+		{"duplicate key", good + "Region: eu-west-1\n", nil, "params/test.yaml:8", "Region", "set twice (first at line 3)"},
+		{"missing required", strings.Replace(good, "Account: \"210987654321\"\n", "", 1), nil, "params/test.yaml:1", "Account", "required parameter is missing"},
+		{"account digits", strings.Replace(good, `"210987654321"`, `"21098765432"`, 1), nil, "params/test.yaml:2", "Account", "12 digits"},
+		{"region", strings.Replace(good, "eu-central-1", "Europe", 1), nil, "params/test.yaml:3", "Region", "region code"},
+		{"stack prefix", strings.Replace(good, "tts-prod", "1tts", 1), nil, "params/test.yaml:1", "StackPrefix", "starting with a letter"},
+		{"domain outside zone", strings.Replace(good, "lns.example.net", "lns.example.org", 1), nil, "params/test.yaml:4", "DomainName", "not in the hosted zone"},
+		{"domain not a name", strings.Replace(good, "lns.example.net", "LNS_example", 1), nil, "params/test.yaml:4", "DomainName", "not a lowercase DNS name"},
+		{"hosted zone id", strings.Replace(good, "Z0987654321ABCDEFGHIJ", "zone-1", 1), nil, "params/test.yaml:5", "HostedZoneId", "hosted zone id"},
+		{"image latest", good + "TTSImage: thethingsnetwork/lorawan-stack:latest\n", nil, "params/test.yaml:8", "TTSImage", "moving tag latest"},
+		{"image without tag", good + "TTSImage: thethingsnetwork/lorawan-stack\n", nil, "params/test.yaml:8", "TTSImage", "no tag"},
+		{"net id", strings.Replace(good, `"000013"`, `"13"`, 1), nil, "params/test.yaml:7", "NetID", "6 hex digits"},
+		{"ns id", good + "NSID: 70B3D57ED\n", nil, "params/test.yaml:8", "NSID", "16 hex digits"},
+		{"tenant id", good + "TenantID: Bad_Tenant\n", nil, "params/test.yaml:8", "TenantID", "lowercase"},
+		{"zones in other region", good + "AvailabilityZones: [eu-west-1a, eu-west-1b]\n", nil, "params/test.yaml:8", "AvailabilityZones", "not an availability zone of region eu-central-1"},
+		{"one zone", good + "AvailabilityZones: [eu-central-1a]\n", nil, "params/test.yaml:8", "AvailabilityZones", "at least 2"},
+		{"nat gateways", good + "NatGateways: 3\n", nil, "params/test.yaml:8", "NatGateways", "use 1 to 2"},
+		{"proxy TLS without ACME e-mail", good + "SupportProxyTLS: true\n", nil, "params/test.yaml", "AcmeEmail", "add 'AcmeEmail: ops@example.net'"},
+		{"bad ACME e-mail", good + "AcmeEmail: Ops <ops@example.net>\n", nil, "params/test.yaml:8", "AcmeEmail", "plain e-mail"},
+		{"packet broker without interop", good + "InteropPacketBrokerEnabled: true\n", nil, "params/test.yaml:8", "InteropPacketBrokerEnabled", "set InteropEnabled: true"},
+		{"packet broker without public address", good + "InteropEnabled: true\nInteropPacketBrokerEnabled: true\nInteropPublicTLSAddress: \"\"\n", nil, "params/test.yaml:10", "InteropPublicTLSAddress", "refuses to start"},
+		{"public address without port", good + "InteropPublicTLSAddress: https://lns.example.net\n", nil, "params/test.yaml:8", "InteropPublicTLSAddress", "no port"},
+		{"token issuer not https", good + "InteropPacketBrokerTokenIssuer: http://iam.packetbroker.net\n", nil, "params/test.yaml:8", "InteropPacketBrokerTokenIssuer", "not an https URL"},
+		{"certificate in other region", good + "CertificateArn: arn:aws:acm:us-east-1:210987654321:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f\n", nil, "params/test.yaml:8", "CertificateArn", "region eu-central-1"},
+		{"interop repository outside", good + "InteropRepository: ../../etc\n", nil, "params/test.yaml:8", "InteropRepository", "below the parameter file"},
+		{"database capacity step", good + "DatabaseMinCapacity: 0.7\n", nil, "params/test.yaml:8", "DatabaseMinCapacity", "steps of 0.5"},
+		{"database max below min", good + "DatabaseMinCapacity: 8\nDatabaseMaxCapacity: 4\n", nil, "params/test.yaml:9", "DatabaseMaxCapacity", "below DatabaseMinCapacity"},
+		{"backup retention", good + "DatabaseBackupRetentionDays: 0\n", nil, "params/test.yaml:8", "DatabaseBackupRetentionDays", "use 1 to 35"},
+		{"cache replicas", good + "CacheReplicas: 0\n", nil, "params/test.yaml:8", "CacheReplicas", "use 1 to 5"},
+		{"cache node type", good + "CacheNodeType: t4g.small\n", nil, "params/test.yaml:8", "CacheNodeType", "node type"},
+		{"log retention", good + "LogRetentionDays: 10\n", nil, "params/test.yaml:8", "LogRetentionDays", "one of 1, 3, 5"},
+		{"not a mapping", "- StackPrefix\n", nil, "params/test.yaml:1", "(file)", "must be a mapping"},
+		{"broken YAML", good + "Region: [eu\n", nil, "params/test.yaml:8", "(file)", "not valid YAML"},
+		{"unknown override", good, map[string]any{"NatGateway": "1"}, "-c NatGateway=1", "NatGateway", "did you mean NatGateways"},
+		{"override wrong type", good, map[string]any{"DatabaseReaders": "one"}, "-c DatabaseReaders=one", "DatabaseReaders", "want a whole number"},
+		{"override bad value", good, map[string]any{"Region": "mars"}, "-c Region=mars", "Region", "region code"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, problems := load(t, c.file, c.overrides)
+			if p != nil {
+				t.Errorf("accepted; want an error")
+			}
+			expectProblem(t, problems, c.location, c.key, c.words)
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	file := strings.Replace(good, "Account: \"210987654321\"\n", "", 1) +
+		"Colour: blue\n" +
+		"SupportProxyTLS: maybe\n" +
+		"NatGateways: 1.5\n"
+	_, problems := load(t, file, nil)
+	expectProblem(t, problems, "params/test.yaml:7", "Colour", "unknown parameter")
+	expectProblem(t, problems, "params/test.yaml:8", "SupportProxyTLS", "want true or false")
+	expectProblem(t, problems, "params/test.yaml:9", "NatGateways", "want a whole number")
+	expectProblem(t, problems, "params/test.yaml:1", "Account", "required parameter is missing")
+	if n := len(problems.Errors()); n != 4 {
+		t.Errorf("%d errors, want exactly 4 (one per problem):\n%v", n, problems)
+	}
+	for _, line := range strings.Split(problems.Error(), "\n") {
+		if !strings.HasPrefix(line, "params/test.yaml:") {
+			t.Errorf("line %q does not start with file and line", line)
+		}
+	}
+}
+
+func TestWarningsDoNotStopTheLoad(t *testing.T) {
+	p, problems := load(t, good+"DeletionProtection: false\nDatabaseReaders: 0\n", nil)
+	if p == nil {
+		t.Fatalf("rejected:\n%v", problems)
+	}
+	if len(problems.Warnings()) != 2 {
+		t.Errorf("want warnings for DeletionProtection and DatabaseReaders, got:\n%v", problems)
+	}
+}
+
+func TestEnvironmentSelection(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/prod.yaml", []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, problems := FromContext(map[string]any{"env": "prod", "NatGateways": "1"}, dir)
+	if p == nil || p.StackPrefix != "tts-prod" || p.NatGateways != 1 {
+		t.Fatalf("env=prod not loaded from %s: %v", dir, problems)
+	}
+	if p, _ := FromContext(map[string]any{}, dir); p == nil || p.StackPrefix != "tts" {
+		t.Errorf("no env did not load the embedded example")
+	}
+	_, problems = FromContext(map[string]any{"env": "staging"}, dir)
+	expectProblem(t, problems, dir+"/staging.yaml", "env", "create "+dir+"/staging.yaml")
+	_, problems = FromContext(map[string]any{"env": "../secrets"}, dir)
+	expectProblem(t, problems, "-c env=../secrets", "env", "params/prod.yaml")
+}
+
+func TestReadmeParameterReferenceIsCurrent(t *testing.T) {
+	doc, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReplaceReference(string(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != string(doc) {
+		t.Error("README.md's parameter reference differs from params/model.go: run `make docs` and commit README.md")
+	}
+	for _, f := range fields() {
+		if f.doc == "" {
+			t.Errorf("parameter %s has no doc tag", f.name)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package params
+
+import (
+	"fmt"
+	"math"
+	"net/mail"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// validate checks every value and the combinations of values. It runs before
+// any construct exists.
+func (l *loader) validate() {
+	p := l.params
+	l.match("StackPrefix", p.StackPrefix, `^[A-Za-z](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,23}$`,
+		"use letters, digits and single hyphens, starting with a letter, at most 24 characters, e.g. tts-prod")
+	l.match("Account", p.Account, `^[0-9]{12}$`, "an AWS account id has exactly 12 digits; quote it if it starts with 0")
+	regionOK := l.match("Region", p.Region, `^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`, "use a region code like eu-west-1")
+	if regionOK {
+		l.checkZones()
+	}
+	if p.NatGateways < 1 || p.NatGateways > len(p.AvailabilityZones) {
+		l.errorf("NatGateways", "%d is out of range: use 1 to %d (the number of AvailabilityZones); tasks in private subnets reach the internet through them", p.NatGateways, max(len(p.AvailabilityZones), 1))
+	}
+
+	domainOK := l.hostName("DomainName", p.DomainName)
+	l.match("HostedZoneId", p.HostedZoneId, `^Z[A-Z0-9]{1,31}$`, "a Route 53 hosted zone id looks like Z0123456789ABCDEFGHIJ (see the Route 53 console)")
+	zone := strings.TrimSuffix(p.HostedZoneName, ".")
+	zoneOK := l.hostName("HostedZoneName", zone)
+	p.HostedZoneName = zone
+	if domainOK && zoneOK && p.DomainName != zone && !strings.HasSuffix(p.DomainName, "."+zone) {
+		l.errorf("DomainName", "%q is not in the hosted zone %q; use a name that ends with %q or the zone that holds it", p.DomainName, zone, zone)
+	}
+
+	l.checkImage()
+	l.match("NetID", p.NetID, `^[0-9A-Fa-f]{6}$`, "a NetID is 6 hex digits, e.g. 000013; quote it so YAML keeps the leading zeros")
+	if p.TenantID != "" {
+		l.match("TenantID", p.TenantID, `^[a-z0-9](?:-?[a-z0-9]){1,35}$`, "use 2 to 36 lowercase letters, digits and single hyphens, or remove the line for none")
+	}
+	if p.NSID != "" {
+		l.match("NSID", p.NSID, `^[0-9A-Fa-f]{16}$`, "an NSID is an EUI-64 of 16 hex digits, e.g. 70B3D57ED0000000; quote it")
+	}
+
+	if p.CertificateArn != "" {
+		arn := fmt.Sprintf(`^arn:aws[a-z-]*:acm:%s:%s:certificate/[0-9a-f-]{36}$`, regexp.QuoteMeta(p.Region), regexp.QuoteMeta(p.Account))
+		l.match("CertificateArn", p.CertificateArn, arn,
+			fmt.Sprintf("use the ARN of an ACM certificate in account %s and region %s (the load balancer can only use certificates of its own region), or remove the line to let the stack create one", p.Account, p.Region))
+	}
+	if p.AcmeEmail != "" {
+		if a, err := mail.ParseAddress(p.AcmeEmail); err != nil || a.Address != p.AcmeEmail {
+			l.errorf("AcmeEmail", "%q is not a plain e-mail address; write it like ops@example.com", p.AcmeEmail)
+		}
+	} else if p.SupportProxyTLS {
+		l.errorf("AcmeEmail", "SupportProxyTLS is true, so Certbot needs the e-mail of the Let's Encrypt account: add 'AcmeEmail: ops@%s', or set SupportProxyTLS: false to let the load balancer terminate TLS", orDefault(p.HostedZoneName, "example.com"))
+	}
+
+	if p.InteropPacketBrokerEnabled && !p.InteropEnabled {
+		l.errorf("InteropPacketBrokerEnabled", "Packet Broker reaches the Identity Server over Backend Interfaces on port 8886, which is off: set InteropEnabled: true as well, or InteropPacketBrokerEnabled: false")
+	}
+	l.httpsURL("InteropPacketBrokerTokenIssuer", p.InteropPacketBrokerTokenIssuer, false)
+	if p.InteropPublicTLSAddress == "" {
+		if p.InteropPacketBrokerEnabled {
+			l.errorf("InteropPublicTLSAddress", "is empty, but Packet Broker interop needs the public TLS address (tokens name it in their audience, and The Things Stack refuses to start without it): remove the line to use https://%s:8886, or set InteropPacketBrokerEnabled: false", orDefault(p.DomainName, "<DomainName>"))
+		}
+	} else {
+		l.httpsURL("InteropPublicTLSAddress", p.InteropPublicTLSAddress, true)
+	}
+	if p.InteropRepository != "" {
+		clean := path.Clean(p.InteropRepository)
+		if path.IsAbs(p.InteropRepository) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(p.InteropRepository, `\`) {
+			l.errorf("InteropRepository", "%q must be a folder below the parameter file's folder, written with '/' (e.g. prod-interop)", p.InteropRepository)
+		}
+	}
+
+	l.capacity("DatabaseMinCapacity", p.DatabaseMinCapacity, 0.5)
+	l.capacity("DatabaseMaxCapacity", p.DatabaseMaxCapacity, 1)
+	if p.DatabaseMaxCapacity < p.DatabaseMinCapacity {
+		l.errorf("DatabaseMaxCapacity", "%g is below DatabaseMinCapacity %g; raise it or lower DatabaseMinCapacity", p.DatabaseMaxCapacity, p.DatabaseMinCapacity)
+	}
+	l.intRange("DatabaseReaders", p.DatabaseReaders, 0, 3)
+	if p.DatabaseReaders == 0 {
+		l.warnf("DatabaseReaders", "is 0: the database has no standby in another availability zone, and a failure of the writer's zone stops the network until Aurora recreates the writer")
+	}
+	l.intRange("DatabaseBackupRetentionDays", p.DatabaseBackupRetentionDays, 1, 35)
+	l.match("CacheNodeType", p.CacheNodeType, `^cache\.[a-z][a-z0-9]*\.[a-z0-9]+$`, "use an ElastiCache node type like cache.t4g.small or cache.r7g.large")
+	l.intRange("CacheReplicas", p.CacheReplicas, 1, 5)
+	if !p.DeletionProtection {
+		l.warnf("DeletionProtection", "is false: the database can be deleted by an API call; it is still retained when the stack is deleted")
+	}
+	l.checkRetention()
+}
+
+func (l *loader) match(key, value, pattern, fix string) bool {
+	if regexp.MustCompile(pattern).MatchString(value) {
+		return true
+	}
+	if value == "" {
+		l.errorf(key, "is empty; %s", fix)
+	} else {
+		l.errorf(key, "%q is not valid; %s", value, fix)
+	}
+	return false
+}
+
+func (l *loader) hostName(key, value string) bool {
+	label := `[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?`
+	if len(value) <= 253 && regexp.MustCompile(`^(?:`+label+`\.)+`+label+`$`).MatchString(value) {
+		return true
+	}
+	l.errorf(key, "%q is not a lowercase DNS name with at least two labels, like tts.example.com", value)
+	return false
+}
+
+func (l *loader) checkZones() {
+	p := l.params
+	if len(p.AvailabilityZones) < 2 {
+		l.errorf("AvailabilityZones", "has %d zone(s); list at least 2 zones of %s, e.g. [%sa, %sb], so that the network survives the loss of one", len(p.AvailabilityZones), p.Region, p.Region, p.Region)
+	}
+	seen := map[string]bool{}
+	for _, z := range p.AvailabilityZones {
+		if !regexp.MustCompile(`^` + regexp.QuoteMeta(p.Region) + `[a-z]$`).MatchString(z) {
+			l.errorf("AvailabilityZones", "%q is not an availability zone of region %s; zones are named like %sa", z, p.Region, p.Region)
+		}
+		if seen[z] {
+			l.errorf("AvailabilityZones", "%q is listed twice; list each zone once", z)
+		}
+		seen[z] = true
+	}
+}
+
+func (l *loader) checkImage() {
+	img := l.params.TTSImage
+	const fix = "use a pinned image, e.g. thethingsnetwork/lorawan-stack:3.32.1"
+	if !regexp.MustCompile(`^[a-z0-9]+(?:[._/:-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`).MatchString(img) {
+		l.errorf("TTSImage", "%q is not an image reference; %s", img, fix)
+		return
+	}
+	switch tag := l.params.ImageTag(); {
+	case tag == "":
+		l.errorf("TTSImage", "%q has no tag, which means latest; %s", img, fix)
+	case tag == "latest":
+		l.errorf("TTSImage", "%q uses the moving tag latest: ECS pulls it again for every task, so tasks would run different versions; %s", img, fix)
+	}
+}
+
+func (l *loader) httpsURL(key, value string, withPort bool) {
+	u, err := url.Parse(value)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		example := "https://iam.packetbroker.net"
+		if withPort {
+			example = "https://tts.example.com:8886"
+		}
+		l.errorf(key, "%q is not an https URL of a host; write it like %s", value, example)
+		return
+	}
+	if withPort && u.Port() == "" {
+		l.errorf(key, "%q has no port; Packet Broker compares the address exactly, write it with the port, like https://%s:8886", value, u.Hostname())
+	}
+}
+
+func (l *loader) capacity(key string, v, lo float64) {
+	if v < lo || v > 256 || math.Mod(v*2, 1) != 0 {
+		l.errorf(key, "%g is not a valid Aurora Serverless v2 capacity: use %g to 256 ACUs in steps of 0.5", v, lo)
+	}
+}
+
+func (l *loader) intRange(key string, v, lo, hi int) {
+	if v < lo || v > hi {
+		l.errorf(key, "%d is out of range: use %d to %d", v, lo, hi)
+	}
+}
+
+func (l *loader) checkRetention() {
+	v := l.params.LogRetentionDays
+	for _, ok := range RetentionDays() {
+		if v == ok {
+			return
+		}
+	}
+	var list []string
+	for _, ok := range RetentionDays() {
+		list = append(list, strconv.Itoa(ok))
+	}
+	l.errorf("LogRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", v, strings.Join(list, ", "))
+}
+
+// RetentionDays are the retention periods CloudWatch Logs accepts, ascending.
+func RetentionDays() []int {
+	return []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,113 @@
+// Package stacks composes the constructs into the app's stacks. Every stack is
+// always present, whatever the parameters say (CloudFormation would orphan a
+// stack that left the app); parameters decide what is inside them.
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/params"
+)
+
+// Names of the stacks, in deployment order. Cross-stack references go one way,
+// down this list. A stack's name is <StackPrefix>-<Name>.
+const (
+	NetworkName        = "Network"
+	DataName           = "Data"
+	LoadBalancerName   = "LoadBalancer"
+	ConfigurationName  = "Configuration"
+	IdentityServerName = "IdentityServer"
+	ServicesName       = "Services"
+)
+
+// Names returns the stack names in deployment order.
+func Names() []string {
+	return []string{NetworkName, DataName, LoadBalancerName, ConfigurationName, IdentityServerName, ServicesName}
+}
+
+// App is every stack of one deployment.
+type App struct {
+	Network        *Network
+	Data           *Data
+	LoadBalancer   awscdk.Stack
+	Configuration  awscdk.Stack
+	IdentityServer awscdk.Stack
+	Services       awscdk.Stack
+}
+
+// AvailabilityZonesContextKey is the context key under which the CDK looks up
+// the zones of an account and region. Build sets it from the parameters, so
+// that synthesis needs no AWS call.
+func AvailabilityZonesContextKey(account, region string) string {
+	return fmt.Sprintf("availability-zones:account=%s:region=%s", account, region)
+}
+
+// Build adds every stack of the deployment described by p to app, and the
+// cdk-nag AwsSolutions checks. It must be called before app has children.
+func Build(app awscdk.App, p *params.Params) (*App, error) {
+	azs := make([]any, len(p.AvailabilityZones))
+	for i, z := range p.AvailabilityZones {
+		azs[i] = z
+	}
+	app.Node().SetContext(jsii.String(AvailabilityZonesContextKey(p.Account, p.Region)), azs)
+
+	env := &awscdk.Environment{Account: jsii.String(p.Account), Region: jsii.String(p.Region)}
+	// The construct id of a stack is its name, so that its template is
+	// cdk.out/<prefix>-<Stack>.template.json.
+	props := func(name, description string) *awscdk.StackProps {
+		return &awscdk.StackProps{
+			Env:         env,
+			StackName:   jsii.String(p.StackName(name)),
+			Description: jsii.String(fmt.Sprintf("The Things Stack on ECS (%s): %s", p.StackPrefix, description)),
+			Tags:        &map[string]*string{"tts:deployment": jsii.String(p.StackPrefix)},
+		}
+	}
+	out := &App{}
+	var err error
+	if out.Network, err = NewNetwork(app, p.StackName(NetworkName), props(NetworkName, "VPC, load balancer, DNS"), p); err != nil {
+		return nil, err
+	}
+	dataProps := props(DataName, "database, cache, buckets, keys, secrets (retained on deletion)")
+	dataProps.TerminationProtection = jsii.Bool(p.DeletionProtection)
+	if out.Data, err = NewData(app, p.StackName(DataName), dataProps, p, out.Network); err != nil {
+		return nil, err
+	}
+	out.Data.Stack.AddStackDependency(out.Network.Stack, jsii.String("the data tier lives in the VPC"))
+	out.LoadBalancer = awscdk.NewStack(app, jsii.String(p.StackName(LoadBalancerName)), props(LoadBalancerName, "listeners, target groups, TLS mode"))
+	out.Configuration = awscdk.NewStack(app, jsii.String(p.StackName(ConfigurationName)), props(ConfigurationName, "TTS configuration, interop repository"))
+	out.IdentityServer = awscdk.NewStack(app, jsii.String(p.StackName(IdentityServerName)), props(IdentityServerName, "Identity Server service"))
+	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
+
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return out, nil
+}
+
+// retention converts a number of days that params accepted into the CDK's
+// enumeration.
+func retention(days int) awslogs.RetentionDays {
+	names := []awslogs.RetentionDays{
+		awslogs.RetentionDays_ONE_DAY, awslogs.RetentionDays_THREE_DAYS, awslogs.RetentionDays_FIVE_DAYS,
+		awslogs.RetentionDays_ONE_WEEK, awslogs.RetentionDays_TWO_WEEKS, awslogs.RetentionDays_ONE_MONTH,
+		awslogs.RetentionDays_TWO_MONTHS, awslogs.RetentionDays_THREE_MONTHS, awslogs.RetentionDays_FOUR_MONTHS,
+		awslogs.RetentionDays_FIVE_MONTHS, awslogs.RetentionDays_SIX_MONTHS, awslogs.RetentionDays_ONE_YEAR,
+		awslogs.RetentionDays_THIRTEEN_MONTHS, awslogs.RetentionDays_EIGHTEEN_MONTHS, awslogs.RetentionDays_TWO_YEARS,
+		awslogs.RetentionDays_THREE_YEARS, awslogs.RetentionDays_FIVE_YEARS, awslogs.RetentionDays_SIX_YEARS,
+		awslogs.RetentionDays_SEVEN_YEARS, awslogs.RetentionDays_EIGHT_YEARS, awslogs.RetentionDays_NINE_YEARS,
+		awslogs.RetentionDays_TEN_YEARS,
+	}
+	allowed := params.RetentionDays()
+	if len(allowed) != len(names) {
+		panic("stacks: params.RetentionDays and the CDK retention names differ in length")
+	}
+	for i, d := range allowed {
+		if d == days {
+			return names[i]
+		}
+	}
+	panic(fmt.Sprintf("stacks: retention of %d days was not validated by params", days))
+}
