@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"sort"
 )
 
 // DefaultEnv is the environment used when no `-c env=NAME` is given. Its file
@@ -34,6 +35,8 @@ func Load(src Source, data []byte, overrides map[string]any) (*Params, Problems)
 	if len(l.problems.Errors()) == 0 {
 		l.validate()
 	}
+	// Report in the order of the file; overrides (line 0) come first.
+	sort.SliceStable(l.problems, func(i, j int) bool { return l.problems[i].Location.Line < l.problems[j].Location.Line })
 	if len(l.problems.Errors()) > 0 {
 		return nil, l.problems
 	}

@@ -83,8 +83,20 @@ func Build(app awscdk.App, p *params.Params) (*App, error) {
 	out.IdentityServer = awscdk.NewStack(app, jsii.String(p.StackName(IdentityServerName)), props(IdentityServerName, "Identity Server service"))
 	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
 
+	for _, s := range []awscdk.Stack{out.LoadBalancer, out.Configuration, out.IdentityServer, out.Services} {
+		placeholder(s)
+	}
+
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return out, nil
+}
+
+// placeholder gives a stack that has no resources yet a resource that does
+// nothing, so that its template is valid (CloudFormation needs at least one
+// resource) and the stack exists under its stable name from the first deploy.
+// It goes away when the stack gets its real content.
+func placeholder(stack awscdk.Stack) {
+	awscdk.NewCfnWaitConditionHandle(stack, jsii.String("Placeholder"), &awscdk.CfnWaitConditionHandleProps{})
 }
 
 // retention converts a number of days that params accepted into the CDK's

@@ -134,14 +134,21 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 		CopyTagsToSnapshot:         jsii.Bool(true),
 	})
 	cluster.Node().AddDependency(logGroup)
-	secret := cluster.Secret()
-	secret.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-	// cluster.Secret() is the secret's attachment; the suppression belongs to
-	// the generated secret itself, the cluster's child "Secret".
-	cdknag.NagSuppressions_AddResourceSuppressions(cluster.Node().FindChild(jsii.String("Secret")), &[]*cdknag.NagPackSuppression{{
+	if !props.DeletionProtection {
+		cdknag.NagSuppressions_AddResourceSuppressions(cluster, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-RDS10"),
+			Reason: jsii.String("The operator set the parameter DeletionProtection to false (the synthesis warns about it); " +
+				"the cluster is still retained when its stack is deleted or the cluster replaced."),
+		}}, jsii.Bool(true))
+	}
+	// cluster.Secret() is the secret's attachment; the retention and the
+	// suppression belong to the generated secret itself, the child "Secret".
+	generated := cluster.Node().FindChild(jsii.String("Secret"))
+	awscdk.RemovalPolicies_Of(generated).Retain(nil)
+	cdknag.NagSuppressions_AddResourceSuppressions(generated, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("The Things Stack reads the database password once at start and cannot follow a rotation; " +
 			"rotating it would break every running Identity Server task. Rotate by changing the secret and redeploying the services."),
 	}}, jsii.Bool(true))
-	return &Database{Construct: c, Cluster: cluster, Secret: secret, SecurityGroup: sg}, nil
+	return &Database{Construct: c, Cluster: cluster, Secret: cluster.Secret(), SecurityGroup: sg}, nil
 }

@@ -1,0 +1,471 @@
+// Package proxy renders the nginx reverse proxy that sits between the Network
+// Load Balancer and the split The Things Stack (TTS) components on ECS.
+//
+// The route table in this file is the one place that says which TTS component
+// serves which HTTP path prefix and which gRPC service. It is data, written by
+// hand from TTS's own API definitions, pinned to one TTS version:
+//
+//	TTS version: v3.32.1 (github.com/TheThingsNetwork/lorawan-stack, tag v3.32.1)
+//	gRPC services and google.api.http bindings: api/ttn/lorawan/v3/*.proto, in
+//	particular application_services.proto, applicationserver*.proto,
+//	client_services.proto, configuration_services.proto, contact_info.proto,
+//	deviceclaimingserver.proto, devicerepository.proto, email_validation.proto,
+//	end_device_services.proto, events.proto, gateway_configuration.proto,
+//	gateway_services.proto, gatewayserver.proto, identityserver.proto,
+//	joinserver.proto, networkserver.proto, networkserver_relay.proto,
+//	notification_service.proto, oauth_services.proto,
+//	organization_services.proto, packetbrokeragent.proto,
+//	qrcodegenerator.proto, search_services.proto, user_services.proto; the
+//	service list in api/ttn/lorawan/v3/api.swagger.json.
+//	Non-API HTTP paths: cmd/ttn-lw-stack/commands/start.go (which component
+//	registers what), pkg/console/console.go and
+//	pkg/console/internal/events/events.go (Console and its event WebSocket),
+//	pkg/basicstation/cups/server.go (CUPS /update-info, registered by the
+//	Gateway Configuration Server), pkg/gatewayconfigurationserver (/api/v2
+//	for The Things Kickstarter Gateway, /api/v3/gcs), pkg/component/web.go
+//	(/healthz, /metrics, /debug/pprof on every component).
+//
+// Routing is by longest prefix, exactly like nginx prefix locations, so where
+// prefixes of two components overlap the more specific one wins.
+package proxy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// TTSVersion is the version of The Things Stack the route table was written
+// from.
+const TTSVersion = "v3.32.1"
+
+// Component is a TTS component that runs as its own ECS service (or whose role
+// is played by one; see Config.Upstreams).
+type Component string
+
+// Components that serve public HTTP or gRPC APIs. The names are the arguments
+// of `ttn-lw-stack start`.
+const (
+	IdentityServer             Component = "is"
+	GatewayServer              Component = "gs"
+	NetworkServer              Component = "ns"
+	ApplicationServer          Component = "as"
+	JoinServer                 Component = "js"
+	Console                    Component = "console"
+	GatewayConfigurationServer Component = "gcs"
+	DeviceClaimingServer       Component = "dcs"
+	DeviceRepository           Component = "dr"
+	PacketBrokerAgent          Component = "pba"
+	QRCodeGenerator            Component = "qrg"
+	DeviceTemplateConverter    Component = "dtc"
+)
+
+// Components returns every component the route table routes to, in a stable
+// order.
+func Components() []Component {
+	return []Component{
+		IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
+		Console, GatewayConfigurationServer, DeviceClaimingServer, DeviceRepository,
+		PacketBrokerAgent, QRCodeGenerator, DeviceTemplateConverter,
+	}
+}
+
+// Title returns the component's full name.
+func (c Component) Title() string {
+	switch c {
+	case IdentityServer:
+		return "Identity Server"
+	case GatewayServer:
+		return "Gateway Server"
+	case NetworkServer:
+		return "Network Server"
+	case ApplicationServer:
+		return "Application Server"
+	case JoinServer:
+		return "Join Server"
+	case Console:
+		return "Console"
+	case GatewayConfigurationServer:
+		return "Gateway Configuration Server"
+	case DeviceClaimingServer:
+		return "Device Claiming Server"
+	case DeviceRepository:
+		return "Device Repository"
+	case PacketBrokerAgent:
+		return "Packet Broker Agent"
+	case QRCodeGenerator:
+		return "QR Code Generator"
+	case DeviceTemplateConverter:
+		return "Device Template Converter"
+	}
+	return string(c)
+}
+
+// HTTPRoute sends an HTTP path prefix to a component.
+type HTTPRoute struct {
+	// Prefix is the path prefix, starting with "/". Without a trailing slash
+	// it also matches the bare collection path (e.g. "/api/v3/applications").
+	Prefix string
+	// Exact makes the route match only the path itself (nginx `location =`).
+	Exact     bool
+	Component Component
+	// Stream marks long-lived responses (event streams, WebSockets, storage
+	// streams): the proxy does not buffer them and allows long idle times.
+	Stream bool
+	// Source is the TTS file the route comes from.
+	Source string
+	// Note explains a choice, shown in the README.
+	Note string
+}
+
+// GRPCRoute sends a gRPC service (all its methods) to a component.
+type GRPCRoute struct {
+	// Service is the full name, e.g. "ttn.lorawan.v3.AppAs".
+	Service   string
+	Component Component
+	// Source is the proto file that defines the service.
+	Source string
+	Note   string
+}
+
+// InternalService is a gRPC service that TTS components call on each other
+// through their cluster addresses (cluster.*-server settings, here ECS Service
+// Connect names). The proxy does not route them: they are not meant for
+// clients, and exposing them on the public port would only widen the attack
+// surface (they are guarded by cluster keys, but defence in depth).
+type InternalService struct {
+	Service string
+	Source  string
+	Why     string
+}
+
+// Routes is the route table.
+type Routes struct {
+	HTTP []HTTPRoute
+	GRPC []GRPCRoute
+	// Deny lists path prefixes the proxy answers with 404 itself: component
+	// internals that must not be reachable from the internet.
+	Deny []string
+}
+
+const (
+	pkgPrefix = "ttn.lorawan.v3."
+	apiDir    = "api/ttn/lorawan/v3/"
+)
+
+// Table returns the route table. It returns a new value on every call.
+func Table() Routes {
+	p := func(f string) string { return apiDir + f }
+	h := func(prefix string, c Component, src string) HTTPRoute {
+		return HTTPRoute{Prefix: prefix, Component: c, Source: src}
+	}
+	g := func(svc string, c Component, src string) GRPCRoute {
+		return GRPCRoute{Service: pkgPrefix + svc, Component: c, Source: p(src)}
+	}
+	return Routes{
+		HTTP: []HTTPRoute{
+			// Identity Server: the entity registries live at the top of /api/v3.
+			h("/api/v3/applications", IdentityServer, p("application_services.proto")+", "+p("end_device_services.proto")),
+			h("/api/v3/auth_info", IdentityServer, p("identityserver.proto")),
+			h("/api/v3/clients", IdentityServer, p("client_services.proto")),
+			h("/api/v3/contact_info/", IdentityServer, p("contact_info.proto")),
+			h("/api/v3/email/", IdentityServer, p("email_validation.proto")),
+			h("/api/v3/gateways", IdentityServer, p("gateway_services.proto")),
+			h("/api/v3/invitations", IdentityServer, p("user_services.proto")),
+			h("/api/v3/is/", IdentityServer, p("identityserver.proto")),
+			h("/api/v3/organizations", IdentityServer, p("organization_services.proto")),
+			h("/api/v3/search/", IdentityServer, p("search_services.proto")),
+			h("/api/v3/users", IdentityServer, p("user_services.proto")+", "+p("notification_service.proto")+", "+p("oauth_services.proto")),
+			{
+				Prefix: "/api/v3/events", Component: IdentityServer, Stream: true, Source: p("events.proto"),
+				Note: "every component serves Events; the IS is chosen. Needs a cluster-wide events backend (events.backend: redis).",
+			},
+			{
+				Prefix: "/api/v3/configuration/", Component: NetworkServer, Source: p("configuration_services.proto"),
+				Note: "every component serves Configuration; the NS is chosen (it always loads frequency plans and bands).",
+			},
+			// Components with their own prefix.
+			{
+				Prefix: "/api/v3/as/", Component: ApplicationServer, Stream: true,
+				Source: p("applicationserver.proto") + ", " + p("applicationserver_web.proto") + ", " + p("applicationserver_pubsub.proto") + ", " + p("applicationserver_packages.proto") + ", " + p("applicationserver_integrations_storage.proto"),
+				Note:   "storage integration reads (.../packages/storage/...) are long-lived streamed responses.",
+			},
+			h("/api/v3/ns/", NetworkServer, p("networkserver.proto")+", "+p("networkserver_relay.proto")),
+			h("/api/v3/js/", JoinServer, p("joinserver.proto")),
+			h("/api/v3/gs/", GatewayServer, p("gatewayserver.proto")),
+			h("/api/v3/gcs/", GatewayConfigurationServer, p("gateway_configuration.proto")+", pkg/gatewayconfigurationserver"),
+			h("/api/v3/edcs/", DeviceClaimingServer, p("deviceclaimingserver.proto")),
+			h("/api/v3/gcls/", DeviceClaimingServer, p("deviceclaimingserver.proto")),
+			h("/api/v3/dr/", DeviceRepository, p("devicerepository.proto")),
+			h("/api/v3/pba/", PacketBrokerAgent, p("packetbrokeragent.proto")),
+			h("/api/v3/qr-codes/", QRCodeGenerator, p("qrcodegenerator.proto")),
+			h("/api/v3/edtc/", DeviceTemplateConverter, p("end_device_services.proto")),
+			{
+				Prefix: "/api/v3/console/", Component: Console, Stream: true, Source: "pkg/console/internal/events/events.go",
+				Note: "the Console's event WebSocket (/api/v3/console/internal/events/).",
+			},
+			// Non-API paths.
+			{
+				Prefix: "/api/v2/", Component: GatewayConfigurationServer, Source: "pkg/gatewayconfigurationserver",
+				Note: "The Things Kickstarter Gateway configuration API.",
+			},
+			{
+				Prefix: "/update-info", Exact: true, Component: GatewayConfigurationServer, Source: "pkg/basicstation/cups/server.go",
+				Note: "LoRa Basics Station CUPS. LNS discovery (/router-info) is on the Basics Station port 1887/8887 of the GS, not here.",
+			},
+			h("/oauth", IdentityServer, "pkg/identityserver (account app, is.oauth.ui.mount)"),
+			h("/account", IdentityServer, "pkg/identityserver (account app, when mounted at /account)"),
+			h("/console", Console, "pkg/console/console.go"),
+			{
+				Prefix: "/assets/", Component: Console, Source: "pkg/web (http.static.mount)",
+				Note: "every component with a web UI serves the same static files.",
+			},
+			{
+				Prefix: "/healthz/", Component: IdentityServer, Source: "pkg/component/web.go",
+				Note: "component health of the IS; the proxy's own health check is on its health port.",
+			},
+			{
+				Prefix: "/.well-known/", Component: IdentityServer, Source: "pkg/identityserver",
+				Note: "nothing is served here in v3.32.1 behind a TLS-terminating proxy; kept on the IS for OAuth discovery documents.",
+			},
+			{
+				Prefix: "/", Component: Console, Source: "cmd/ttn-lw-stack/commands/start.go",
+				Note: "fallback: the root redirect to the Console.",
+			},
+		},
+		GRPC: []GRPCRoute{
+			g("ApplicationRegistry", IdentityServer, "application_services.proto"),
+			g("ApplicationAccess", IdentityServer, "application_services.proto"),
+			g("ClientRegistry", IdentityServer, "client_services.proto"),
+			g("ClientAccess", IdentityServer, "client_services.proto"),
+			g("ContactInfoRegistry", IdentityServer, "contact_info.proto"),
+			g("EmailValidationRegistry", IdentityServer, "email_validation.proto"),
+			g("EndDeviceRegistry", IdentityServer, "end_device_services.proto"),
+			g("EndDeviceBatchRegistry", IdentityServer, "end_device_services.proto"),
+			g("EntityAccess", IdentityServer, "identityserver.proto"),
+			g("Is", IdentityServer, "identityserver.proto"),
+			g("GatewayRegistry", IdentityServer, "gateway_services.proto"),
+			g("GatewayAccess", IdentityServer, "gateway_services.proto"),
+			g("GatewayBatchRegistry", IdentityServer, "gateway_services.proto"),
+			g("GatewayBatchAccess", IdentityServer, "gateway_services.proto"),
+			g("NotificationService", IdentityServer, "notification_service.proto"),
+			g("OAuthAuthorizationRegistry", IdentityServer, "oauth_services.proto"),
+			g("OrganizationRegistry", IdentityServer, "organization_services.proto"),
+			g("OrganizationAccess", IdentityServer, "organization_services.proto"),
+			g("EntityRegistrySearch", IdentityServer, "search_services.proto"),
+			g("EndDeviceRegistrySearch", IdentityServer, "search_services.proto"),
+			g("UserRegistry", IdentityServer, "user_services.proto"),
+			g("UserAccess", IdentityServer, "user_services.proto"),
+			g("UserInvitationRegistry", IdentityServer, "user_services.proto"),
+			g("UserSessionRegistry", IdentityServer, "user_services.proto"),
+			g("UserBookmarkRegistry", IdentityServer, "user_services.proto"),
+			{
+				Service: pkgPrefix + "Events", Component: IdentityServer, Source: p("events.proto"),
+				Note: "served by every component (start.go registers it on the base component); the IS is chosen.",
+			},
+			{
+				Service: pkgPrefix + "Configuration", Component: NetworkServer, Source: p("configuration_services.proto"),
+				Note: "served by every component; the NS is chosen.",
+			},
+			g("As", ApplicationServer, "applicationserver.proto"),
+			g("AppAs", ApplicationServer, "applicationserver.proto"),
+			g("AsEndDeviceRegistry", ApplicationServer, "applicationserver.proto"),
+			g("AsEndDeviceBatchRegistry", ApplicationServer, "applicationserver.proto"),
+			g("ApplicationUpStorage", ApplicationServer, "applicationserver_integrations_storage.proto"),
+			g("ApplicationPackageRegistry", ApplicationServer, "applicationserver_packages.proto"),
+			g("ApplicationPubSubRegistry", ApplicationServer, "applicationserver_pubsub.proto"),
+			g("ApplicationWebhookRegistry", ApplicationServer, "applicationserver_web.proto"),
+			g("Ns", NetworkServer, "networkserver.proto"),
+			g("NsEndDeviceRegistry", NetworkServer, "networkserver.proto"),
+			g("NsEndDeviceBatchRegistry", NetworkServer, "networkserver.proto"),
+			g("NsRelayConfigurationService", NetworkServer, "networkserver_relay.proto"),
+			g("Js", JoinServer, "joinserver.proto"),
+			g("JsEndDeviceRegistry", JoinServer, "joinserver.proto"),
+			g("JsEndDeviceBatchRegistry", JoinServer, "joinserver.proto"),
+			g("ApplicationActivationSettingRegistry", JoinServer, "joinserver.proto"),
+			{
+				Service: pkgPrefix + "AppJs", Component: JoinServer, Source: p("joinserver.proto"),
+				Note: "used by external integrations (AWS IoT) to reach the JS.",
+			},
+			g("Gs", GatewayServer, "gatewayserver.proto"),
+			{
+				Service: pkgPrefix + "GtwGs", Component: GatewayServer, Source: p("gatewayserver.proto"),
+				Note: "gateways that connect over gRPC.",
+			},
+			g("GatewayConfigurationService", GatewayConfigurationServer, "gateway_configuration.proto"),
+			g("EndDeviceClaimingServer", DeviceClaimingServer, "deviceclaimingserver.proto"),
+			g("EndDeviceBatchClaimingServer", DeviceClaimingServer, "deviceclaimingserver.proto"),
+			g("GatewayClaimingServer", DeviceClaimingServer, "deviceclaimingserver.proto"),
+			g("DeviceRepository", DeviceRepository, "devicerepository.proto"),
+			g("Pba", PacketBrokerAgent, "packetbrokeragent.proto"),
+			g("EndDeviceQRCodeGenerator", QRCodeGenerator, "qrcodegenerator.proto"),
+			g("EndDeviceTemplateConverter", DeviceTemplateConverter, "end_device_services.proto"),
+		},
+		Deny: []string{"/metrics", "/debug/"},
+	}
+}
+
+// InternalServices returns the inter-component gRPC services that the proxy
+// deliberately does not route.
+func InternalServices() []InternalService {
+	i := func(svc, src string) InternalService {
+		return InternalService{
+			Service: pkgPrefix + svc, Source: apiDir + src,
+			Why: "inter-component; dialled directly via the cluster address",
+		}
+	}
+	return []InternalService{
+		i("GsNs", "networkserver.proto"),
+		i("AsNs", "networkserver.proto"),
+		i("NsAs", "applicationserver.proto"),
+		i("NsGs", "gatewayserver.proto"),
+		i("NsJs", "joinserver.proto"),
+		i("AsJs", "joinserver.proto"),
+		i("NetworkCryptoService", "joinserver.proto"),
+		i("ApplicationCryptoService", "joinserver.proto"),
+		i("GsPba", "packetbrokeragent.proto"),
+		i("NsPba", "packetbrokeragent.proto"),
+	}
+}
+
+// ComponentForPath returns the component an HTTP request path is routed to,
+// by the same rules as nginx: an exact route first, then the longest prefix.
+// ok is false for denied paths.
+func (r Routes) ComponentForPath(path string) (c Component, ok bool) {
+	for _, d := range r.Deny {
+		if strings.HasPrefix(path, d) {
+			return "", false
+		}
+	}
+	for _, h := range r.HTTP {
+		if h.Exact && h.Prefix == path {
+			return h.Component, true
+		}
+	}
+	best := -1
+	for i, h := range r.HTTP {
+		if h.Exact || !strings.HasPrefix(path, h.Prefix) {
+			continue
+		}
+		if best < 0 || len(h.Prefix) > len(r.HTTP[best].Prefix) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return "", false
+	}
+	return r.HTTP[best].Component, true
+}
+
+// ComponentForMethod returns the component a gRPC method is routed to. The
+// method is the HTTP/2 path, "/ttn.lorawan.v3.AppAs/DownlinkQueuePush", or
+// the full name without the leading slash.
+func (r Routes) ComponentForMethod(method string) (Component, bool) {
+	method = strings.TrimPrefix(method, "/")
+	svc, _, found := strings.Cut(method, "/")
+	if !found {
+		return "", false
+	}
+	for _, g := range r.GRPC {
+		if g.Service == svc {
+			return g.Component, true
+		}
+	}
+	return "", false
+}
+
+// Check reports problems in the table: duplicate prefixes or services, paths
+// that do not start with "/", services outside the ttn.lorawan.v3 package,
+// routed internal services and unknown components.
+func (r Routes) Check() error {
+	var problems []string
+	known := make(map[Component]bool)
+	for _, c := range Components() {
+		known[c] = true
+	}
+	seen := make(map[string]bool)
+	for _, h := range r.HTTP {
+		key := fmt.Sprintf("%v %s", h.Exact, h.Prefix)
+		if seen[key] {
+			problems = append(problems, fmt.Sprintf("HTTP prefix %q is listed twice", h.Prefix))
+		}
+		seen[key] = true
+		if !strings.HasPrefix(h.Prefix, "/") {
+			problems = append(problems, fmt.Sprintf("HTTP prefix %q must start with /", h.Prefix))
+		}
+		if strings.ContainsAny(h.Prefix, " \t\n;{}\"'\\") {
+			problems = append(problems, fmt.Sprintf("HTTP prefix %q contains characters nginx would misread", h.Prefix))
+		}
+		if !known[h.Component] {
+			problems = append(problems, fmt.Sprintf("HTTP prefix %q goes to unknown component %q", h.Prefix, h.Component))
+		}
+		if h.Source == "" {
+			problems = append(problems, fmt.Sprintf("HTTP prefix %q names no source", h.Prefix))
+		}
+	}
+	internal := make(map[string]bool)
+	for _, s := range InternalServices() {
+		internal[s.Service] = true
+	}
+	seenSvc := make(map[string]bool)
+	for _, g := range r.GRPC {
+		if seenSvc[g.Service] {
+			problems = append(problems, fmt.Sprintf("gRPC service %q is listed twice", g.Service))
+		}
+		seenSvc[g.Service] = true
+		if !strings.HasPrefix(g.Service, pkgPrefix) || strings.ContainsAny(g.Service, "/ ;{}") {
+			problems = append(problems, fmt.Sprintf("gRPC service %q is not a ttn.lorawan.v3 service name", g.Service))
+		}
+		if internal[g.Service] {
+			problems = append(problems, fmt.Sprintf("gRPC service %q is internal and must not be routed", g.Service))
+		}
+		if !known[g.Component] {
+			problems = append(problems, fmt.Sprintf("gRPC service %q goes to unknown component %q", g.Service, g.Component))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("proxy: route table: %s", strings.Join(problems, "; "))
+}
+
+// UsedComponents returns the components the table routes to, sorted.
+func (r Routes) UsedComponents() []Component {
+	set := make(map[Component]bool)
+	for _, h := range r.HTTP {
+		set[h.Component] = true
+	}
+	for _, g := range r.GRPC {
+		set[g.Component] = true
+	}
+	var out []Component
+	for _, c := range Components() {
+		if set[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sortedHTTP returns the HTTP routes ordered for output: by component order,
+// then prefix.
+func (r Routes) sortedHTTP() []HTTPRoute {
+	out := slices.Clone(r.HTTP)
+	order := componentOrder()
+	sort.SliceStable(out, func(i, j int) bool {
+		if order[out[i].Component] != order[out[j].Component] {
+			return order[out[i].Component] < order[out[j].Component]
+		}
+		return out[i].Prefix < out[j].Prefix
+	})
+	return out
+}
+
+func componentOrder() map[Component]int {
+	m := make(map[Component]int)
+	for i, c := range Components() {
+		m[c] = i
+	}
+	return m
+}
