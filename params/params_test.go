@@ -162,6 +162,8 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		{"database capacity step", good + "DatabaseMinCapacity: 0.7\n", nil, "params/test.yaml:8", "DatabaseMinCapacity", "steps of 0.5"},
 		{"database max below min", good + "DatabaseMinCapacity: 8\nDatabaseMaxCapacity: 4\n", nil, "params/test.yaml:9", "DatabaseMaxCapacity", "below DatabaseMinCapacity"},
 		{"backup retention", good + "DatabaseBackupRetentionDays: 0\n", nil, "params/test.yaml:8", "DatabaseBackupRetentionDays", "use 1 to 35"},
+		{"ingress CIDR", good + "GatewayIngressCidrs: [10.0.0.1/8]\n", nil, "params/test.yaml:8", "GatewayIngressCidrs", "IPv4 CIDR"},
+		{"empty ingress list", good + "InteropIngressCidrs: []\n", nil, "params/test.yaml:8", "InteropIngressCidrs", "close these ports"},
 		{"cache replicas", good + "CacheReplicas: 0\n", nil, "params/test.yaml:8", "CacheReplicas", "use 1 to 5"},
 		{"cache node type", good + "CacheNodeType: t4g.small\n", nil, "params/test.yaml:8", "CacheNodeType", "node type"},
 		{"log retention", good + "LogRetentionDays: 10\n", nil, "params/test.yaml:8", "LogRetentionDays", "one of 1, 3, 5"},

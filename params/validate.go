@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path"
 	"regexp"
@@ -75,6 +76,9 @@ func (l *loader) validate() {
 		}
 	}
 
+	for _, key := range []string{"GatewayIngressCidrs", "ApplicationIngressCidrs", "InteropIngressCidrs"} {
+		l.cidrs(key)
+	}
 	l.capacity("DatabaseMinCapacity", p.DatabaseMinCapacity, 0.5)
 	l.capacity("DatabaseMaxCapacity", p.DatabaseMaxCapacity, 1)
 	if p.DatabaseMaxCapacity < p.DatabaseMinCapacity {
@@ -158,6 +162,20 @@ func (l *loader) httpsURL(key, value string, withPort bool) {
 	}
 	if withPort && u.Port() == "" {
 		l.errorf(key, "%q has no port; Packet Broker compares the address exactly, write it with the port, like https://%s:8886", value, u.Hostname())
+	}
+}
+
+func (l *loader) cidrs(key string) {
+	f, _ := fieldByName(key)
+	list, _ := l.value(f).Interface().([]string)
+	if len(list) == 0 {
+		l.errorf(key, "is empty, which would close these ports to everyone; list the allowed IPv4 CIDRs, e.g. [0.0.0.0/0] for the internet")
+	}
+	for _, c := range list {
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil || !pfx.Addr().Is4() || pfx.Masked() != pfx {
+			l.errorf(key, "%q is not an IPv4 CIDR with no bits set past its length, like 203.0.113.0/24", c)
+		}
 	}
 }
 

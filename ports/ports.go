@@ -44,6 +44,24 @@ const (
 	Routed            Server = "proxy"
 )
 
+// Group is the audience of a public port; the load balancer's security group
+// admits each group from its own list of CIDRs.
+type Group string
+
+// Groups.
+const (
+	Gateways     Group = "gateways"
+	Applications Group = "applications"
+	Interop      Group = "interop"
+)
+
+// HTTPSPort is where the load balancer serves the HTTP row's TLS side (the
+// browser's default), instead of 8885; HTTPRedirectPort redirects to it.
+const (
+	HTTPSPort        = 443
+	HTTPRedirectPort = 80
+)
+
 // Port is one row of the table.
 type Port struct {
 	// Name is a stable identifier, used in construct IDs and generated names.
@@ -58,6 +76,16 @@ type Port struct {
 	// protocol has no TLS counterpart.
 	TLS      int
 	ServedBy Server
+	Group    Group
+}
+
+// PublicTLS is the port on which the load balancer exposes the TLS side:
+// 443 for HTTP, the TLS port otherwise (0 when there is none).
+func (p Port) PublicTLS() int {
+	if p.Kind == KindHTTP {
+		return HTTPSPort
+	}
+	return p.TLS
 }
 
 // HasTLS tells whether the port has a TLS counterpart.
@@ -74,14 +102,14 @@ func (p Port) String() string {
 // stable order.
 func Table() []Port {
 	return []Port{
-		{Name: "gs-udp", Purpose: "gateway data, Semtech packet forwarder", Transport: UDP, Kind: KindSemtechUDP, Plain: 1700, ServedBy: GatewayServer},
-		{Name: "gs-mqtt-v2", Purpose: "gateway data, MQTT (legacy v2)", Transport: TCP, Kind: KindMQTT, Plain: 1881, TLS: 8881, ServedBy: GatewayServer},
-		{Name: "gs-mqtt", Purpose: "gateway data, MQTT", Transport: TCP, Kind: KindMQTT, Plain: 1882, TLS: 8882, ServedBy: GatewayServer},
-		{Name: "as-mqtt", Purpose: "application data and events, MQTT", Transport: TCP, Kind: KindMQTT, Plain: 1883, TLS: 8883, ServedBy: ApplicationServer},
-		{Name: "grpc", Purpose: "management, data and events, gRPC", Transport: TCP, Kind: KindGRPC, Plain: 1884, TLS: 8884, ServedBy: Routed},
-		{Name: "http", Purpose: "management, HTTP (Console, APIs, OAuth)", Transport: TCP, Kind: KindHTTP, Plain: 1885, TLS: 8885, ServedBy: Routed},
-		{Name: "interop", Purpose: "LoRaWAN Backend Interfaces", Transport: TCP, Kind: KindInterop, Plain: 1886, TLS: 8886, ServedBy: IdentityServer},
-		{Name: "gs-basicstation", Purpose: "LoRa Basics Station LNS, WebSocket", Transport: TCP, Kind: KindWebSocket, Plain: 1887, TLS: 8887, ServedBy: GatewayServer},
+		{Name: "gs-udp", Purpose: "gateway data, Semtech packet forwarder", Transport: UDP, Kind: KindSemtechUDP, Plain: 1700, ServedBy: GatewayServer, Group: Gateways},
+		{Name: "gs-mqtt-v2", Purpose: "gateway data, MQTT (legacy v2)", Transport: TCP, Kind: KindMQTT, Plain: 1881, TLS: 8881, ServedBy: GatewayServer, Group: Gateways},
+		{Name: "gs-mqtt", Purpose: "gateway data, MQTT", Transport: TCP, Kind: KindMQTT, Plain: 1882, TLS: 8882, ServedBy: GatewayServer, Group: Gateways},
+		{Name: "as-mqtt", Purpose: "application data and events, MQTT", Transport: TCP, Kind: KindMQTT, Plain: 1883, TLS: 8883, ServedBy: ApplicationServer, Group: Applications},
+		{Name: "grpc", Purpose: "management, data and events, gRPC", Transport: TCP, Kind: KindGRPC, Plain: 1884, TLS: 8884, ServedBy: Routed, Group: Applications},
+		{Name: "http", Purpose: "management, HTTP (Console, APIs, OAuth)", Transport: TCP, Kind: KindHTTP, Plain: 1885, TLS: 8885, ServedBy: Routed, Group: Applications},
+		{Name: "interop", Purpose: "LoRaWAN Backend Interfaces", Transport: TCP, Kind: KindInterop, Plain: 1886, TLS: 8886, ServedBy: IdentityServer, Group: Interop},
+		{Name: "gs-basicstation", Purpose: "LoRa Basics Station LNS, WebSocket", Transport: TCP, Kind: KindWebSocket, Plain: 1887, TLS: 8887, ServedBy: GatewayServer, Group: Gateways},
 	}
 }
 

@@ -34,7 +34,7 @@ func Names() []string {
 type App struct {
 	Network        *Network
 	Data           *Data
-	LoadBalancer   awscdk.Stack
+	LoadBalancer   *LoadBalancer
 	Configuration  awscdk.Stack
 	IdentityServer awscdk.Stack
 	Services       awscdk.Stack
@@ -78,12 +78,14 @@ func Build(app awscdk.App, p *params.Params) (*App, error) {
 		return nil, err
 	}
 	out.Data.Stack.AddStackDependency(out.Network.Stack, jsii.String("the data tier lives in the VPC"))
-	out.LoadBalancer = awscdk.NewStack(app, jsii.String(p.StackName(LoadBalancerName)), props(LoadBalancerName, "listeners, target groups, TLS mode"))
+	if out.LoadBalancer, err = NewLoadBalancer(app, p.StackName(LoadBalancerName), props(LoadBalancerName, "listeners, target groups, TLS mode"), p, out.Network, out.Data); err != nil {
+		return nil, err
+	}
 	out.Configuration = awscdk.NewStack(app, jsii.String(p.StackName(ConfigurationName)), props(ConfigurationName, "TTS configuration, interop repository"))
 	out.IdentityServer = awscdk.NewStack(app, jsii.String(p.StackName(IdentityServerName)), props(IdentityServerName, "Identity Server service"))
 	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
 
-	for _, s := range []awscdk.Stack{out.LoadBalancer, out.Configuration, out.IdentityServer, out.Services} {
+	for _, s := range []awscdk.Stack{out.Configuration, out.IdentityServer, out.Services} {
 		placeholder(s)
 	}
 

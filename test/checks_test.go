@@ -13,13 +13,18 @@ import (
 
 // paramSets are the parameter sets every stack is checked with.
 func paramSets() []map[string]string {
-	return []map[string]string{
-		nil,
-		{"SupportProxyTLS": "true"},
-		{"InteropEnabled": "false", "InteropPacketBrokerEnabled": "false"},
-		{"NatGateways": "1", "DatabaseReaders": "0", "DeletionProtection": "false"},
-		{"AvailabilityZones": "eu-west-1a,eu-west-1b,eu-west-1c", "NatGateways": "3", "DatabaseReaders": "2", "CacheReplicas": "2"},
+	var sets []map[string]string
+	for _, c := range combos() {
+		if c.valid() {
+			sets = append(sets, c.overrides())
+		}
 	}
+	return append(sets,
+		nil,
+		map[string]string{"PlainPortsEnabled": "true"},
+		map[string]string{"NatGateways": "1", "DatabaseReaders": "0", "DeletionProtection": "false"},
+		map[string]string{"AvailabilityZones": "eu-west-1a,eu-west-1b,eu-west-1c", "NatGateways": "3", "DatabaseReaders": "2", "CacheReplicas": "2"},
+	)
 }
 
 func TestCdkNagFindsNothingUnsuppressed(t *testing.T) {
