@@ -179,8 +179,8 @@ func TestCertificateIsCreatedAndValidatedOrImported(t *testing.T) {
 	if n := len(tpl.OfType("AWS::CertificateManager::Certificate")); n != 0 {
 		t.Errorf("%d certificates created although CertificateArn is given", n)
 	}
-	if got := jsonText(get(tpl.OfType("AWS::ElasticLoadBalancingV2::Listener"), "")); strings.Count(tpl.Raw, arn) < 5 {
-		t.Errorf("the given certificate ARN is not used by the TLS listeners %s", got)
+	if n := strings.Count(tpl.Raw, arn); n < 5 {
+		t.Errorf("the given certificate ARN appears %d times, want it on each of the 5 TLS listeners", n)
 	}
 }
 

@@ -85,8 +85,7 @@ type listenerSpec struct {
 	health *elbv2.HealthCheck
 }
 
-// Specs returns the listeners the props ask for, by public port. It is
-// exported through Describe for tests and documentation.
+// specs returns the listeners the props ask for, sorted by public port.
 func specs(props Props) []listenerSpec {
 	var out []listenerSpec
 	tcpHealth := func(port int) *elbv2.HealthCheck {
