@@ -128,6 +128,10 @@ func (s *Syncer) Start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartupTimeout)
 	defer cancel()
 	delay := min(time.Second, s.cfg.MaxBackoff)
+	// lastErr is the last reason no certificate was usable. An error caused
+	// by the startup deadline itself (a request cut short) does not replace
+	// it: the operator needs the reason, not "context deadline exceeded".
+	var lastErr error
 	for attempt := 1; ; attempt++ {
 		sec, version, err := s.fetchValid(ctx)
 		if err == nil {
@@ -140,6 +144,9 @@ func (s *Syncer) Start(ctx context.Context) error {
 				return nil
 			}
 		}
+		if lastErr == nil || ctx.Err() == nil {
+			lastErr = err
+		}
 		s.cfg.Log.Warn("no usable certificate yet, retrying", "attempt", attempt, "retryIn", delay.String(), "err", err)
 		t := time.NewTimer(delay + rand.N(delay/4+1))
 		select {
@@ -147,7 +154,7 @@ func (s *Syncer) Start(ctx context.Context) error {
 			t.Stop()
 			s.putMetric(context.WithoutCancel(ctx), certmetrics.CertSyncFailure, 1, types.StandardUnitCount)
 			return fmt.Errorf("no usable certificate in secret %s within %s (has the Certbot task stored one? last error: %w)",
-				s.cfg.Store.SecretID, s.cfg.StartupTimeout, err)
+				s.cfg.Store.SecretID, s.cfg.StartupTimeout, lastErr)
 		case <-t.C:
 		}
 		delay = min(delay*2, s.cfg.MaxBackoff)
