@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -203,6 +204,8 @@ func TestSecurityGroups(t *testing.T) {
 		"tcp/8886": "198.51.100.0/24,203.0.113.0/24",
 	}
 	for port, cidrs := range want {
+		// Resources come from a map: compare the CIDRs as a sorted set.
+		sort.Strings(public[port])
 		if got := strings.Join(public[port], ","); got != cidrs {
 			t.Errorf("load balancer admits %q on %s, want %q", got, port, cidrs)
 		}
