@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -33,7 +34,19 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "%d problem(s) in the parameters; nothing was synthesized. Fix them and run again.\n", len(errs))
 		return 1
 	}
-	if _, err := stacks.Build(app, p); err != nil {
+	repo, interopProblems := stacks.LoadInterop(p, time.Now())
+	for _, w := range interopProblems.Warnings() {
+		fmt.Fprintln(os.Stderr, w)
+	}
+	if errs := interopProblems.Errors(); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(os.Stderr, e)
+		}
+		fmt.Fprintf(os.Stderr, "%d problem(s) in the interop repository; nothing was synthesized. Fix them and run again (go run ./cmd/interop check DIR).\n", len(errs))
+		return 1
+	}
+	// cdk.json runs the app from the project folder, which holds go.mod.
+	if _, err := stacks.Build(app, p, stacks.Inputs{Interop: repo, ModuleDir: "."}); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		return 1
 	}

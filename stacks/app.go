@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -35,7 +36,7 @@ type App struct {
 	Network        *Network
 	Data           *Data
 	LoadBalancer   *LoadBalancer
-	Configuration  awscdk.Stack
+	Configuration  *Configuration
 	IdentityServer awscdk.Stack
 	Services       awscdk.Stack
 }
@@ -47,9 +48,19 @@ func AvailabilityZonesContextKey(account, region string) string {
 	return fmt.Sprintf("availability-zones:account=%s:region=%s", account, region)
 }
 
+// Inputs are what Build needs besides the parameters.
+type Inputs struct {
+	// Interop is the checked interop repository (LoadInterop); nil when the
+	// parameters name none.
+	Interop *interop.Repository
+	// ModuleDir is the folder of this project's go.mod: the deploy-time
+	// functions are built from it at synth.
+	ModuleDir string
+}
+
 // Build adds every stack of the deployment described by p to app, and the
 // cdk-nag AwsSolutions checks. It must be called before app has children.
-func Build(app awscdk.App, p *params.Params) (*App, error) {
+func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	azs := make([]any, len(p.AvailabilityZones))
 	for i, z := range p.AvailabilityZones {
 		azs[i] = z
@@ -81,11 +92,15 @@ func Build(app awscdk.App, p *params.Params) (*App, error) {
 	if out.LoadBalancer, err = NewLoadBalancer(app, p.StackName(LoadBalancerName), props(LoadBalancerName, "listeners, target groups, TLS mode"), p, out.Network, out.Data); err != nil {
 		return nil, err
 	}
-	out.Configuration = awscdk.NewStack(app, jsii.String(p.StackName(ConfigurationName)), props(ConfigurationName, "TTS configuration, interop repository"))
+	if out.Configuration, err = NewConfiguration(app, p.StackName(ConfigurationName), props(ConfigurationName, "TTS configuration, interop repository"), p, out.Data,
+		ConfigurationInputs{Interop: in.Interop, ModuleDir: in.ModuleDir}); err != nil {
+		return nil, err
+	}
+	out.Configuration.AddStackDependency(out.LoadBalancer.Stack, jsii.String("deployed after the load balancer, in the documented order"))
 	out.IdentityServer = awscdk.NewStack(app, jsii.String(p.StackName(IdentityServerName)), props(IdentityServerName, "Identity Server service"))
 	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
 
-	for _, s := range []awscdk.Stack{out.Configuration, out.IdentityServer, out.Services} {
+	for _, s := range []awscdk.Stack{out.IdentityServer, out.Services} {
 		placeholder(s)
 	}
 

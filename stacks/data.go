@@ -5,8 +5,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/cache"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
@@ -28,6 +30,10 @@ type Data struct {
 	InteropBucket awss3.Bucket
 	LogBucket     awss3.Bucket
 	Secrets       *ttssecrets.Secrets
+	// DatabaseURI receives is.database-uri, which the Configuration stack
+	// composes from the database's credentials at deploy time. Until then it
+	// holds a random placeholder.
+	DatabaseURI awssecretsmanager.Secret
 }
 
 // NewData creates the Data stack.
@@ -89,5 +95,15 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets}, nil
+	uri := awssecretsmanager.NewSecret(stack, jsii.String("DatabaseURI"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(p.StackPrefix + "/tts/database-uri"),
+		Description:   jsii.String("The Things Stack: is.database-uri, composed from " + p.StackPrefix + "/database by the Configuration stack at deploy time"),
+		EncryptionKey: key,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(uri, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The URI is derived from the database credentials, which are not rotated automatically (TTS reads is.database-uri once at start); a redeploy recomposes it."),
+	}}, jsii.Bool(false))
+	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -162,7 +163,11 @@ func synthesize(overrides map[string]string) (asm *Assembly, err error) {
 		return nil, err
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(dir)})
-	if _, err := stacks.Build(app, p); err != nil {
+	repo, interopProblems := stacks.LoadInterop(p, time.Now())
+	if err := interopProblems.Errors().Err(); err != nil {
+		return nil, err
+	}
+	if _, err := stacks.Build(app, p, stacks.Inputs{Interop: repo, ModuleDir: ".."}); err != nil {
 		return nil, err
 	}
 	cloud := app.Synth(nil)

@@ -88,7 +88,7 @@ func TestResolve(t *testing.T) {
 		"scheme:        https (default)",
 		"port:          443 (default)",
 		"join:        https://join.cloud.thethings.industries:443   <- used by ns",
-		"sender-ns-id:  0102030405060708",
+		"sender-ns-id:  70B3D57ED0000001",
 		"password:    {secret tts-example/interop/tti-join-server, json-key ns-password}",
 	} {
 		if !strings.Contains(out, want) {

@@ -1,0 +1,120 @@
+package deployres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// SecretsAPI is the part of the Secrets Manager client the handlers use.
+type SecretsAPI interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+}
+
+// DatabaseURIProps are the properties of a Custom::DatabaseURI.
+type DatabaseURIProps struct {
+	// SourceSecretArn is the database's generated credentials: a JSON object
+	// with username, password, host and port (as RDS writes it).
+	SourceSecretArn string
+	// TargetSecretArn receives the URI as its SecretString.
+	TargetSecretArn string
+	// Database is the database name in the URI.
+	Database string
+	// SSLMode is the sslmode query parameter, e.g. require.
+	SSLMode string
+}
+
+// credentials is the JSON of an RDS generated secret. Port is a number there;
+// json.Number takes it whether written as a number or a string.
+type credentials struct {
+	Username string      `json:"username"`
+	Password string      `json:"password"`
+	Host     string      `json:"host"`
+	Port     json.Number `json:"port"`
+}
+
+// DatabaseURI builds the PostgreSQL URI The Things Stack reads from
+// is.database-uri. User name and password are escaped, so any character the
+// generator picks is safe.
+func DatabaseURI(secretJSON string, database, sslMode string) (string, error) {
+	var c credentials
+	if err := json.Unmarshal([]byte(secretJSON), &c); err != nil {
+		return "", errors.New("the database secret is not a JSON object with username, password, host and port")
+	}
+	if c.Username == "" || c.Password == "" || c.Host == "" {
+		return "", errors.New("the database secret lacks username, password or host; it must be the secret RDS generated for the cluster")
+	}
+	port := 5432
+	if c.Port != "" {
+		p, err := strconv.Atoi(c.Port.String())
+		if err != nil || p < 1 || p > 65535 {
+			return "", fmt.Errorf("the database secret's port %q is not a port number", c.Port.String())
+		}
+		port = p
+	}
+	if database == "" {
+		return "", errors.New("Database is required")
+	}
+	q := url.Values{}
+	if sslMode != "" {
+		q.Set("sslmode", sslMode)
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(c.Username, c.Password),
+		Host:     net.JoinHostPort(c.Host, strconv.Itoa(port)),
+		Path:     "/" + database,
+		RawQuery: q.Encode(),
+	}
+	return u.String(), nil
+}
+
+func (h *Handler) databaseURI(ctx context.Context, event cfn.Event) (string, map[string]any, error) {
+	if event.RequestType == cfn.RequestDelete {
+		// The target secret belongs to the stack, which deletes or retains it.
+		return event.PhysicalResourceID, nil, nil
+	}
+	var p DatabaseURIProps
+	if err := decodeProps(event.ResourceProperties, &p); err != nil {
+		return event.PhysicalResourceID, nil, fmt.Errorf("%s: properties: %v", DatabaseURIType, err)
+	}
+	if p.SourceSecretArn == "" || p.TargetSecretArn == "" {
+		return event.PhysicalResourceID, nil, fmt.Errorf("%s: SourceSecretArn and TargetSecretArn are required", DatabaseURIType)
+	}
+	physicalID := p.TargetSecretArn
+	src, err := h.getSecret(ctx, p.SourceSecretArn)
+	if err != nil {
+		return physicalID, nil, fmt.Errorf("reading the database credentials %s: %w", p.SourceSecretArn, err)
+	}
+	uri, err := DatabaseURI(src, p.Database, p.SSLMode)
+	if err != nil {
+		return physicalID, nil, fmt.Errorf("%s: %w", p.SourceSecretArn, err)
+	}
+	// Write only when the value changes, so that the secret's versions mean
+	// something.
+	current, err := h.getSecret(ctx, p.TargetSecretArn)
+	var notFound *smtypes.ResourceNotFoundException
+	if err != nil && !errors.As(err, &notFound) {
+		return physicalID, nil, fmt.Errorf("reading %s: %w", p.TargetSecretArn, err)
+	}
+	if current == uri {
+		return physicalID, map[string]any{"Changed": "false"}, nil
+	}
+	if _, err := h.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId:     aws.String(p.TargetSecretArn),
+		SecretString: aws.String(uri),
+	}); err != nil {
+		return physicalID, nil, fmt.Errorf("writing the database URI to %s: %w", p.TargetSecretArn, err)
+	}
+	return physicalID, map[string]any{"Changed": "true"}, nil
+}

@@ -1,0 +1,57 @@
+// Package deployres handles the CloudFormation custom resources of the
+// Configuration stack at deploy time, inside one small Lambda function
+// (cmd/deploy-resources):
+//
+//   - Custom::InteropRepository writes the interop repository to its bucket,
+//     with every Secrets Manager reference resolved (see interop.Materialize),
+//     so that no secret is in git, in a template or in cdk.out.
+//   - Custom::DatabaseURI composes the Identity Server's database URI from the
+//     database's generated credentials and stores it in a secret, so that the
+//     password is URL-escaped correctly and never leaves Secrets Manager.
+//
+// Nothing here logs or returns a secret value: CloudFormation shows a failed
+// resource's reason to anyone who can read the stack's events.
+package deployres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/cfn"
+)
+
+// Resource types handled by Handler.Handle.
+const (
+	InteropRepositoryType = "Custom::InteropRepository"
+	DatabaseURIType       = "Custom::DatabaseURI"
+)
+
+// Handler holds the AWS clients of the handlers.
+type Handler struct {
+	S3      S3API
+	Secrets SecretsAPI
+}
+
+// Handle dispatches a custom resource event by its resource type. It is the
+// function that cfn.LambdaWrap wraps.
+func (h *Handler) Handle(ctx context.Context, event cfn.Event) (physicalID string, data map[string]any, err error) {
+	switch event.ResourceType {
+	case InteropRepositoryType:
+		return h.interopRepository(ctx, event)
+	case DatabaseURIType:
+		return h.databaseURI(ctx, event)
+	default:
+		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s and %s", event.ResourceType, InteropRepositoryType, DatabaseURIType)
+	}
+}
+
+// decodeProps turns the ResourceProperties of an event into v. CloudFormation
+// passes every scalar as a string, so the props types hold strings only.
+func decodeProps(props map[string]any, v any) error {
+	raw, err := json.Marshal(props)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}

@@ -1,0 +1,256 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/interoprepo"
+	"github.com/lorawan-stack-aws/tts-ecs/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
+	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+)
+
+// Fixed names of the configuration.
+const (
+	// ServiceDomain is the internal name space of the ECS services: component
+	// c is reachable at c.<ServiceDomain> (Service Connect).
+	ServiceDomain = "tts.local"
+	// InteropPrefix is the interop repository's folder in the interop bucket
+	// (ns.interop.blob.path and as.interop.blob.path).
+	InteropPrefix = "interop-repository"
+	// ConsoleClientID is the OAuth client id of the Console.
+	ConsoleClientID = "console"
+	// DatabaseName is the Identity Server's database.
+	DatabaseName = "tts"
+)
+
+// Configuration holds the TTS configuration of every component: one
+// Parameter Store parameter per key, references to the secrets, the composed
+// database URI, and the deployed interop repository.
+type Configuration struct {
+	awscdk.Stack
+	Plan *ttsconfig.Plan
+	// Parameters by TTS key.
+	Parameters map[string]awsssm.StringParameter
+	// Secrets by the plan's secret names.
+	Secrets map[ttsconfig.Secret]awssecretsmanager.ISecret
+	Interop     *interoprepo.Repository
+}
+
+// ConfigurationInputs are what the Configuration stack needs beyond the
+// parameters.
+type ConfigurationInputs struct {
+	// Interop is the checked repository; nil deploys an empty one.
+	Interop *interop.Repository
+	// ModuleDir is the folder of go.mod, to build the deploy-time function.
+	ModuleDir string
+}
+
+// NewConfiguration creates the Configuration stack.
+func NewConfiguration(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params, data *Data, in ConfigurationInputs) (*Configuration, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), props)
+	plan, err := ttsconfig.New(ttsconfig.Inputs{
+		DomainName:              p.DomainName,
+		Region:                  p.Region,
+		ServiceDomain:           ServiceDomain,
+		GRPCPort:                ports.Must("grpc").Plain,
+		HTTPPort:                ports.Must("http").Plain,
+		InteropPort:             ports.Must("interop").Plain,
+		NetID:                   p.NetID,
+		TenantID:                p.TenantID,
+		NSID:                    p.NSID,
+		InteropEnabled:          p.InteropEnabledIS(),
+		PacketBroker:            p.InteropPacketBrokerEnabled,
+		PacketBrokerTokenIssuer: p.InteropPacketBrokerTokenIssuer,
+		PublicTLSAddress:        p.InteropPublicTLSAddress,
+		InteropPrefix:           InteropPrefix,
+		ConsoleClientID:         ConsoleClientID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &Configuration{Stack: stack, Plan: plan, Parameters: map[string]awsssm.StringParameter{}}
+
+	// The Data stack's resources are imported by ARN: a grant on an imported
+	// resource goes into the grantee's own policy. A grant on the resource
+	// itself would write this stack's roles into the Data stack's key policy
+	// and make Data depend on a later stack.
+	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), data.Key.KeyArn())
+	importSecret := func(id string, s awssecretsmanager.ISecret) awssecretsmanager.ISecret {
+		return awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String(id), &awssecretsmanager.SecretAttributes{
+			SecretCompleteArn: s.SecretArn(),
+			EncryptionKey:     key,
+		})
+	}
+	interopBucket := awss3.Bucket_FromBucketAttributes(stack, jsii.String("InteropBucket"), &awss3.BucketAttributes{
+		BucketArn:     data.InteropBucket.BucketArn(),
+		EncryptionKey: key,
+	})
+	dbSecret := importSecret("DatabaseSecret", data.Database.Secret)
+
+	fn, err := gofunction.New(stack, "DeployResources", gofunction.Props{
+		ModuleDir:    in.ModuleDir,
+		Package:      "./cmd/deploy-resources",
+		Description:  "Deploys the interop repository with its secrets resolved, and composes the database URI",
+		LogRetention: retention(p.LogRetentionDays),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The database URI: composed from the generated credentials at deploy
+	// time, so that the password is escaped and never in a template.
+	uri := importSecret("DatabaseURI", data.DatabaseURI)
+	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadDatabaseCredentials"),
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: &[]*string{dbSecret.SecretArn(), uri.SecretArn()},
+	}))
+	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteDatabaseURI"),
+		Actions:   jsii.Strings("secretsmanager:PutSecretValue"),
+		Resources: &[]*string{uri.SecretArn()},
+	}))
+	uriResource := awscdk.NewCustomResource(stack, jsii.String("DatabaseURIValue"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.Function.FunctionArn(),
+		ResourceType: jsii.String(deployres.DatabaseURIType),
+		Properties: &map[string]any{
+			"SourceSecretArn": dbSecret.SecretArn(),
+			"TargetSecretArn": uri.SecretArn(),
+			"Database":        DatabaseName,
+			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
+			"SSLMode": "require",
+		},
+	})
+	uriResource.Node().AddDependency(fn.Role)
+
+	out.Secrets = map[ttsconfig.Secret]awssecretsmanager.ISecret{ttsconfig.SecretDatabaseURI: uri}
+	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
+		ttsconfig.SecretClusterKeys:    data.Secrets.ByID["cluster-keys"],
+		ttsconfig.SecretCookieHashKey:  data.Secrets.ByID["http-cookie-hash-key"],
+		ttsconfig.SecretCookieBlockKey: data.Secrets.ByID["http-cookie-block-key"],
+		ttsconfig.SecretConsoleOAuth:   data.Secrets.ByID["console-oauth-client-secret"],
+		ttsconfig.SecretRedisPassword:  data.Cache.AuthToken,
+	} {
+		if s == nil {
+			return nil, fmt.Errorf("configuration: secret %s does not exist in the Data stack", name)
+		}
+		out.Secrets[name] = importSecret("Secret-"+string(name), s)
+	}
+
+	refs := map[ttsconfig.Ref]*string{
+		ttsconfig.RefRedisAddress: awscdk.Fn_Join(jsii.String(":"), &[]*string{
+			data.Cache.Group.AttrPrimaryEndPointAddress(), data.Cache.Group.AttrPrimaryEndPointPort(),
+		}),
+		ttsconfig.RefBlobBucket:    data.BlobBucket.BucketName(),
+		ttsconfig.RefInteropBucket: data.InteropBucket.BucketName(),
+	}
+	for _, s := range plan.Parameters() {
+		value := jsii.String(s.Value)
+		if s.Ref != "" {
+			if value = refs[s.Ref]; value == nil {
+				return nil, fmt.Errorf("configuration: no deploy-time value for %s (%s)", s.Key, s.Ref)
+			}
+		}
+		out.Parameters[s.Key] = awsssm.NewStringParameter(stack, jsii.String("Setting-"+s.Key), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(fmt.Sprintf("/%s/tts/%s", p.StackPrefix, s.Key)),
+			Description:   jsii.String("The Things Stack " + s.Key + " (" + s.Env() + ")"),
+			StringValue:   value,
+			Tier:          awsssm.ParameterTier_STANDARD,
+		})
+	}
+
+	files, refsList := interop.EmptyFiles(), []interop.SecretRef(nil)
+	if in.Interop != nil {
+		files, refsList = in.Interop.Files(), in.Interop.SecretRefs
+	}
+	repo, err := interoprepo.New(stack, "InteropRepository", interoprepo.Props{
+		Bucket:     interopBucket,
+		Key:        key,
+		Prefix:     InteropPrefix,
+		Files:      files,
+		SecretRefs: refsList,
+		Function:   fn,
+		Partition:  *stack.Partition(),
+		Region:     p.Region,
+		Account:    p.Account,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Interop = repo
+	return out, nil
+}
+
+// Container is the configuration of one component as an ECS container gets
+// it: constants as plain environment, everything else from Parameter Store
+// and Secrets Manager, resolved by ECS when the task starts.
+type Container struct {
+	Environment map[string]*string
+	Secrets     map[string]awsecs.Secret
+	// Digest changes when the component's configuration changes; put it in
+	// the task definition so that tasks restart with the new configuration.
+	Digest string
+}
+
+// Container returns the configuration of components started together in one
+// container (`ttn-lw-stack start c1 c2 ...`). The ECS execution role that
+// gets these secrets can read exactly these parameters and secrets.
+func (c *Configuration) Container(components ...ttsconfig.Component) (*Container, error) {
+	out := &Container{Environment: map[string]*string{}, Secrets: map[string]awsecs.Secret{}}
+	seen := map[string]ttsconfig.Setting{}
+	digest := ""
+	for _, comp := range components {
+		settings := c.Plan.Settings(comp)
+		if len(settings) == 0 {
+			return nil, fmt.Errorf("configuration: component %q has no settings", comp)
+		}
+		digest += c.Plan.Digest(comp)
+		for _, s := range settings {
+			if prev, ok := seen[s.Key]; ok {
+				if prev != s {
+					return nil, fmt.Errorf("configuration: components %v disagree on %s; run them in separate containers", components, s.Key)
+				}
+				continue
+			}
+			seen[s.Key] = s
+			switch s.Kind() {
+			case "secret":
+				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], nil)
+			case "parameter":
+				out.Secrets[s.Env()] = awsecs.Secret_FromSsmParameter(c.Parameters[s.Key])
+			default:
+				out.Environment[s.Env()] = jsii.String(s.Value)
+			}
+		}
+	}
+	out.Digest = digest
+	return out, nil
+}
+
+// EnvNames returns the sorted environment variable names of a Container.
+func (ct *Container) EnvNames() []string {
+	var out []string
+	for k := range ct.Environment {
+		out = append(out, k)
+	}
+	for k := range ct.Secrets {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+

@@ -1,0 +1,274 @@
+package ttsconfig
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// EnvPrefix is the prefix of the environment variables that TTS reads.
+const EnvPrefix = "TTN_LW"
+
+// EnvName returns the name of the environment variable that ttn-lw-stack
+// reads for the configuration key, such as TTN_LW_INTEROP_PUBLIC_TLS_ADDRESS
+// for interop.public-tls-address.
+//
+// The rule is taken from TheThingsNetwork/lorawan-stack (root.go read at
+// commit 05dfbde87b107c2fae105f7a89332b2a677059c7, config.go at
+// 01fac1c23db716755d9a8bcd61c0763d2aadbda7; see SOURCES.md):
+//   - cmd/ttn-lw-stack/commands/root.go initialises the configuration manager
+//     with conf.InitializeWithDefaults(name, "ttn_lw", DefaultConfig, ...),
+//     so the prefix is "ttn_lw";
+//   - pkg/config/config.go sets the environment key replacer
+//     strings.NewReplacer(".", "_", "-", "_") in DefaultOptions, enables
+//     viper's SetEnvPrefix, AutomaticEnv and AllowEmptyEnv(true) in
+//     Initialize, and defines Manager.EnvironmentForKey as
+//     strings.ToUpper(replacer.Replace(envPrefix + "." + key)).
+//
+// So "." and "-" both become "_", and the result is upper case. Because
+// AllowEmptyEnv is set, a variable that is set to the empty string overrides
+// the default (for example, an empty TTN_LW_INTEROP_LISTEN_TLS disables that
+// listener).
+func EnvName(key string) string {
+	r := strings.NewReplacer(".", "_", "-", "_")
+	return strings.ToUpper(r.Replace(strings.ToLower(EnvPrefix) + "." + key))
+}
+
+// KeyForEnv returns the known configuration key whose environment variable
+// is name, and whether there is one.
+func KeyForEnv(name string) (string, bool) {
+	for key := range KnownKeys() {
+		if EnvName(key) == name {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// UnknownKey is a key that Check did not find.
+type UnknownKey struct {
+	// Key is the key (or, for CheckEnv, the environment variable name) as
+	// given.
+	Key string
+	// Suggestion is the closest known key (or environment variable name).
+	Suggestion string
+	// Reason explains why a key that appears in documentation is not
+	// accepted, such as a key of the commercial editions only or one added
+	// after TargetVersion. It is empty for plain misspellings.
+	Reason string
+}
+
+// String formats the unknown key with its suggestion.
+func (u UnknownKey) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q", u.Key)
+	var parts []string
+	if u.Reason != "" {
+		parts = append(parts, u.Reason)
+	}
+	if u.Suggestion != "" {
+		parts = append(parts, fmt.Sprintf("did you mean %q?", u.Suggestion))
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
+	}
+	return b.String()
+}
+
+// UnknownKeysError is returned by Check and CheckEnv when some keys are not
+// known.
+type UnknownKeysError struct {
+	// Unknown lists the unknown keys in the order they were given.
+	Unknown []UnknownKey
+}
+
+// Error lists every unknown key with its suggestion.
+func (e *UnknownKeysError) Error() string {
+	parts := make([]string, len(e.Unknown))
+	for i, u := range e.Unknown {
+		parts[i] = u.String()
+	}
+	noun := "key"
+	if len(e.Unknown) != 1 {
+		noun = "keys"
+	}
+	return fmt.Sprintf("ttsconfig: %d unknown The Things Stack %s configuration %s: %s",
+		len(e.Unknown), TargetVersion, noun, strings.Join(parts, ", "))
+}
+
+// Check reports every key that is not a known ttn-lw-stack configuration key,
+// each with the closest known key as a suggestion. It returns nil if all keys
+// are known, and an *UnknownKeysError otherwise. Keys are compared exactly:
+// TTS keys are lower case.
+func Check(keys ...string) error {
+	known := KnownKeys()
+	candidates := make([]string, 0, len(known))
+	for k := range known {
+		candidates = append(candidates, k)
+	}
+	sort.Strings(candidates)
+	reasons, prefixReasons := unavailableKeys(), unavailablePrefixes()
+
+	var unknown []UnknownKey
+	for _, k := range keys {
+		if _, ok := known[k]; ok {
+			continue
+		}
+		lower := strings.ToLower(k)
+		unknown = append(unknown, UnknownKey{
+			Key:        k,
+			Suggestion: closest(lower, candidates),
+			Reason:     reasonFor(lower, reasons, prefixReasons),
+		})
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return &UnknownKeysError{Unknown: unknown}
+}
+
+// CheckEnv is like Check, but takes environment variable names such as
+// TTN_LW_INTEROP_LISTEN_TLS. Names without the TTN_LW_ prefix are reported
+// too, since TTS does not read them.
+func CheckEnv(names ...string) error {
+	byEnv := make(map[string]string)
+	for k := range KnownKeys() {
+		byEnv[EnvName(k)] = k
+	}
+	candidates := make([]string, 0, len(byEnv))
+	for n := range byEnv {
+		candidates = append(candidates, n)
+	}
+	sort.Strings(candidates)
+	reasons := make(map[string]string)
+	for k, r := range unavailableKeys() {
+		reasons[EnvName(k)] = r
+	}
+	prefixReasons := make(map[string]string)
+	for p, r := range unavailablePrefixes() {
+		prefixReasons[EnvName(strings.TrimSuffix(p, "."))+"_"] = r
+	}
+
+	var unknown []UnknownKey
+	for _, n := range names {
+		if _, ok := byEnv[n]; ok {
+			continue
+		}
+		reason := reasonFor(strings.ToUpper(n), reasons, prefixReasons)
+		if reason == "" && !strings.HasPrefix(n, EnvPrefix+"_") {
+			reason = "not a " + EnvPrefix + "_ variable"
+		}
+		unknown = append(unknown, UnknownKey{
+			Key:        n,
+			Suggestion: closest(strings.ToUpper(n), candidates),
+			Reason:     reason,
+		})
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return &UnknownKeysError{Unknown: unknown}
+}
+
+// closest returns the candidate with the smallest edit distance to s. Ties
+// are broken by the order of candidates.
+func closest(s string, candidates []string) string {
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		d := editDistance(s, c)
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance returns the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// reasonFor returns the reason why key is not accepted, looking it up in the
+// exact reasons first and then in the reasons per prefix.
+func reasonFor(key string, exact, prefixes map[string]string) string {
+	if r, ok := exact[key]; ok {
+		return r
+	}
+	for p, r := range prefixes {
+		if strings.HasPrefix(key, p) {
+			return r
+		}
+	}
+	return ""
+}
+
+// reasonEnterprise is the reason given for keys of the commercial editions.
+const reasonEnterprise = "documented for The Things Stack Cloud/Enterprise only; not in the open-source configuration structs"
+
+// unavailablePrefixes returns key prefixes (ending in a dot) of sections
+// that exist only in The Things Stack Cloud/Enterprise, with the reason.
+func unavailablePrefixes() map[string]string {
+	out := make(map[string]string)
+	for _, p := range []string{
+		"license.", "tenancy.", "key-vault.aws.",
+		"redis.readonly.", "cache.redis.readonly.", "events.redis.readonly.",
+		"cluster.claim.", "is.tenancy.",
+		"as.aws.", "as.packages.storage.", "as.packages.azure-iot-hub.",
+	} {
+		out[p] = reasonEnterprise
+	}
+	return out
+}
+
+// unavailableKeys returns keys that appear in TTS documentation or in newer
+// releases but are not keys of the open-source ttn-lw-stack at
+// TargetVersion, with the reason. Whole sections of the commercial editions
+// are in unavailablePrefixes instead.
+func unavailableKeys() map[string]string {
+	const (
+		enterprise = reasonEnterprise
+		v3340      = "added in v3.34.0 according to the TTS CHANGELOG; not in " + TargetVersion
+		v3361      = "added in v3.36.1 according to the TTS CHANGELOG; not in " + TargetVersion
+	)
+	out := map[string]string{
+		"ns.pagination.default-limit": v3340,
+		"as.pagination.default-limit": v3340,
+		"is.user-login.session-ttl":   v3361,
+	}
+	for _, k := range []string{
+		"cluster.discovery-mode",
+		"is.read-database-uri", "is.database-max-idle-conns", "is.database-max-open-conns",
+		"is.user-login.disable-credentials-login",
+		"ns.switch-peering-tenant-context",
+		"pba.cluster-id-template",
+	} {
+		out[k] = enterprise
+	}
+	for _, ui := range []string{"is.oauth.ui", "console.ui"} {
+		for _, k := range []string{
+			"branding-cluster-id", "branding-text", "cluster-picker-url",
+			"fair-use-policy-information-url", "sla-applies", "sla-information-url",
+			"support-plan-applies", "support-plan-information-url",
+		} {
+			out[ui+"."+k] = enterprise
+		}
+	}
+	return out
+}

@@ -1,0 +1,226 @@
+package ttsconfig
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestEnvName(t *testing.T) {
+	for _, tc := range []struct {
+		key, want string
+	}{
+		{"interop.public-tls-address", "TTN_LW_INTEROP_PUBLIC_TLS_ADDRESS"},
+		{"gs.basic-station.listen-tls", "TTN_LW_GS_BASIC_STATION_LISTEN_TLS"},
+		{"console.ui.is.base-url", "TTN_LW_CONSOLE_UI_IS_BASE_URL"},
+		{"is.oauth.ui.canonical-url", "TTN_LW_IS_OAUTH_UI_CANONICAL_URL"},
+		{"ns.interop.blob.bucket", "TTN_LW_NS_INTEROP_BLOB_BUCKET"},
+		{"skip-version-check", "TTN_LW_SKIP_VERSION_CHECK"},
+	} {
+		if got := EnvName(tc.key); got != tc.want {
+			t.Errorf("EnvName(%q) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestKeyForEnv(t *testing.T) {
+	key, ok := KeyForEnv("TTN_LW_INTEROP_PUBLIC_TLS_ADDRESS")
+	if !ok || key != "interop.public-tls-address" {
+		t.Errorf(`KeyForEnv(TTN_LW_INTEROP_PUBLIC_TLS_ADDRESS) = %q, %v, want "interop.public-tls-address", true`, key, ok)
+	}
+	if key, ok := KeyForEnv("TTN_LW_NOT_A_KEY"); ok {
+		t.Errorf("KeyForEnv(TTN_LW_NOT_A_KEY) = %q, true, want false", key)
+	}
+}
+
+// requestedKeys are the keys named in the task that must be known.
+var requestedKeys = []string{
+	"interop.public-tls-address", "is.database-uri",
+	"ns.interop.config-source", "ns.interop.blob.bucket", "ns.interop.blob.path",
+	"as.interop.config-source",
+	"is.network.net-id", "is.network.tenant-id", "is.network.ns-id",
+	"interop.packet-broker.enabled", "interop.packet-broker.token-issuer",
+	"interop.listen", "interop.listen-tls",
+	"cluster.keys", "cluster.identity-server",
+	"redis.address", "redis.password", "redis.tls.require",
+	"blob.provider", "blob.aws.region",
+	"http.cookie.block-key", "http.cookie.hash-key",
+	"grpc.listen-tls", "http.listen-tls",
+	"gs.mqtt.listen-tls", "gs.mqtt-v2.listen-tls", "gs.basic-station.listen-tls", "as.mqtt.listen-tls",
+	"console.oauth.client-id", "console.oauth.client-secret", "console.ui.is.base-url",
+	"is.oauth.ui.canonical-url", "is.admin-rights.all",
+	"ns.net-id", "ns.cluster-id", "ns.interop.id",
+	"events.backend", "tls.source",
+}
+
+func TestCheckAcceptsKnownKeys(t *testing.T) {
+	if err := Check(requestedKeys...); err != nil {
+		t.Fatalf("Check(requested keys) = %v, want nil", err)
+	}
+	if err := Check(Keys()...); err != nil {
+		t.Fatalf("Check(Keys()) = %v, want nil", err)
+	}
+	if err := Check(); err != nil {
+		t.Fatalf("Check() = %v, want nil", err)
+	}
+}
+
+func TestRequestedPrefixesHaveKeys(t *testing.T) {
+	keys := Keys()
+	for _, prefix := range []string{"console.ui.", "is.oauth.ui.", "is.email.", "is.admin-rights.", "frequency-plans."} {
+		found := false
+		for _, k := range keys {
+			if strings.HasPrefix(k, prefix) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no known key starts with %q", prefix)
+		}
+	}
+}
+
+func TestCheckRejectsMisspelling(t *testing.T) {
+	err := Check("ns.interop.config-source", "ns.interop.confg-source", "interop.public_tls_address")
+	var uerr *UnknownKeysError
+	if !errors.As(err, &uerr) {
+		t.Fatalf("Check(misspelt) = %v, want *UnknownKeysError", err)
+	}
+	if len(uerr.Unknown) != 2 {
+		t.Fatalf("got %d unknown keys, want 2: %v", len(uerr.Unknown), uerr)
+	}
+	for i, want := range []UnknownKey{
+		{Key: "ns.interop.confg-source", Suggestion: "ns.interop.config-source"},
+		{Key: "interop.public_tls_address", Suggestion: "interop.public-tls-address"},
+	} {
+		if got := uerr.Unknown[i]; got != want {
+			t.Errorf("unknown[%d] = %+v, want %+v", i, got, want)
+		}
+	}
+	msg := err.Error()
+	for _, want := range []string{`"ns.interop.confg-source"`, `did you mean "ns.interop.config-source"?`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+}
+
+func TestCheckExplainsUnavailableKeys(t *testing.T) {
+	err := Check("ns.pagination.default-limit", "redis.readonly.address")
+	var uerr *UnknownKeysError
+	if !errors.As(err, &uerr) || len(uerr.Unknown) != 2 {
+		t.Fatalf("Check(unavailable) = %v, want 2 unknown keys", err)
+	}
+	if r := uerr.Unknown[0].Reason; !strings.Contains(r, "v3.34.0") {
+		t.Errorf("reason for ns.pagination.default-limit = %q, want mention of v3.34.0", r)
+	}
+	if r := uerr.Unknown[1].Reason; !strings.Contains(r, "Enterprise") {
+		t.Errorf("reason for redis.readonly.address = %q, want mention of Enterprise", r)
+	}
+}
+
+func TestCheckEnv(t *testing.T) {
+	if err := CheckEnv("TTN_LW_INTEROP_LISTEN_TLS", "TTN_LW_IS_DATABASE_URI"); err != nil {
+		t.Fatalf("CheckEnv(known) = %v, want nil", err)
+	}
+	err := CheckEnv("TTN_LW_IS_DATABSE_URI")
+	var uerr *UnknownKeysError
+	if !errors.As(err, &uerr) || len(uerr.Unknown) != 1 {
+		t.Fatalf("CheckEnv(misspelt) = %v, want 1 unknown name", err)
+	}
+	if got := uerr.Unknown[0].Suggestion; got != "TTN_LW_IS_DATABASE_URI" {
+		t.Errorf("suggestion = %q, want TTN_LW_IS_DATABASE_URI", got)
+	}
+}
+
+func TestNoDuplicates(t *testing.T) {
+	seen := make(map[string]bool)
+	for _, e := range keyEntries() {
+		if seen[e.key] {
+			t.Errorf("duplicate key %q", e.key)
+		}
+		seen[e.key] = true
+	}
+	if len(KnownKeys()) != len(keyEntries()) {
+		t.Errorf("KnownKeys has %d keys, table has %d entries", len(KnownKeys()), len(keyEntries()))
+	}
+}
+
+func TestEnvNamesAreUnique(t *testing.T) {
+	byEnv := make(map[string]string)
+	for _, k := range Keys() {
+		n := EnvName(k)
+		if other, ok := byEnv[n]; ok {
+			t.Errorf("keys %q and %q share the environment variable %s", other, k, n)
+		}
+		byEnv[n] = k
+	}
+}
+
+var wellFormed = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$`)
+
+func TestKeysAreWellFormed(t *testing.T) {
+	for k, info := range KnownKeys() {
+		if k != strings.ToLower(k) {
+			t.Errorf("key %q is not lower case", k)
+		}
+		if !wellFormed.MatchString(k) {
+			t.Errorf("key %q is not well formed", k)
+		}
+		if info.Kind < KindString || info.Kind > KindFileOnly {
+			t.Errorf("key %q has invalid kind %d", k, info.Kind)
+		}
+		if info.Source.Repo == "" || info.Source.Path == "" || info.Source.Version == "" {
+			t.Errorf("key %q has incomplete source %+v", k, info.Source)
+		}
+		if info.Source.Commit != "" && len(info.Source.Commit) != 40 {
+			t.Errorf("key %q has malformed commit %q", k, info.Source.Commit)
+		}
+	}
+}
+
+func TestUnavailableKeysAreNotKnown(t *testing.T) {
+	known := KnownKeys()
+	for k := range unavailableKeys() {
+		if _, ok := known[k]; ok {
+			t.Errorf("key %q is both known and listed as unavailable", k)
+		}
+	}
+	for k := range known {
+		for p := range unavailablePrefixes() {
+			if strings.HasPrefix(k, p) {
+				t.Errorf("key %q is known but has the unavailable prefix %q", k, p)
+			}
+		}
+	}
+	err := Check("as.packages.storage.provider")
+	var uerr *UnknownKeysError
+	if !errors.As(err, &uerr) || !strings.Contains(uerr.Unknown[0].Reason, "Enterprise") {
+		t.Errorf("Check(as.packages.storage.provider) = %v, want an Enterprise-only reason", err)
+	}
+	err = CheckEnv("TTN_LW_AS_PACKAGES_STORAGE_PROVIDER")
+	if !errors.As(err, &uerr) || !strings.Contains(uerr.Unknown[0].Reason, "Enterprise") {
+		t.Errorf("CheckEnv(TTN_LW_AS_PACKAGES_STORAGE_PROVIDER) = %v, want an Enterprise-only reason", err)
+	}
+}
+
+func TestKnownKeysReturnsFreshMap(t *testing.T) {
+	m := KnownKeys()
+	delete(m, "is.database-uri")
+	if _, ok := KnownKeys()["is.database-uri"]; !ok {
+		t.Error("modifying the result of KnownKeys changed later results")
+	}
+}
+
+func TestKindString(t *testing.T) {
+	for k := KindString; k <= KindFileOnly; k++ {
+		if k.String() == "unknown" {
+			t.Errorf("Kind(%d).String() = unknown", k)
+		}
+	}
+	if Kind(0).String() != "unknown" {
+		t.Error("Kind(0).String() is not unknown")
+	}
+}

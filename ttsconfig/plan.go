@@ -1,0 +1,350 @@
+package ttsconfig
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Component is a TTS component, named as `ttn-lw-stack start` names it.
+type Component string
+
+// The components the deployment configures.
+const (
+	IdentityServer             Component = "is"
+	GatewayServer              Component = "gs"
+	NetworkServer              Component = "ns"
+	ApplicationServer          Component = "as"
+	JoinServer                 Component = "js"
+	Console                    Component = "console"
+	GatewayConfigurationServer Component = "gcs"
+	DeviceClaimingServer       Component = "dcs"
+)
+
+// Components returns every configured component, in a stable order.
+func Components() []Component {
+	return []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
+		Console, GatewayConfigurationServer, DeviceClaimingServer}
+}
+
+// Ref names a value that exists only at deploy time (an attribute of a
+// resource); the stack that turns the plan into resources supplies it.
+type Ref string
+
+// Deploy-time values.
+const (
+	RefRedisAddress  Ref = "redis-address"  // host:port of the Redis primary endpoint
+	RefBlobBucket    Ref = "blob-bucket"    // name of the IS blob bucket
+	RefInteropBucket Ref = "interop-bucket" // name of the interop repository bucket
+)
+
+// Secret names a Secrets Manager secret whose whole SecretString is the value.
+type Secret string
+
+// Secrets the configuration references.
+const (
+	SecretClusterKeys    Secret = "cluster-keys"
+	SecretCookieHashKey  Secret = "http-cookie-hash-key"
+	SecretCookieBlockKey Secret = "http-cookie-block-key"
+	SecretConsoleOAuth   Secret = "console-oauth-client-secret"
+	SecretRedisPassword  Secret = "redis-auth-token"
+	SecretDatabaseURI    Secret = "database-uri"
+)
+
+// Setting is one configuration key of one component. Exactly one of Value (a
+// literal, possibly empty), Ref and Secret gives the value.
+type Setting struct {
+	Key    string
+	Value  string
+	Ref    Ref
+	Secret Secret
+}
+
+// Env returns the environment variable TTS reads the setting from.
+func (s Setting) Env() string { return EnvName(s.Key) }
+
+// Kind tells where the value lives in the deployment.
+func (s Setting) Kind() string {
+	switch {
+	case s.Secret != "":
+		return "secret"
+	case s.Ref != "":
+		return "parameter"
+	case s.Value == "":
+		// Parameter Store cannot hold an empty string; these are constants.
+		return "environment"
+	}
+	return "parameter"
+}
+
+// Inputs are what the plan is made from: parameters of the deployment.
+type Inputs struct {
+	// DomainName is the public host name.
+	DomainName string
+	// Region of the deployment (blob.aws.region).
+	Region string
+	// ServiceDomain is the internal name space of the services, e.g.
+	// "tts.local": component c is reachable at c.<ServiceDomain>.
+	ServiceDomain string
+	// GRPCPort, HTTPPort and InteropPort are the plain ports the components
+	// listen on (TLS is terminated in front of them).
+	GRPCPort, HTTPPort, InteropPort int
+	// NetID, TenantID and NSID identify the network in Backend Interfaces
+	// answers (TenantID and NSID may be empty).
+	NetID, TenantID, NSID string
+	// InteropEnabled: the IS serves Backend Interfaces on InteropPort.
+	InteropEnabled bool
+	// PacketBroker: the IS accepts Packet Broker tokens.
+	PacketBroker            bool
+	PacketBrokerTokenIssuer string
+	PublicTLSAddress        string
+	// InteropPrefix is the folder of the interop repository in its bucket.
+	InteropPrefix string
+	// ConsoleClientID is the OAuth client id of the Console.
+	ConsoleClientID string
+}
+
+// Plan is the configuration of every component.
+type Plan struct {
+	byComponent map[Component][]Setting
+}
+
+// Settings returns the settings of a component, sorted by key.
+func (p *Plan) Settings(c Component) []Setting {
+	out := append([]Setting(nil), p.byComponent[c]...)
+	return out
+}
+
+// Keys returns every key the plan sets, sorted, each once.
+func (p *Plan) Keys() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ss := range p.byComponent {
+		for _, s := range ss {
+			if !seen[s.Key] {
+				seen[s.Key] = true
+				out = append(out, s.Key)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Parameters returns the settings whose value lives in Parameter Store, by
+// key across components, sorted by key. The plan never gives such a key two
+// values, so one parameter per key serves every component that reads it.
+func (p *Plan) Parameters() []Setting {
+	by := map[string]Setting{}
+	for _, ss := range p.byComponent {
+		for _, s := range ss {
+			if s.Kind() == "parameter" {
+				by[s.Key] = s
+			}
+		}
+	}
+	out := make([]Setting, 0, len(by))
+	for _, s := range by {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Digest summarises a component's settings (keys and literal values, and the
+// names of references and secrets). A task definition that carries it is
+// replaced, and its tasks restarted, when the configuration changes: TTS reads
+// its configuration only at start.
+func (p *Plan) Digest(c Component) string {
+	h := sha256.New()
+	for _, s := range p.byComponent[c] {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\n", s.Key, s.Value, s.Ref, s.Secret)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// builder collects settings and refuses contradictions.
+type builder struct {
+	byComponent map[Component][]Setting
+	errs        []string
+}
+
+func (b *builder) set(s Setting, cs ...Component) {
+	for _, c := range cs {
+		b.byComponent[c] = append(b.byComponent[c], s)
+	}
+}
+
+func (b *builder) lit(key, value string, cs ...Component) {
+	b.set(Setting{Key: key, Value: value}, cs...)
+}
+func (b *builder) ref(key string, r Ref, cs ...Component) { b.set(Setting{Key: key, Ref: r}, cs...) }
+func (b *builder) secret(key string, s Secret, cs ...Component) {
+	b.set(Setting{Key: key, Secret: s}, cs...)
+}
+
+// New makes the plan and checks every key against the TTS configuration
+// reference (KnownKeys): TTS silently ignores a key it does not know.
+//
+// Where a value comes from: TTS documentation, "Configuration" reference
+// pages, and the configuration structs of TTS (see SOURCES.md); the choices
+// for this deployment are explained beside each group.
+func New(in Inputs) (*Plan, error) {
+	switch {
+	case in.DomainName == "" || in.Region == "" || in.ServiceDomain == "":
+		return nil, fmt.Errorf("ttsconfig: DomainName, Region and ServiceDomain are required")
+	case in.GRPCPort == 0 || in.HTTPPort == 0 || in.InteropPort == 0:
+		return nil, fmt.Errorf("ttsconfig: GRPCPort, HTTPPort and InteropPort are required")
+	case in.InteropPrefix == "" || in.ConsoleClientID == "":
+		return nil, fmt.Errorf("ttsconfig: InteropPrefix and ConsoleClientID are required")
+	case in.PacketBroker && !in.InteropEnabled:
+		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs interop enabled")
+	case in.PacketBroker && in.PublicTLSAddress == "":
+		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs a public TLS address (TTS refuses to start without)")
+	}
+	b := &builder{byComponent: map[Component][]Setting{}}
+	all := Components()
+	// Components that keep state in Redis or publish events: all but the
+	// Console, which only serves the web application.
+	backend := []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer, GatewayConfigurationServer, DeviceClaimingServer}
+	addr := func(c Component, port int) string {
+		return net.JoinHostPort(string(c)+"."+in.ServiceDomain, strconv.Itoa(port))
+	}
+	base := "https://" + in.DomainName
+
+	// Cluster: peers by their internal names, authenticated by the shared
+	// cluster keys; gRPC between them is plain inside the VPC.
+	b.secret("cluster.keys", SecretClusterKeys, all...)
+	b.lit("cluster.identity-server", addr(IdentityServer, in.GRPCPort), all...)
+	b.lit("cluster.gateway-server", addr(GatewayServer, in.GRPCPort), all...)
+	b.lit("cluster.network-server", addr(NetworkServer, in.GRPCPort), all...)
+	b.lit("cluster.application-server", addr(ApplicationServer, in.GRPCPort), all...)
+	b.lit("cluster.join-server", addr(JoinServer, in.GRPCPort), all...)
+	b.lit("grpc.allow-insecure-for-credentials", "true", all...)
+
+	// TLS is terminated by the load balancer or the proxy: every TLS
+	// listener is off (an empty address), or TTS fails at start looking for
+	// its certificate.
+	b.lit("grpc.listen-tls", "", all...)
+	b.lit("http.listen-tls", "", all...)
+	b.lit("interop.listen-tls", "", all...)
+	b.lit("gs.mqtt.listen-tls", "", GatewayServer)
+	b.lit("gs.mqtt-v2.listen-tls", "", GatewayServer)
+	b.lit("gs.basic-station.listen-tls", "", GatewayServer)
+	b.lit("as.mqtt.listen-tls", "", ApplicationServer)
+
+	// State, caches and events, all in the one Redis replication group.
+	// The cache (NS deduplication, AS traffic, IS telemetry) and the events
+	// backend have their own Redis settings, which default to localhost.
+	for _, prefix := range []string{"redis.", "cache.redis.", "events.redis."} {
+		b.ref(prefix+"address", RefRedisAddress, backend...)
+		b.secret(prefix+"password", SecretRedisPassword, backend...)
+		b.lit(prefix+"tls.require", "true", backend...)
+	}
+	b.lit("cache.service", "redis", backend...)
+	b.lit("events.backend", "redis", backend...)
+	b.lit("blob.provider", "aws", IdentityServer, NetworkServer, ApplicationServer)
+	b.lit("blob.aws.region", in.Region, IdentityServer, NetworkServer, ApplicationServer)
+
+	// Web sessions of the Console and the account application (IS) are
+	// shared by all their tasks.
+	b.secret("http.cookie.hash-key", SecretCookieHashKey, IdentityServer, Console)
+	b.secret("http.cookie.block-key", SecretCookieBlockKey, IdentityServer, Console)
+
+	// Identity Server.
+	b.secret("is.database-uri", SecretDatabaseURI, IdentityServer)
+	b.lit("is.oauth.ui.canonical-url", base+"/oauth", IdentityServer)
+	b.lit("is.oauth.ui.is.base-url", base+"/api/v3", IdentityServer)
+	b.lit("is.oauth.ui.console-url", base+"/console", IdentityServer)
+	b.lit("is.email.network.console-url", base+"/console", IdentityServer)
+	b.lit("is.email.network.identity-server-url", base+"/oauth", IdentityServer)
+	b.ref("is.profile-picture.bucket", RefBlobBucket, IdentityServer)
+	b.lit("is.profile-picture.bucket-url", base+"/assets/blob/profile_pictures", IdentityServer)
+	b.ref("is.end-device-picture.bucket", RefBlobBucket, IdentityServer)
+	b.lit("is.end-device-picture.bucket-url", base+"/assets/blob/end_device_pictures", IdentityServer)
+
+	// Backend Interfaces on the IS.
+	if in.InteropEnabled {
+		b.lit("interop.listen", ":"+strconv.Itoa(in.InteropPort), IdentityServer)
+		if in.PublicTLSAddress != "" {
+			b.lit("interop.public-tls-address", in.PublicTLSAddress, IdentityServer)
+		}
+		b.lit("is.network.net-id", in.NetID, IdentityServer)
+		if in.TenantID != "" {
+			b.lit("is.network.tenant-id", in.TenantID, IdentityServer)
+		}
+		if in.NSID != "" {
+			b.lit("is.network.ns-id", in.NSID, IdentityServer)
+		}
+	} else {
+		b.lit("interop.listen", "", IdentityServer)
+	}
+	if in.PacketBroker {
+		b.lit("interop.packet-broker.enabled", "true", IdentityServer)
+		b.lit("interop.packet-broker.token-issuer", in.PacketBrokerTokenIssuer, IdentityServer)
+	}
+	// No other component serves Backend Interfaces here.
+	b.lit("interop.listen", "", GatewayServer, NetworkServer, ApplicationServer, JoinServer, Console, GatewayConfigurationServer, DeviceClaimingServer)
+
+	// Network Server and Application Server: external Join Servers from the
+	// interop repository in the bucket.
+	b.lit("ns.net-id", in.NetID, NetworkServer)
+	if in.NSID != "" {
+		b.lit("ns.interop.id", in.NSID, NetworkServer)
+	}
+	for _, c := range []Component{NetworkServer, ApplicationServer} {
+		p := string(c) + ".interop."
+		b.lit(p+"config-source", "blob", c)
+		b.ref(p+"blob.bucket", RefInteropBucket, c)
+		b.lit(p+"blob.path", in.InteropPrefix, c)
+	}
+
+	// Console: public URLs for the browser, the token exchange inside.
+	b.lit("console.ui.canonical-url", base+"/console", Console)
+	b.lit("console.ui.account-url", base+"/oauth", Console)
+	for _, api := range []string{"is", "gs", "ns", "as", "js", "edtc", "qrg", "gcs", "dcs"} {
+		b.lit("console.ui."+api+".base-url", base+"/api/v3", Console)
+	}
+	b.lit("console.oauth.authorize-url", base+"/oauth/authorize", Console)
+	b.lit("console.oauth.logout-url", base+"/oauth/logout", Console)
+	b.lit("console.oauth.token-url", "http://"+addr(IdentityServer, in.HTTPPort)+"/oauth/token", Console)
+	b.lit("console.oauth.client-id", in.ConsoleClientID, Console)
+	b.secret("console.oauth.client-secret", SecretConsoleOAuth, Console)
+
+	return b.finish()
+}
+
+func (b *builder) finish() (*Plan, error) {
+	byKey := map[string]Setting{}
+	var unknown []string
+	for c, ss := range b.byComponent {
+		sort.SliceStable(ss, func(i, j int) bool { return ss[i].Key < ss[j].Key })
+		for i, s := range ss {
+			if i > 0 && ss[i-1].Key == s.Key {
+				b.errs = append(b.errs, fmt.Sprintf("%s: %s is set twice", c, s.Key))
+			}
+			if prev, ok := byKey[s.Key]; ok && prev != s && prev.Kind() != "environment" && s.Kind() != "environment" {
+				b.errs = append(b.errs, fmt.Sprintf("%s has two different values (%+v and %+v)", s.Key, prev, s))
+			}
+			byKey[s.Key] = s
+		}
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if err := Check(keys...); err != nil {
+		unknown = append(unknown, err.Error())
+	}
+	b.errs = append(b.errs, unknown...)
+	if len(b.errs) > 0 {
+		sort.Strings(b.errs)
+		return nil, fmt.Errorf("ttsconfig: %s", strings.Join(b.errs, "; "))
+	}
+	return &Plan{byComponent: b.byComponent}, nil
+}
