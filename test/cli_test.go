@@ -65,3 +65,76 @@ func TestBadParameterFileFailsCleanly(t *testing.T) {
 		t.Error("a cloud assembly was written although the parameters are invalid")
 	}
 }
+
+// TestBadInteropRepositoryFailsCleanly runs the app on valid parameters that
+// name an interop repository with mistakes: the synthesis stops before any
+// stack is built, and every mistake is named with file and line.
+func TestBadInteropRepositoryFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "app")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	example, err := os.ReadFile(filepath.Join("..", "params", "example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paramsFile := strings.Replace(string(example), "InteropRepository: example-interop", "InteropRepository: bad-interop", 1)
+	if paramsFile == string(example) {
+		t.Fatal("params/example.yaml no longer names example-interop; update this test")
+	}
+	files := map[string]string{
+		"params/staging.yaml": paramsFile,
+		"params/bad-interop/config.yml": "join-servers:\n" +
+			"  - file: ./js.yml\n" +
+			"    join-euis: ['EC656E0000000000/20']\n" +
+			"  - file: ./missing.yml\n" +
+			"    join-euis: ['EC656E00000000FF/24']\n",
+		"params/bad-interop/js.yml": "fqdn: js.example.com\n" +
+			"protocol: BI1.1\n" +
+			"sender-ns-id: '70B3D57ED0000001'\n" +
+			"portt: 443\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, _ := json.Marshal(map[string]any{"env": "staging"})
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+filepath.Join(dir, "cdk.out"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() == 0 {
+		t.Fatalf("app exited with %v, want a non-zero exit status; stderr:\n%s", err, stderr.String())
+	}
+	out := stderr.String()
+	for _, want := range []string{
+		"params/bad-interop/config.yml:4: error:",
+		"missing.yml",
+		"params/bad-interop/config.yml:5: error:",
+		"params/bad-interop/js.yml:4: error:",
+		"portt",
+		"problem(s) in the interop repository",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"panic", "goroutine "} {
+		if strings.Contains(out+stdout.String(), bad) {
+			t.Errorf("output contains %q:\n%s", bad, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cdk.out", "manifest.json")); err == nil {
+		t.Error("a cloud assembly was written although the interop repository is invalid")
+	}
+}
