@@ -47,7 +47,7 @@ type Configuration struct {
 	Parameters map[string]awsssm.StringParameter
 	// Secrets by the plan's secret names.
 	Secrets map[ttsconfig.Secret]awssecretsmanager.ISecret
-	Interop     *interoprepo.Repository
+	Interop *interoprepo.Repository
 }
 
 // ConfigurationInputs are what the Configuration stack needs beyond the
@@ -253,4 +253,3 @@ func (ct *Container) EnvNames() []string {
 	sort.Strings(out)
 	return out
 }
-
