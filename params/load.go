@@ -271,6 +271,9 @@ func (l *loader) applyDefaults() {
 	if _, ok := l.set["InteropPublicTLSAddress"]; !ok && p.DomainName != "" {
 		p.InteropPublicTLSAddress = "https://" + p.DomainName + ":8886"
 	}
+	if _, ok := l.set["AdminEmail"]; !ok && p.DomainName != "" {
+		p.AdminEmail = "admin@" + p.DomainName
+	}
 }
 
 func setFromNode(v reflect.Value, n *yaml.Node) error {

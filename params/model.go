@@ -38,6 +38,8 @@ type Params struct {
 	NetID    string `yaml:"NetID" default:"000000" doc:"LoRaWAN NetID of the network, 6 hex digits (is.network.net-id and ns.net-id). 000000 and 000001 are the experimental NetIDs."`
 	TenantID string `yaml:"TenantID" default:"" doc:"Tenant id announced in Backend Interfaces answers (is.network.tenant-id). Lowercase letters, digits and hyphens; empty for none."`
 	NSID     string `yaml:"NSID" default:"" doc:"EUI-64 of the Network Server, 16 hex digits (is.network.ns-id, sent as HNSID in Backend Interfaces 1.1 answers). Empty for none."`
+	// AdminEmail is read by the Identity Server's database bootstrap.
+	AdminEmail string `yaml:"AdminEmail" default:"admin@<DomainName>" doc:"E-mail address of the administrator user admin, which the Identity Server's start-up creates (or updates) in the database; its password is generated into Secrets Manager (<prefix>/tts/admin-password)."`
 
 	// TLS and interoperability.
 	SupportProxyTLS                bool     `yaml:"SupportProxyTLS" default:"false" doc:"false: the Network Load Balancer terminates TLS on 443 and 8886 with an ACM certificate. true: the reverse proxy terminates TLS with a Let's Encrypt certificate from Certbot, which is needed to authenticate Backend Interfaces peers by TLS client certificate."`
@@ -52,6 +54,11 @@ type Params struct {
 	InteropIngressCidrs            []string `yaml:"InteropIngressCidrs" default:"0.0.0.0/0" doc:"IPv4 CIDRs allowed to reach Backend Interfaces on 8886 (Packet Broker and peer networks). Default: the internet."`
 	PlainPortsEnabled              bool     `yaml:"PlainPortsEnabled" default:"false" doc:"Also expose the plain (unencrypted) ports 1881 to 1887 on the load balancer, for old gateways and tests. Off by default: everything public is TLS."`
 	InteropRepository              string   `yaml:"InteropRepository" default:"" doc:"Folder of the interop repository (config.yml and one file per Join Server), relative to the parameter file. Empty: no Join Server is configured and an empty config.yml is deployed."`
+
+	// Services.
+	IdentityServerTasks  int `yaml:"IdentityServerTasks" default:"2" doc:"Number of Identity Server tasks (2 to 10), spread over the availability zones. Two or more keep the Console and the APIs up while a task or a zone fails."`
+	IdentityServerCpu    int `yaml:"IdentityServerCpu" default:"512" doc:"CPU units of one Identity Server task (1024 is one vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384."`
+	IdentityServerMemory int `yaml:"IdentityServerMemory" default:"1024" doc:"Memory of one Identity Server task in MiB; a size Fargate accepts for IdentityServerCpu (512: 1024 to 4096 in steps of 1024)."`
 
 	// Data tier.
 	DatabaseMinCapacity         float64 `yaml:"DatabaseMinCapacity" default:"0.5" doc:"Minimum Aurora Serverless v2 capacity in ACUs (0.5 to 256, in steps of 0.5)."`

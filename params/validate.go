@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/lorawan-stack-aws/tts-ecs/fargate"
 )
 
 // validate checks every value and the combinations of values. It runs before
@@ -58,6 +60,14 @@ func (l *loader) validate() {
 		l.errorf("AcmeEmail", "SupportProxyTLS is true, so Certbot needs the e-mail of the Let's Encrypt account: add 'AcmeEmail: ops@%s', or set SupportProxyTLS: false to let the load balancer terminate TLS", orDefault(p.HostedZoneName, "example.com"))
 	}
 
+	// The default is derived from DomainName; an invalid DomainName is
+	// reported once, above.
+	if _, set := l.set["AdminEmail"]; set || domainOK {
+		if a, err := mail.ParseAddress(p.AdminEmail); err != nil || a.Address != p.AdminEmail {
+			l.errorf("AdminEmail", "%q is not a plain e-mail address; write it like admin@%s, or remove the line to use admin@<DomainName>", p.AdminEmail, orDefault(p.HostedZoneName, "example.com"))
+		}
+	}
+
 	if p.InteropPacketBrokerEnabled && !p.InteropEnabled {
 		l.errorf("InteropPacketBrokerEnabled", "Packet Broker reaches the Identity Server over Backend Interfaces on port 8886, which is off: set InteropEnabled: true as well, or InteropPacketBrokerEnabled: false")
 	}
@@ -78,6 +88,10 @@ func (l *loader) validate() {
 
 	for _, key := range []string{"GatewayIngressCidrs", "ApplicationIngressCidrs", "InteropIngressCidrs"} {
 		l.cidrs(key)
+	}
+	l.intRange("IdentityServerTasks", p.IdentityServerTasks, 2, 10)
+	if err := fargate.CheckSize(p.IdentityServerCpu, p.IdentityServerMemory); err != nil {
+		l.errorf("IdentityServerMemory", "with IdentityServerCpu %d: %v", p.IdentityServerCpu, err)
 	}
 	l.capacity("DatabaseMinCapacity", p.DatabaseMinCapacity, 0.5)
 	l.capacity("DatabaseMaxCapacity", p.DatabaseMaxCapacity, 1)

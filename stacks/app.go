@@ -37,7 +37,7 @@ type App struct {
 	Data           *Data
 	LoadBalancer   *LoadBalancer
 	Configuration  *Configuration
-	IdentityServer awscdk.Stack
+	IdentityServer *IdentityServer
 	Services       awscdk.Stack
 }
 
@@ -97,12 +97,13 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 		return nil, err
 	}
 	out.Configuration.AddStackDependency(out.LoadBalancer.Stack, jsii.String("deployed after the load balancer, in the documented order"))
-	out.IdentityServer = awscdk.NewStack(app, jsii.String(p.StackName(IdentityServerName)), props(IdentityServerName, "Identity Server service"))
-	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
-
-	for _, s := range []awscdk.Stack{out.IdentityServer, out.Services} {
-		placeholder(s)
+	if out.IdentityServer, err = NewIdentityServer(app, p.StackName(IdentityServerName), props(IdentityServerName, "ECS cluster, Identity Server service"), p,
+		out.Network, out.Data, out.LoadBalancer, out.Configuration); err != nil {
+		return nil, err
 	}
+	out.IdentityServer.AddStackDependency(out.Configuration.Stack, jsii.String("the Identity Server reads its configuration"))
+	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
+	placeholder(out.Services)
 
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return out, nil

@@ -1,0 +1,382 @@
+// Package ttsservice is one ECS Fargate service of The Things Stack: a
+// container running `ttn-lw-stack start <components>`, configured from
+// Parameter Store and Secrets Manager, registered with the load balancer's
+// target groups of what it serves, and reachable by the other components
+// through Service Connect as <name>.<namespace>:<port>.
+package ttsservice
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+)
+
+// Binary is the program of The Things Stack in its images. The images of
+// thethingsnetwork/lorawan-stack set no ENTRYPOINT of their own (their
+// Docker Compose example sets `ttn-lw-stack -c /config/ttn-lw-stack-docker.yml`,
+// a file that does not exist here), so the task names the binary itself and
+// passes no configuration file: everything comes from the environment.
+const Binary = "ttn-lw-stack"
+
+// DigestVariable is the environment variable that carries the configuration
+// digest. It is not a TTN_LW_* variable, so The Things Stack ignores it; its
+// change makes a new task definition revision and restarts the tasks.
+const DigestVariable = "CONFIG_DIGEST"
+
+// MainContainer and InitContainerName are the container names in the task.
+const (
+	MainContainer     = "tts"
+	InitContainerName = "init"
+)
+
+// Props configure a Service.
+type Props struct {
+	// Cluster runs the service; Namespace is the ARN of its Service Connect
+	// namespace.
+	Cluster   awsecs.ICluster
+	Namespace *string
+	// Subnets of the tasks (private subnets with a route to the internet,
+	// for the image pull and the AWS APIs).
+	Subnets *awsec2.SubnetSelection
+	// SecurityGroup of the tasks (the load balancer stack's group of the
+	// server, or its internal group).
+	SecurityGroup awsec2.ISecurityGroup
+	// Name is the service's short name: the Service Connect DNS name is
+	// <Name>.<ServiceDomain>. Lowercase letters and digits.
+	Name string
+	// ServiceDomain is the Service Connect namespace's name, e.g. tts.local.
+	ServiceDomain string
+	// Components started in the container: `ttn-lw-stack start <Components>`.
+	Components []ttsconfig.Component
+	// Image of The Things Stack, with a pinned tag or digest.
+	Image string
+	// Environment, Secrets and ConfigDigest are the components'
+	// configuration. Secrets hold everything that is a credential; the
+	// Environment may hold only values that are not.
+	Environment  map[string]*string
+	Secrets      map[string]awsecs.Secret
+	ConfigDigest string
+	// SecretsKey is the KMS key of the Secrets Manager secrets among
+	// Secrets (and Init's); the execution role may decrypt with it only
+	// through Secrets Manager. ECS's grants name the secrets, not their key.
+	SecretsKey awskms.IKey
+	// Ports are the rows of the port table the container serves; they must
+	// include the gRPC and HTTP rows, which Service Connect exposes.
+	Ports []ports.Port
+	// Targets are the load balancer's target groups the tasks register
+	// with; each target's port must be one of Ports.
+	Targets []*listeners.Target
+	// DesiredCount tasks of CPU units and MemoryMiB each.
+	DesiredCount int
+	CPU          int
+	MemoryMiB    int
+	// HealthCheckGrace is how long the load balancer's health checks are
+	// ignored after a task starts (at least 30 s).
+	HealthCheckGrace time.Duration
+	// HealthPath is checked on the HTTP port by the container health check,
+	// e.g. /healthz.
+	HealthPath string
+	// LogRetention of the service's log group.
+	LogRetention awslogs.RetentionDays
+	// Init, when set, runs before the main container, which starts only when
+	// Init exits 0.
+	Init *Init
+}
+
+// Init is a container that runs to completion before the main container
+// starts, with the same image and configuration.
+type Init struct {
+	// Script is run with /bin/sh -c.
+	Script string
+	// Secrets the script needs beyond the configuration (e.g. a password);
+	// the script reads them from its environment.
+	Secrets map[string]awsecs.Secret
+}
+
+// Service is the ECS service and what callers grant permissions to.
+type Service struct {
+	constructs.Construct
+	Service        awsecs.FargateService
+	TaskDefinition awsecs.FargateTaskDefinition
+	Container      awsecs.ContainerDefinition
+	// InitContainer is nil without Props.Init.
+	InitContainer awsecs.ContainerDefinition
+	// TaskRole is what the components may do; it starts with no permission.
+	TaskRole awsiam.Role
+	// ExecutionRole pulls the image, writes the logs and reads exactly the
+	// secrets and parameters of the containers.
+	ExecutionRole awsiam.Role
+	LogGroup      awslogs.LogGroup
+}
+
+// credential matches environment variable names that hold credentials; such a
+// variable must come from Secrets.
+var credential = regexp.MustCompile(`PASSWORD|SECRET|_KEYS?(_|$)|DATABASE_URI|TOKEN`)
+
+func (p Props) validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if p.Cluster == nil || p.Namespace == nil || p.Subnets == nil || p.SecurityGroup == nil || p.SecretsKey == nil {
+		bad("Cluster, Namespace, Subnets, SecurityGroup and SecretsKey are required")
+	}
+	if !regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`).MatchString(p.Name) {
+		bad("Name %q must be 1 to 16 lowercase letters and digits, starting with a letter (it is a DNS label)", p.Name)
+	}
+	if p.ServiceDomain == "" {
+		bad("ServiceDomain is required (the Service Connect namespace's name)")
+	}
+	if len(p.Components) == 0 {
+		bad("no Components; name at least one, e.g. is")
+	}
+	if p.Image == "" || strings.HasSuffix(p.Image, ":latest") {
+		bad("Image %q must be an image with a pinned tag or digest", p.Image)
+	}
+	if p.ConfigDigest == "" {
+		bad("ConfigDigest is empty; pass the configuration's digest so that tasks restart when it changes")
+	}
+	for name := range p.Environment {
+		if _, dup := p.Secrets[name]; dup {
+			bad("%s is both in Environment and in Secrets", name)
+		}
+		if credential.MatchString(name) {
+			bad("%s looks like a credential; pass it in Secrets, never in the plain Environment", name)
+		}
+		if name == DigestVariable {
+			bad("%s is set by the construct from ConfigDigest", name)
+		}
+	}
+	served := map[int]bool{}
+	for _, port := range p.Ports {
+		served[port.Plain] = true
+	}
+	for _, name := range []string{"grpc", "http"} {
+		if !served[ports.Must(name).Plain] {
+			bad("Ports lack the %s row: every component serves it and Service Connect exposes it", name)
+		}
+	}
+	for _, t := range p.Targets {
+		if !served[t.Port] {
+			bad("target group of port %d (%s) is not among the container's Ports", t.Port, t.Server)
+		}
+	}
+	if p.DesiredCount < 1 {
+		bad("DesiredCount %d: run at least 1 task", p.DesiredCount)
+	}
+	if err := fargate.CheckSize(p.CPU, p.MemoryMiB); err != nil {
+		bad("%v", err)
+	}
+	if p.HealthCheckGrace < 30*time.Second {
+		bad("HealthCheckGrace %s is too short: The Things Stack needs about 30 s to connect to its database and cache", p.HealthCheckGrace)
+	}
+	if !strings.HasPrefix(p.HealthPath, "/") {
+		bad("HealthPath %q must be an absolute path, e.g. /healthz", p.HealthPath)
+	}
+	if p.LogRetention == "" {
+		bad("LogRetention is required")
+	}
+	if p.Init != nil && strings.TrimSpace(p.Init.Script) == "" {
+		bad("Init has an empty Script")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("ttsservice %s: %s", p.Name, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// New creates the service.
+func New(scope constructs.Construct, id string, props Props) (*Service, error) {
+	if err := props.validate(); err != nil {
+		return nil, err
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	out := &Service{Construct: c}
+	tasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
+	out.TaskRole = awsiam.NewRole(c, jsii.String("TaskRole"), &awsiam.RoleProps{
+		AssumedBy:   tasks,
+		Description: jsii.String(fmt.Sprintf("The Things Stack %v tasks", props.Components)),
+	})
+	out.ExecutionRole = awsiam.NewRole(c, jsii.String("ExecutionRole"), &awsiam.RoleProps{
+		AssumedBy:   tasks,
+		Description: jsii.String(fmt.Sprintf("ECS agent of the The Things Stack %v tasks: logs and configuration secrets", props.Components)),
+	})
+	out.ExecutionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DecryptSecrets"),
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  &[]*string{props.SecretsKey.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", *awscdk.Stack_Of(c).Region())}},
+	}))
+	out.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     props.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	out.TaskDefinition = awsecs.NewFargateTaskDefinition(c, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Cpu:            jsii.Number(float64(props.CPU)),
+		MemoryLimitMiB: jsii.Number(float64(props.MemoryMiB)),
+		TaskRole:       out.TaskRole,
+		ExecutionRole:  out.ExecutionRole,
+		RuntimePlatform: &awsecs.RuntimePlatform{
+			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
+			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
+		},
+	})
+	image := awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil)
+	env := map[string]*string{DigestVariable: jsii.String(props.ConfigDigest)}
+	for k, v := range props.Environment {
+		env[k] = v
+	}
+	logs := func(prefix string) awsecs.LogDriver {
+		return awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: out.LogGroup, StreamPrefix: jsii.String(prefix)})
+	}
+
+	http := ports.Must("http").Plain
+	command := append([]string{"start"}, componentNames(props.Components)...)
+	out.Container = out.TaskDefinition.AddContainer(jsii.String(MainContainer), &awsecs.ContainerDefinitionOptions{
+		ContainerName: jsii.String(MainContainer),
+		Image:         image,
+		EntryPoint:    jsii.Strings(Binary),
+		Command:       jsii.Strings(command...),
+		Environment:   &env,
+		Secrets:       &props.Secrets,
+		Essential:     jsii.Bool(true),
+		Logging:       logs(props.Name),
+		PortMappings:  portMappings(props.Ports),
+		// The image has curl; /healthz answers without credentials.
+		HealthCheck: &awsecs.HealthCheck{
+			Command:     jsii.Strings("CMD-SHELL", fmt.Sprintf("curl -fsS -o /dev/null http://localhost:%d%s || exit 1", http, props.HealthPath)),
+			Interval:    awscdk.Duration_Seconds(jsii.Number(15)),
+			Timeout:     awscdk.Duration_Seconds(jsii.Number(5)),
+			Retries:     jsii.Number(3),
+			StartPeriod: awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
+		},
+	})
+	if props.Init != nil {
+		secrets := map[string]awsecs.Secret{}
+		for k, v := range props.Secrets {
+			secrets[k] = v
+		}
+		for k, v := range props.Init.Secrets {
+			secrets[k] = v
+		}
+		out.InitContainer = out.TaskDefinition.AddContainer(jsii.String(InitContainerName), &awsecs.ContainerDefinitionOptions{
+			ContainerName: jsii.String(InitContainerName),
+			Image:         image,
+			EntryPoint:    jsii.Strings("/bin/sh", "-c"),
+			Command:       jsii.Strings(props.Init.Script),
+			Environment:   &env,
+			Secrets:       &secrets,
+			Essential:     jsii.Bool(false),
+			Logging:       logs(props.Name + "-" + InitContainerName),
+		})
+		out.Container.AddContainerDependencies(&awsecs.ContainerDependency{
+			Container: out.InitContainer,
+			Condition: awsecs.ContainerDependencyCondition_SUCCESS,
+		})
+	}
+
+	out.Service = awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
+		Cluster:         props.Cluster,
+		TaskDefinition:  out.TaskDefinition,
+		DesiredCount:    jsii.Number(float64(props.DesiredCount)),
+		PlatformVersion: awsecs.FargatePlatformVersion_VERSION1_4,
+		VpcSubnets:      props.Subnets,
+		SecurityGroups:  &[]awsec2.ISecurityGroup{props.SecurityGroup},
+		AssignPublicIp:  jsii.Bool(false),
+		// A deployment whose tasks do not become healthy is rolled back; the
+		// old tasks keep serving until the new ones are healthy.
+		CircuitBreaker:              &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+		MinHealthyPercent:           jsii.Number(100),
+		MaxHealthyPercent:           jsii.Number(200),
+		HealthCheckGracePeriod:      awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
+		AvailabilityZoneRebalancing: awsecs.AvailabilityZoneRebalancing_ENABLED,
+		ServiceConnectConfiguration: &awsecs.ServiceConnectProps{
+			Namespace: props.Namespace,
+			Services:  serviceConnect(props),
+			LogDriver: logs(props.Name + "-service-connect"),
+		},
+	})
+	for _, t := range props.Targets {
+		proto := awsecs.Protocol_TCP
+		if t.Protocol == elbv2.Protocol_UDP {
+			proto = awsecs.Protocol_UDP
+		}
+		out.Service.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
+			ContainerName: jsii.String(MainContainer),
+			ContainerPort: jsii.Number(float64(t.Port)),
+			Protocol:      proto,
+		}).AttachToNetworkTargetGroup(t.Group)
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(out.TaskDefinition, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-ECS2"),
+		Reason: jsii.String("The plain environment holds only " + DigestVariable + " (a hash that restarts tasks on a configuration change) and " +
+			"settings whose value is the empty string (TLS listeners turned off), which Parameter Store cannot hold; every other setting " +
+			"comes from Parameter Store and every credential from Secrets Manager (the construct refuses a credential in the environment)."),
+	}}, jsii.Bool(false))
+	return out, nil
+}
+
+func componentNames(cs []ttsconfig.Component) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}
+
+// portMappings maps every served row's plain port; the rows' names name the
+// mappings (Service Connect refers to them by name).
+func portMappings(rows []ports.Port) *[]*awsecs.PortMapping {
+	sorted := append([]ports.Port(nil), rows...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Plain < sorted[j].Plain })
+	var out []*awsecs.PortMapping
+	for _, p := range sorted {
+		m := &awsecs.PortMapping{
+			Name:          jsii.String(p.Name),
+			ContainerPort: jsii.Number(float64(p.Plain)),
+			Protocol:      awsecs.Protocol_TCP,
+		}
+		if p.Transport == ports.UDP {
+			m.Protocol = awsecs.Protocol_UDP
+		}
+		out = append(out, m)
+	}
+	return &out
+}
+
+// serviceConnect exposes the gRPC and HTTP ports as <Name>.<ServiceDomain>.
+// An alias is unique by name and port, so both share the DNS name; the
+// discovery names, unique in the namespace, are <Name>-grpc and <Name>-http.
+// Both are proxied as TCP (the port mappings name no application protocol):
+// the components keep gRPC streams and HTTP event streams open for hours,
+// which the proxy's per-request timeout of the http and grpc protocols
+// (15 s by default) would cut.
+func serviceConnect(props Props) *[]*awsecs.ServiceConnectService {
+	var out []*awsecs.ServiceConnectService
+	for _, name := range []string{"grpc", "http"} {
+		p := ports.Must(name)
+		out = append(out, &awsecs.ServiceConnectService{
+			PortMappingName: jsii.String(p.Name),
+			DiscoveryName:   jsii.String(props.Name + "-" + p.Name),
+			DnsName:         jsii.String(props.Name + "." + props.ServiceDomain),
+			Port:            jsii.Number(float64(p.Plain)),
+		})
+	}
+	return &out
+}

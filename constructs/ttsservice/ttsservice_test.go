@@ -1,0 +1,50 @@
+package ttsservice
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+)
+
+// The validation runs before any construct exists, so these cases need no
+// jsii runtime: every problem is reported at once, with what to do.
+func TestPropsAreValidated(t *testing.T) {
+	good := Props{
+		Name: "is", ServiceDomain: "tts.local", Components: []ttsconfig.Component{ttsconfig.IdentityServer},
+		Image: "thethingsnetwork/lorawan-stack:3.32.1", ConfigDigest: "0123456789abcdef",
+		Ports:        []ports.Port{ports.Must("grpc"), ports.Must("http")},
+		DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: "ONE_YEAR",
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*Props)
+		want   string
+	}{
+		{"only the CDK objects missing", func(*Props) {}, "Cluster, Namespace, Subnets, SecurityGroup and SecretsKey are required"},
+		{"credential in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_REDIS_PASSWORD": jsii.String("x")} }, "TTN_LW_REDIS_PASSWORD looks like a credential"},
+		{"cluster keys in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_CLUSTER_KEYS": jsii.String("x")} }, "TTN_LW_CLUSTER_KEYS looks like a credential"},
+		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "set by the construct"},
+		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "pinned tag"},
+		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.Must("grpc")} }, "lack the http row"},
+		{"target not served", func(p *Props) { p.Targets = []*listeners.Target{{Server: ports.IdentityServer, Port: 1886}} }, "port 1886 (is) is not among the container's Ports"},
+		{"bad size", func(p *Props) { p.MemoryMiB = 512 }, "1024 to 4096"},
+		{"no tasks", func(p *Props) { p.DesiredCount = 0 }, "at least 1 task"},
+		{"short grace", func(p *Props) { p.HealthCheckGrace = time.Second }, "too short"},
+		{"bad name", func(p *Props) { p.Name = "Identity_Server" }, "DNS label"},
+		{"empty init", func(p *Props) { p.Init = &Init{Script: " "} }, "empty Script"},
+		{"no digest", func(p *Props) { p.ConfigDigest = "" }, "restart when it changes"},
+	} {
+		p := good
+		c.change(&p)
+		err := p.validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one with %q", c.name, err, c.want)
+		}
+	}
+}

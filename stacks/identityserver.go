@@ -1,0 +1,185 @@
+package stacks
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsservicediscovery"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
+	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+)
+
+// AdminUserID is the administrator the Identity Server's bootstrap creates.
+const AdminUserID = "admin"
+
+// IdentityServerHealthGrace is how long the load balancer's health checks of
+// a new Identity Server task are ignored: the database bootstrap runs first.
+const IdentityServerHealthGrace = 180 * time.Second
+
+// IdentityServer holds the ECS cluster of the deployment, with its Service
+// Connect namespace, and the Identity Server's service. The Services stack
+// runs the other components in the same cluster.
+type IdentityServer struct {
+	awscdk.Stack
+	Cluster awsecs.Cluster
+	// Namespace is the Service Connect namespace ServiceDomain.
+	Namespace awsservicediscovery.INamespace
+	Service   *ttsservice.Service
+}
+
+// NewIdentityServer creates the IdentityServer stack.
+func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
+	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration) (*IdentityServer, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), props)
+	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
+		Vpc:                 net.Vpc,
+		ContainerInsightsV2: awsecs.ContainerInsights_ENHANCED,
+		// An HTTP namespace: Service Connect resolves the names inside the
+		// tasks, no private DNS zone is needed.
+		DefaultCloudMapNamespace: &awsecs.CloudMapNamespaceOptions{
+			Name:                 jsii.String(ServiceDomain),
+			Type:                 awsservicediscovery.NamespaceType_HTTP,
+			UseForServiceConnect: jsii.Bool(true),
+		},
+	})
+	out := &IdentityServer{Stack: stack, Cluster: cluster, Namespace: cluster.DefaultCloudMapNamespace()}
+
+	conf, err := cfg.Container(ttsconfig.IdentityServer)
+	if err != nil {
+		return nil, err
+	}
+	served := []ports.Port{ports.Must("grpc"), ports.Must("http")}
+	if p.InteropEnabledIS() {
+		served = append(served, ports.Must("interop"))
+	}
+
+	// The Data stack's resources are imported by ARN, as in the
+	// Configuration stack: grants then go into this stack's roles only.
+	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), data.Key.KeyArn())
+	adminPassword := data.Secrets.ByID["admin-password"]
+	if adminPassword == nil {
+		return nil, fmt.Errorf("identity server: the Data stack has no admin-password secret")
+	}
+	adminSecret := awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("AdminPassword"), &awssecretsmanager.SecretAttributes{
+		SecretCompleteArn: adminPassword.SecretArn(),
+		EncryptionKey:     key,
+	})
+	consoleSecret := cfg.Secrets[ttsconfig.SecretConsoleOAuth]
+	if consoleSecret == nil {
+		return nil, fmt.Errorf("identity server: the Configuration stack has no %s secret", ttsconfig.SecretConsoleOAuth)
+	}
+
+	svc, err := ttsservice.New(stack, "Service", ttsservice.Props{
+		Cluster:          cluster,
+		Namespace:        out.Namespace.NamespaceArn(),
+		Subnets:          &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)},
+		SecurityGroup:    lb.TaskSecurityGroups[ports.IdentityServer],
+		Name:             string(ttsconfig.IdentityServer),
+		ServiceDomain:    ServiceDomain,
+		Components:       []ttsconfig.Component{ttsconfig.IdentityServer},
+		Image:            p.TTSImage,
+		Environment:      conf.Environment,
+		Secrets:          conf.Secrets,
+		ConfigDigest:     conf.Digest,
+		SecretsKey:       key,
+		Ports:            served,
+		Targets:          targetsOf(lb.Listeners, ports.IdentityServer),
+		DesiredCount:     p.IdentityServerTasks,
+		CPU:              p.IdentityServerCpu,
+		MemoryMiB:        p.IdentityServerMemory,
+		HealthCheckGrace: IdentityServerHealthGrace,
+		HealthPath:       "/healthz",
+		LogRetention:     retention(p.LogRetentionDays),
+		Init: &ttsservice.Init{
+			Script: bootstrapScript(p.AdminEmail, p.DomainName),
+			Secrets: map[string]awsecs.Secret{
+				"ADMIN_PASSWORD": awsecs.Secret_FromSecretsManager(adminSecret, nil),
+				"CONSOLE_SECRET": awsecs.Secret_FromSecretsManager(consoleSecret, nil),
+			},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Service = svc
+
+	// The Identity Server stores profile and end device pictures in the blob
+	// bucket (is.profile-picture.bucket, is.end-device-picture.bucket),
+	// encrypted with the data key.
+	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadWritePictures"),
+		Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+		Resources: &[]*string{jsii.String(*data.BlobBucket.BucketArn() + "/*")},
+	}))
+	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("EncryptPictures"),
+		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources: &[]*string{key.KeyArn()},
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(svc.TaskRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The Identity Server names picture objects itself (profile_pictures/..., end_device_pictures/...) in the blob bucket, " +
+			"which holds nothing else: objects of that one bucket only."),
+		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/`)}},
+	}}, jsii.Bool(true))
+	return out, nil
+}
+
+// targetsOf returns the target groups of the load balancer that server
+// serves. In proxy mode 8886 belongs to the proxy, which forwards to the
+// Identity Server; with the load balancer terminating TLS it is the
+// Identity Server's.
+func targetsOf(l *listeners.Listeners, server ports.Server) []*listeners.Target {
+	var out []*listeners.Target
+	for _, t := range l.Targets {
+		if t.Server == server {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// bootstrapScript prepares the Identity Server's database before every start
+// of a task: schema migrations, the administrator and the Console's OAuth
+// client. Each command is idempotent (migrate applies what is missing; the
+// two create commands update the record when it exists), so the script runs
+// on every start and also repairs a changed password or redirect URI.
+//
+// Why an init container and not a task run once at deploy time: the init
+// container needs no deploy-time function that starts an ECS task and polls
+// it, runs with exactly the configuration and image of the service (a new
+// image migrates before it serves), and a failure stops the task before it
+// serves, so the deployment circuit breaker rolls the service back. The cost
+// is that every task start runs it; the commands take seconds when there is
+// nothing to do. Tasks that start together may race on the migration;
+// migrate is retried, and an attempt that lost the race finds the schema
+// current.
+func bootstrapScript(adminEmail, domain string) string {
+	base := "https://" + domain
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	lines := []string{
+		"set -eu",
+		"n=0",
+		fmt.Sprintf("until %s is-db migrate; do n=$((n+1)); [ $n -lt 3 ] || exit 1; sleep $((n*10)); done", ttsservice.Binary),
+		fmt.Sprintf(`%s is-db create-admin-user --id %s --email %s --password "$ADMIN_PASSWORD"`, ttsservice.Binary, AdminUserID, quote(adminEmail)),
+		fmt.Sprintf(`%s is-db create-oauth-client --id %s --name Console --owner %s --secret "$CONSOLE_SECRET"`+
+			` --redirect-uri %s --redirect-uri /console/oauth/callback --logout-redirect-uri %s --logout-redirect-uri /console`,
+			ttsservice.Binary, ConsoleClientID, AdminUserID, quote(base+"/console/oauth/callback"), quote(base+"/console")),
+	}
+	return strings.Join(lines, "\n")
+}
