@@ -3,11 +3,15 @@
 CDK_VERSION := 2.1148.1
 CDK := npx -y aws-cdk@$(CDK_VERSION)
 ARGS ?=
+# make diff: the revision to compare with (empty: origin/main, or HEAD~1 when
+# there is no origin/main), and more flags of cmd/prdiff (-summary FILE, -full).
+BASE ?=
+PRDIFF_ARGS ?=
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth test vet docs clean
+.PHONY: synth test vet docs diff snapshots clean
 
 ## synth: synthesize every stack into cdk.out (no AWS account or credentials needed).
 ##        make synth ARGS='-c env=NAME -c SupportProxyTLS=true'
@@ -18,6 +22,16 @@ synth:
 test:
 	go vet ./...
 	go test -count=1 -timeout 40m ./...
+
+## diff: synthesize every environment at BASE and in the working tree, offline, and
+##       print per stack what is added, modified, replaced and removed; fails when
+##       a change would lose stored data. make diff BASE=origin/main
+diff:
+	go run ./cmd/prdiff -base '$(BASE)' -cdk '$(CDK)' -cdk-version $(CDK_VERSION) $(PRDIFF_ARGS)
+
+## snapshots: rewrite the template snapshots of test/snapshots after an intended change.
+snapshots:
+	UPDATE_SNAPSHOTS=1 go test -count=1 -run 'TestSnapshots' ./test
 
 ## docs: regenerate the generated sections of README.md.
 docs:

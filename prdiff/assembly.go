@@ -1,0 +1,119 @@
+package prdiff
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Template is the part of a CloudFormation template the guard reads.
+type Template struct {
+	Resources map[string]Resource `json:"Resources"`
+}
+
+// Resource is one template resource.
+type Resource struct {
+	Type                string         `json:"Type"`
+	Properties          map[string]any `json:"Properties"`
+	DeletionPolicy      string         `json:"DeletionPolicy"`
+	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
+}
+
+// Stack is one stack of a synthesized cloud assembly.
+type Stack struct {
+	// ID is the artifact id, which the CDK CLI selects stacks by.
+	ID string
+	// Name is the CloudFormation stack name.
+	Name string
+	// TemplateFile is the absolute path of the template.
+	TemplateFile string
+	Raw          []byte
+	Template     Template
+}
+
+// Assembly is a synthesized cloud assembly (a cdk.out folder).
+type Assembly struct {
+	Dir    string
+	Stacks map[string]*Stack // by artifact id
+	order  []string
+}
+
+// IDs returns the artifact ids of the stacks in the order of the manifest,
+// which is the order of deployment.
+func (a *Assembly) IDs() []string { return append([]string{}, a.order...) }
+
+// ReadAssembly reads the stacks of the cloud assembly in dir from its
+// manifest.json.
+func ReadAssembly(dir string) (*Assembly, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read the cloud assembly: %w (was the synthesis successful?)", err)
+	}
+	var m struct {
+		Artifacts orderedArtifacts `json:"artifacts"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	asm := &Assembly{Dir: dir, Stacks: map[string]*Stack{}}
+	for _, id := range m.Artifacts.keys {
+		var a struct {
+			Type       string `json:"type"`
+			Properties struct {
+				TemplateFile string `json:"templateFile"`
+				StackName    string `json:"stackName"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(m.Artifacts.values[id], &a); err != nil {
+			return nil, fmt.Errorf("manifest.json, artifact %s: %w", id, err)
+		}
+		if a.Type != "aws:cloudformation:stack" {
+			continue
+		}
+		file := filepath.Join(dir, a.Properties.TemplateFile)
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", id, err)
+		}
+		s := &Stack{ID: id, Name: a.Properties.StackName, TemplateFile: file, Raw: raw}
+		if s.Name == "" {
+			s.Name = id
+		}
+		if err := json.Unmarshal(raw, &s.Template); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		asm.Stacks[id] = s
+		asm.order = append(asm.order, id)
+	}
+	return asm, nil
+}
+
+// orderedArtifacts is a JSON object whose key order is kept.
+type orderedArtifacts struct {
+	keys   []string
+	values map[string]json.RawMessage
+}
+
+func (o *orderedArtifacts) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, &o.values); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		o.keys = append(o.keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
