@@ -59,6 +59,14 @@ type Params struct {
 	IdentityServerTasks  int `yaml:"IdentityServerTasks" default:"2" doc:"Number of Identity Server tasks (2 to 10), spread over the availability zones. Two or more keep the Console and the APIs up while a task or a zone fails."`
 	IdentityServerCpu    int `yaml:"IdentityServerCpu" default:"512" doc:"CPU units of one Identity Server task (1024 is one vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384."`
 	IdentityServerMemory int `yaml:"IdentityServerMemory" default:"1024" doc:"Memory of one Identity Server task in MiB; a size Fargate accepts for IdentityServerCpu (512: 1024 to 4096 in steps of 1024)."`
+	// The other components: the traffic carriers (GS, NS, AS) scale on CPU
+	// from their task count up to four times it; JS, Console, GCS and DCS
+	// run two tasks each. All share one task size.
+	GatewayServerTasks     int `yaml:"GatewayServerTasks" default:"2" doc:"Number of Gateway Server tasks (2 to 10), spread over the availability zones. It is the minimum: the service scales out on CPU up to four times as many tasks."`
+	NetworkServerTasks     int `yaml:"NetworkServerTasks" default:"2" doc:"Number of Network Server tasks (2 to 10); the minimum of its CPU scaling, which goes up to four times as many."`
+	ApplicationServerTasks int `yaml:"ApplicationServerTasks" default:"2" doc:"Number of Application Server tasks (2 to 10); the minimum of its CPU scaling, which goes up to four times as many."`
+	ServiceCpu             int `yaml:"ServiceCpu" default:"512" doc:"CPU units of one task of each component other than the Identity Server (Gateway, Network, Application and Join Server, Console, Gateway Configuration Server, Device Claiming Server): 256, 512, 1024, 2048, 4096, 8192 or 16384."`
+	ServiceMemory          int `yaml:"ServiceMemory" default:"1024" doc:"Memory of one such task in MiB; a size Fargate accepts for ServiceCpu (512: 1024 to 4096 in steps of 1024)."`
 
 	// Data tier.
 	DatabaseMinCapacity         float64 `yaml:"DatabaseMinCapacity" default:"0.5" doc:"Minimum Aurora Serverless v2 capacity in ACUs (0.5 to 256, in steps of 0.5)."`

@@ -93,6 +93,12 @@ func (l *loader) validate() {
 	if err := fargate.CheckSize(p.IdentityServerCpu, p.IdentityServerMemory); err != nil {
 		l.errorf("IdentityServerMemory", "with IdentityServerCpu %d: %v", p.IdentityServerCpu, err)
 	}
+	l.intRange("GatewayServerTasks", p.GatewayServerTasks, 2, 10)
+	l.intRange("NetworkServerTasks", p.NetworkServerTasks, 2, 10)
+	l.intRange("ApplicationServerTasks", p.ApplicationServerTasks, 2, 10)
+	if err := fargate.CheckSize(p.ServiceCpu, p.ServiceMemory); err != nil {
+		l.errorf("ServiceMemory", "with ServiceCpu %d: %v", p.ServiceCpu, err)
+	}
 	l.capacity("DatabaseMinCapacity", p.DatabaseMinCapacity, 0.5)
 	l.capacity("DatabaseMaxCapacity", p.DatabaseMaxCapacity, 1)
 	if p.DatabaseMaxCapacity < p.DatabaseMinCapacity {

@@ -38,7 +38,7 @@ type App struct {
 	LoadBalancer   *LoadBalancer
 	Configuration  *Configuration
 	IdentityServer *IdentityServer
-	Services       awscdk.Stack
+	Services       *Services
 }
 
 // AvailabilityZonesContextKey is the context key under which the CDK looks up
@@ -102,19 +102,14 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 		return nil, err
 	}
 	out.IdentityServer.AddStackDependency(out.Configuration.Stack, jsii.String("the Identity Server reads its configuration"))
-	out.Services = awscdk.NewStack(app, jsii.String(p.StackName(ServicesName)), props(ServicesName, "ECS services of the other components"))
-	placeholder(out.Services)
+	if out.Services, err = NewServices(app, p.StackName(ServicesName), props(ServicesName, "ECS services of the other components"), p,
+		out.Data, out.LoadBalancer, out.Configuration, out.IdentityServer); err != nil {
+		return nil, err
+	}
+	out.Services.AddStackDependency(out.IdentityServer.Stack, jsii.String("the components run in the Identity Server's cluster and need the Identity Server"))
 
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return out, nil
-}
-
-// placeholder gives a stack that has no resources yet a resource that does
-// nothing, so that its template is valid (CloudFormation needs at least one
-// resource) and the stack exists under its stable name from the first deploy.
-// It goes away when the stack gets its real content.
-func placeholder(stack awscdk.Stack) {
-	awscdk.NewCfnWaitConditionHandle(stack, jsii.String("Placeholder"), &awscdk.CfnWaitConditionHandleProps{})
 }
 
 // retention converts a number of days that params accepted into the CDK's

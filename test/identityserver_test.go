@@ -172,6 +172,15 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 // holds only empty TTN_LW_* values (Parameter Store cannot hold them).
 func checkCredentialsFromSecrets(t *testing.T, name string, container map[string]any) {
 	t.Helper()
+	checkCredentialsFrom(t, name, container, "TTN_LW_IS_DATABASE_URI", "TTN_LW_CLUSTER_KEYS", "TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY",
+		"TTN_LW_REDIS_PASSWORD", "TTN_LW_CACHE_REDIS_PASSWORD", "TTN_LW_EVENTS_REDIS_PASSWORD")
+}
+
+// checkCredentialsFrom is checkCredentialsFromSecrets for a container that
+// must get the credentials named in want; every other secret variable that
+// looks like a credential must come from Secrets Manager as well.
+func checkCredentialsFrom(t *testing.T, name string, container map[string]any, want ...string) {
+	t.Helper()
 	env := namedValues(container["Environment"], "Value")
 	secrets := namedValues(container["Secrets"], "ValueFrom")
 	for k, v := range env {
@@ -182,8 +191,12 @@ func checkCredentialsFromSecrets(t *testing.T, name string, container map[string
 			t.Errorf("%s: %s=%v in the plain environment; only empty values belong there", name, k, v)
 		}
 	}
-	for _, k := range []string{"TTN_LW_IS_DATABASE_URI", "TTN_LW_CLUSTER_KEYS", "TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY",
-		"TTN_LW_REDIS_PASSWORD", "TTN_LW_CACHE_REDIS_PASSWORD", "TTN_LW_EVENTS_REDIS_PASSWORD"} {
+	for k := range secrets {
+		if credentialEnv.MatchString(k) && !contains(want, k) {
+			want = append(want, k)
+		}
+	}
+	for _, k := range want {
 		from := jsonText(secrets[k])
 		if secrets[k] == nil || strings.Contains(from, "arn:aws:ssm") || !strings.Contains(from, "tts-Data") {
 			t.Errorf("%s: %s from %s; want a Secrets Manager secret of the Data stack", name, k, from)

@@ -1,0 +1,183 @@
+package stacks
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
+	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+)
+
+// Sizing of the services of the Services stack that is not a parameter.
+const (
+	// FixedTasks is the task count of the components that carry no device
+	// traffic (Join Server, Console, Gateway Configuration Server, Device
+	// Claiming Server): two, so that a task or a zone can fail.
+	FixedTasks = 2
+	// ScaleOutFactor bounds CPU scaling: a scaling service runs between its
+	// task parameter and ScaleOutFactor times as many tasks.
+	ScaleOutFactor = 4
+	// TargetCPUPercent is the average CPU use the scaling services are kept at.
+	TargetCPUPercent = 60
+	// ScaleOutCooldown and ScaleInCooldown: scale out quickly when traffic
+	// grows, scale in slowly, because a stopped Gateway Server task drops its
+	// gateways' connections (they reconnect to another task).
+	ScaleOutCooldown = 60 * time.Second
+	ScaleInCooldown  = 300 * time.Second
+	// ServiceHealthGrace is how long the load balancer's health checks of a
+	// new task are ignored while The Things Stack connects to Redis and, for
+	// the Network and Application Server, reads the interop repository.
+	ServiceHealthGrace = 90 * time.Second
+)
+
+// Services holds the ECS services of the components other than the Identity
+// Server, in the cluster and Service Connect namespace of the IdentityServer
+// stack.
+type Services struct {
+	awscdk.Stack
+	// Services by component.
+	Services map[ttsconfig.Component]*ttsservice.Service
+}
+
+// serviceSpec is what differs between the components' services.
+type serviceSpec struct {
+	component ttsconfig.Component
+	// server is the load balancer's server whose task security group,
+	// target groups and data ports the service has; empty for a component
+	// without public ports, which is in the internal security group.
+	server ports.Server
+	// tasks is the desired count; scale turns on CPU scaling from it.
+	tasks int
+	scale bool
+	// interop: the component reads the interop repository at start.
+	interop bool
+}
+
+func serviceSpecs(p *params.Params) []serviceSpec {
+	return []serviceSpec{
+		{component: ttsconfig.GatewayServer, server: ports.GatewayServer, tasks: p.GatewayServerTasks, scale: true},
+		{component: ttsconfig.NetworkServer, tasks: p.NetworkServerTasks, scale: true, interop: true},
+		{component: ttsconfig.ApplicationServer, server: ports.ApplicationServer, tasks: p.ApplicationServerTasks, scale: true, interop: true},
+		{component: ttsconfig.JoinServer, tasks: FixedTasks},
+		{component: ttsconfig.Console, tasks: FixedTasks},
+		{component: ttsconfig.GatewayConfigurationServer, tasks: FixedTasks},
+		{component: ttsconfig.DeviceClaimingServer, tasks: FixedTasks},
+	}
+}
+
+// NewServices creates the Services stack: one service per component, named
+// as the configuration's cluster addresses name it (gs.tts.local, ...).
+func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
+	data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer) (*Services, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), props)
+	out := &Services{Stack: stack, Services: map[ttsconfig.Component]*ttsservice.Service{}}
+
+	// Imported by ARN, as in the other stacks: grants go into this stack's
+	// roles, never into the Data stack's key policy.
+	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), data.Key.KeyArn())
+	for _, spec := range serviceSpecs(p) {
+		conf, err := cfg.Container(spec.component)
+		if err != nil {
+			return nil, err
+		}
+		digest := conf.Digest
+		if spec.interop {
+			// NS and AS read the repository only at start.
+			digest += "-" + cfg.Interop.Digest
+		}
+		sg := lb.Internal
+		served := []ports.Port{ports.Must("grpc"), ports.Must("http")}
+		if spec.server != "" {
+			sg = lb.TaskSecurityGroups[spec.server]
+			if sg == nil {
+				return nil, fmt.Errorf("services: the LoadBalancer stack has no task security group of %s", spec.server)
+			}
+			served = append(served, ports.ServedBy(spec.server)...)
+		}
+		name := string(spec.component)
+		svc, err := ttsservice.New(stack, "Service-"+name, ttsservice.Props{
+			Cluster:          is.Cluster,
+			Namespace:        is.Namespace.NamespaceArn(),
+			Subnets:          &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)},
+			SecurityGroup:    sg,
+			Name:             name,
+			ServiceDomain:    ServiceDomain,
+			Components:       []ttsconfig.Component{spec.component},
+			Image:            p.TTSImage,
+			Environment:      conf.Environment,
+			Secrets:          conf.Secrets,
+			ConfigDigest:     digest,
+			SecretsKey:       key,
+			Ports:            served,
+			Targets:          targetsOf(lb.Listeners, spec.server),
+			DesiredCount:     spec.tasks,
+			CPU:              p.ServiceCpu,
+			MemoryMiB:        p.ServiceMemory,
+			HealthCheckGrace: ServiceHealthGrace,
+			HealthPath:       "/healthz",
+			LogRetention:     retention(p.LogRetentionDays),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.Services[spec.component] = svc
+		if spec.interop {
+			grantInteropRead(svc, data, key, p.Region)
+		}
+		if spec.scale {
+			scaling := svc.Service.AutoScaleTaskCount(&awsapplicationautoscaling.EnableScalingProps{
+				MinCapacity: jsii.Number(float64(spec.tasks)),
+				MaxCapacity: jsii.Number(float64(ScaleOutFactor * spec.tasks)),
+			})
+			scaling.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsecs.CpuUtilizationScalingProps{
+				TargetUtilizationPercent: jsii.Number(TargetCPUPercent),
+				ScaleOutCooldown:         awscdk.Duration_Seconds(jsii.Number(ScaleOutCooldown.Seconds())),
+				ScaleInCooldown:          awscdk.Duration_Seconds(jsii.Number(ScaleInCooldown.Seconds())),
+			})
+		}
+	}
+	return out, nil
+}
+
+// grantInteropRead lets a component read the interop repository: the objects
+// under InteropPrefix of the interop bucket, listing only that prefix (so that
+// a missing file is a 404, not a 403), and the data key through S3 only.
+func grantInteropRead(svc *ttsservice.Service, data *Data, key awskms.IKey, region string) {
+	bucket := data.InteropBucket.BucketArn()
+	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadInteropRepository"),
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: &[]*string{jsii.String(*bucket + "/" + InteropPrefix + "/*")},
+	}))
+	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ListInteropRepository"),
+		Actions:    jsii.Strings("s3:ListBucket"),
+		Resources:  &[]*string{bucket},
+		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{InteropPrefix + "/*"}}},
+	}))
+	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DecryptInteropRepository"),
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  &[]*string{key.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("s3.%s.amazonaws.com", region)}},
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(svc.TaskRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The Network and Application Server read the interop repository, whose file names the operator chooses: " +
+			"objects under the " + InteropPrefix + "/ folder of the interop bucket only."),
+		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+\.Arn>\/` + InteropPrefix + `\/\*$/`)}},
+	}}, jsii.Bool(true))
+}
