@@ -67,6 +67,8 @@ type Params struct {
 	ApplicationServerTasks int `yaml:"ApplicationServerTasks" default:"2" doc:"Number of Application Server tasks (2 to 10); the minimum of its CPU scaling, which goes up to four times as many."`
 	ServiceCpu             int `yaml:"ServiceCpu" default:"512" doc:"CPU units of one task of each component other than the Identity Server (Gateway, Network, Application and Join Server, Console, Gateway Configuration Server, Device Claiming Server): 256, 512, 1024, 2048, 4096, 8192 or 16384."`
 	ServiceMemory          int `yaml:"ServiceMemory" default:"1024" doc:"Memory of one such task in MiB; a size Fargate accepts for ServiceCpu (512: 1024 to 4096 in steps of 1024)."`
+	// The reverse proxy (nginx) in front of the HTTP and gRPC APIs.
+	ProxyTasks int `yaml:"ProxyTasks" default:"2" doc:"Number of reverse proxy (nginx) tasks (2 to 10), spread over the availability zones; the minimum of its CPU scaling, which goes up to four times as many. Every HTTP and gRPC request and the Console pass through it."`
 
 	// Data tier.
 	DatabaseMinCapacity         float64 `yaml:"DatabaseMinCapacity" default:"0.5" doc:"Minimum Aurora Serverless v2 capacity in ACUs (0.5 to 256, in steps of 0.5)."`

@@ -170,6 +170,7 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		{"identity server size", good + "IdentityServerMemory: 512\n", nil, "params/test.yaml:8", "IdentityServerMemory", "1024 to 4096"},
 		{"one gateway server task", good + "GatewayServerTasks: 1\n", nil, "params/test.yaml:8", "GatewayServerTasks", "use 2 to 10"},
 		{"too many application server tasks", good + "ApplicationServerTasks: 11\n", nil, "params/test.yaml:8", "ApplicationServerTasks", "use 2 to 10"},
+		{"one proxy task", good + "ProxyTasks: 1\n", nil, "params/test.yaml:8", "ProxyTasks", "use 2 to 10"},
 		{"service size", good + "ServiceCpu: 1024\nServiceMemory: 1024\n", nil, "params/test.yaml:9", "ServiceMemory", "2048 to 8192"},
 		{"cache replicas", good + "CacheReplicas: 0\n", nil, "params/test.yaml:8", "CacheReplicas", "use 1 to 5"},
 		{"cache node type", good + "CacheNodeType: t4g.small\n", nil, "params/test.yaml:8", "CacheNodeType", "node type"},

@@ -96,6 +96,7 @@ func (l *loader) validate() {
 	l.intRange("GatewayServerTasks", p.GatewayServerTasks, 2, 10)
 	l.intRange("NetworkServerTasks", p.NetworkServerTasks, 2, 10)
 	l.intRange("ApplicationServerTasks", p.ApplicationServerTasks, 2, 10)
+	l.intRange("ProxyTasks", p.ProxyTasks, 2, 10)
 	if err := fargate.CheckSize(p.ServiceCpu, p.ServiceMemory); err != nil {
 		l.errorf("ServiceMemory", "with ServiceCpu %d: %v", p.ServiceCpu, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 	"github.com/lorawan-stack-aws/tts-ecs/ports"
@@ -44,12 +45,14 @@ const (
 )
 
 // Services holds the ECS services of the components other than the Identity
-// Server, in the cluster and Service Connect namespace of the IdentityServer
-// stack.
+// Server and the reverse proxy, in the cluster and Service Connect namespace
+// of the IdentityServer stack.
 type Services struct {
 	awscdk.Stack
 	// Services by component.
 	Services map[ttsconfig.Component]*ttsservice.Service
+	// Proxy is the reverse proxy (nginx) in front of the HTTP and gRPC APIs.
+	Proxy *proxyservice.Service
 }
 
 // serviceSpec is what differs between the components' services.
@@ -149,6 +152,15 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			})
 		}
 	}
+	var deps []awsecs.FargateService
+	for _, spec := range serviceSpecs(p) {
+		deps = append(deps, out.Services[spec.component].Service)
+	}
+	proxySvc, err := newProxy(stack, p, lb, is, deps)
+	if err != nil {
+		return nil, err
+	}
+	out.Proxy = proxySvc
 	return out, nil
 }
 

@@ -22,7 +22,8 @@ type svcTask struct {
 }
 
 // servicesByComponent finds the services of the Services stack by the
-// component their main container starts.
+// component their main container starts; services without a "tts"
+// container (the proxy) are not among them.
 func servicesByComponent(t *testing.T, tpl Template) map[string]svcTask {
 	t.Helper()
 	out := map[string]svcTask{}
@@ -37,6 +38,9 @@ func servicesByComponent(t *testing.T, tpl Template) map[string]svcTask {
 			if m, _ := d.(map[string]any); m["Name"] == "tts" {
 				main = m
 			}
+		}
+		if main == nil {
+			continue // not a component of The Things Stack: the proxy
 		}
 		cmd, _ := main["Command"].([]any)
 		if len(cmd) != 2 || cmd[0] != "start" || jsonText(main["EntryPoint"]) != `["ttn-lw-stack"]` {
@@ -194,8 +198,8 @@ func TestGatewayNetworkAndApplicationServersScaleOnCPU(t *testing.T) {
 			t.Errorf("%s: cooldowns %s, want scale-in of at least 300 s and a scale-out cooldown", id, jsonText(cfg))
 		}
 	}
-	if policies != 3 {
-		t.Errorf("%d CPU target tracking policies, want 3", policies)
+	if policies != 4 {
+		t.Errorf("%d CPU target tracking policies, want 4 (gs, ns, as and the proxy)", policies)
 	}
 	for comp, s := range svcs {
 		if got := jsonText([]any{get(s.task.Properties, "Cpu"), get(s.task.Properties, "Memory")}); got != `["1024","2048"]` {

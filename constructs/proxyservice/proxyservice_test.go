@@ -1,0 +1,52 @@
+package proxyservice
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+)
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	err := Props{
+		Image:            "nginx:latest",
+		Config:           strings.Repeat("x", MaxConfigBytes+1),
+		Targets:          []*listeners.Target{{Port: 1700, Protocol: elbv2.Protocol_UDP}},
+		HealthPort:       0,
+		DesiredCount:     0,
+		CPU:              256,
+		MemoryMiB:        256,
+		HealthCheckGrace: time.Second,
+	}.validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"Cluster, Namespace", "pinned tag", "task definition", "TCP only", "HealthPort", "DesiredCount 0", "HealthCheckGrace", "LogRetention"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if err := (Props{Config: " "}).validate(); err == nil || !strings.Contains(err.Error(), "proxy.Render") {
+		t.Errorf("empty Config: %v", err)
+	}
+}
+
+func TestContainerPortsAndStartScript(t *testing.T) {
+	got := ContainerPorts([]*listeners.Target{{Port: 1885}, {Port: 80}, {Port: 1884}, {Port: 1885}}, 1880)
+	if fmt.Sprint(got) != "[80 1880 1884 1885]" {
+		t.Errorf("ContainerPorts %v, want [80 1880 1884 1885]", got)
+	}
+	s := StartScript()
+	for _, want := range []string{`"$NGINX_CONF" > /etc/nginx/nginx.conf`, "nginx -t\n", "exec nginx -g 'daemon off;'"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("start script lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Index(s, "nginx -t") > strings.Index(s, "exec nginx") {
+		t.Error("the start script must check the configuration before it starts nginx")
+	}
+}
