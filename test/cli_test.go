@@ -15,12 +15,7 @@ import (
 // an unknown key, a wrong type and a missing required value.
 func TestBadParameterFileFailsCleanly(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "app")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildApp(t, dir)
 	if err := os.MkdirAll(filepath.Join(dir, "params"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -34,18 +29,7 @@ func TestBadParameterFileFailsCleanly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "params", "broken.yaml"), []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, _ := json.Marshal(map[string]any{"env": "broken"})
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+filepath.Join(dir, "cdk.out"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	exit, ok := err.(*exec.ExitError)
-	if !ok || exit.ExitCode() == 0 {
-		t.Fatalf("app exited with %v, want a non-zero exit status; stderr:\n%s", err, stderr.String())
-	}
-	out := stderr.String()
+	stdout, out := runAppFailing(t, bin, dir, "broken")
 	for _, want := range []string{
 		"params/broken.yaml:1: error: Account: required parameter is missing",
 		"params/broken.yaml:6: error: SupportProxyTls: unknown parameter; did you mean SupportProxyTLS?",
@@ -57,7 +41,7 @@ func TestBadParameterFileFailsCleanly(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"panic", "goroutine ", ".go:"} {
-		if strings.Contains(out+stdout.String(), bad) {
+		if strings.Contains(out+stdout, bad) {
 			t.Errorf("output contains %q (a Go panic or stack trace):\n%s", bad, out)
 		}
 	}
@@ -71,12 +55,7 @@ func TestBadParameterFileFailsCleanly(t *testing.T) {
 // stack is built, and every mistake is named with file and line.
 func TestBadInteropRepositoryFailsCleanly(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "app")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildApp(t, dir)
 	example, err := os.ReadFile(filepath.Join("..", "params", "example.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,17 +85,7 @@ func TestBadInteropRepositoryFailsCleanly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, _ := json.Marshal(map[string]any{"env": "staging"})
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+filepath.Join(dir, "cdk.out"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() == 0 {
-		t.Fatalf("app exited with %v, want a non-zero exit status; stderr:\n%s", err, stderr.String())
-	}
-	out := stderr.String()
+	stdout, out := runAppFailing(t, bin, dir, "staging")
 	for _, want := range []string{
 		"params/bad-interop/config.yml:4: error:",
 		"missing.yml",
@@ -130,11 +99,41 @@ func TestBadInteropRepositoryFailsCleanly(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"panic", "goroutine "} {
-		if strings.Contains(out+stdout.String(), bad) {
+		if strings.Contains(out+stdout, bad) {
 			t.Errorf("output contains %q:\n%s", bad, out)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cdk.out", "manifest.json")); err == nil {
 		t.Error("a cloud assembly was written although the interop repository is invalid")
 	}
+}
+
+// buildApp builds the app binary into dir.
+func buildApp(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "app")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runAppFailing runs the app as the CDK CLI does (context in
+// CDK_CONTEXT_JSON, working directory dir) for environment env, requires a
+// non-zero exit status and returns its stdout and stderr.
+func runAppFailing(t *testing.T, bin, dir, env string) (stdout, stderr string) {
+	t.Helper()
+	ctx, _ := json.Marshal(map[string]any{"env": env})
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+filepath.Join(dir, "cdk.out"))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() == 0 {
+		t.Fatalf("app exited with %v, want a non-zero exit status; stderr:\n%s", err, errOut.String())
+	}
+	return out.String(), errOut.String()
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/fargate"
 )
@@ -238,36 +239,28 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		StopTimeout: awscdk.Duration_Seconds(jsii.Number(75)),
 	})
 
-	out.Service = awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
-		Cluster:         props.Cluster,
-		TaskDefinition:  out.TaskDefinition,
-		DesiredCount:    jsii.Number(float64(props.DesiredCount)),
-		PlatformVersion: awsecs.FargatePlatformVersion_VERSION1_4,
-		VpcSubnets:      props.Subnets,
-		SecurityGroups:  &[]awsec2.ISecurityGroup{props.SecurityGroup},
-		AssignPublicIp:  jsii.Bool(false),
-		// A configuration nginx rejects, or tasks that do not become
-		// healthy, roll the deployment back; old tasks serve until then.
-		CircuitBreaker:              &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
-		MinHealthyPercent:           jsii.Number(100),
-		MaxHealthyPercent:           jsii.Number(200),
-		HealthCheckGracePeriod:      awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
-		AvailabilityZoneRebalancing: awsecs.AvailabilityZoneRebalancing_ENABLED,
-		// Client only (no Services): the Service Connect agent gives the
-		// tasks the names of the namespace's services, the proxy itself
-		// gets none.
-		ServiceConnectConfiguration: &awsecs.ServiceConnectProps{
+	// A configuration nginx rejects, or tasks that do not become healthy,
+	// roll the deployment back. Service Connect is client only (no
+	// Services): the agent gives the tasks the names of the namespace's
+	// services, the proxy itself gets none.
+	svc, err := fargateservice.New(c, "Service", fargateservice.Props{
+		Cluster:          props.Cluster,
+		TaskDefinition:   out.TaskDefinition,
+		DesiredCount:     props.DesiredCount,
+		Subnets:          props.Subnets,
+		SecurityGroup:    props.SecurityGroup,
+		HealthCheckGrace: props.HealthCheckGrace,
+		ServiceConnect: &awsecs.ServiceConnectProps{
 			Namespace: props.Namespace,
 			LogDriver: logs("proxy-service-connect"),
 		},
+		Targets:       props.Targets,
+		ContainerName: ContainerName,
 	})
-	for _, t := range props.Targets {
-		out.Service.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
-			ContainerName: jsii.String(ContainerName),
-			ContainerPort: jsii.Number(float64(t.Port)),
-			Protocol:      awsecs.Protocol_TCP,
-		}).AttachToNetworkTargetGroup(t.Group)
+	if err != nil {
+		return nil, err
 	}
+	out.Service = svc
 	cdknag.NagSuppressions_AddResourceSuppressions(out.TaskDefinition, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-ECS2"),
 		Reason: jsii.String("The plain environment holds only " + ConfigVariable + ", the nginx.conf rendered at synth time (upstream names, " +

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
-	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/ports"
@@ -291,38 +291,25 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		})
 	}
 
-	out.Service = awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
-		Cluster:         props.Cluster,
-		TaskDefinition:  out.TaskDefinition,
-		DesiredCount:    jsii.Number(float64(props.DesiredCount)),
-		PlatformVersion: awsecs.FargatePlatformVersion_VERSION1_4,
-		VpcSubnets:      props.Subnets,
-		SecurityGroups:  &[]awsec2.ISecurityGroup{props.SecurityGroup},
-		AssignPublicIp:  jsii.Bool(false),
-		// A deployment whose tasks do not become healthy is rolled back; the
-		// old tasks keep serving until the new ones are healthy.
-		CircuitBreaker:              &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
-		MinHealthyPercent:           jsii.Number(100),
-		MaxHealthyPercent:           jsii.Number(200),
-		HealthCheckGracePeriod:      awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
-		AvailabilityZoneRebalancing: awsecs.AvailabilityZoneRebalancing_ENABLED,
-		ServiceConnectConfiguration: &awsecs.ServiceConnectProps{
+	svc, err := fargateservice.New(c, "Service", fargateservice.Props{
+		Cluster:          props.Cluster,
+		TaskDefinition:   out.TaskDefinition,
+		DesiredCount:     props.DesiredCount,
+		Subnets:          props.Subnets,
+		SecurityGroup:    props.SecurityGroup,
+		HealthCheckGrace: props.HealthCheckGrace,
+		ServiceConnect: &awsecs.ServiceConnectProps{
 			Namespace: props.Namespace,
 			Services:  serviceConnect(props),
 			LogDriver: logs(props.Name + "-service-connect"),
 		},
+		Targets:       props.Targets,
+		ContainerName: MainContainer,
 	})
-	for _, t := range props.Targets {
-		proto := awsecs.Protocol_TCP
-		if t.Protocol == elbv2.Protocol_UDP {
-			proto = awsecs.Protocol_UDP
-		}
-		out.Service.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
-			ContainerName: jsii.String(MainContainer),
-			ContainerPort: jsii.Number(float64(t.Port)),
-			Protocol:      proto,
-		}).AttachToNetworkTargetGroup(t.Group)
+	if err != nil {
+		return nil, err
 	}
+	out.Service = svc
 	cdknag.NagSuppressions_AddResourceSuppressions(out.TaskDefinition, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-ECS2"),
 		Reason: jsii.String("The plain environment holds only " + DigestVariable + " (a hash that restarts tasks on a configuration change) and " +

@@ -1,0 +1,77 @@
+// Package fargateservice creates an ECS Fargate service with the deployment's
+// safety settings, shared by every service of the app: private subnets
+// without public IP, a pinned platform version, the circuit breaker with
+// rollback, old tasks serving until new ones are healthy, zone rebalancing,
+// Service Connect, and registration with the load balancer's target groups.
+package fargateservice
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+)
+
+// Props configure a service.
+type Props struct {
+	Cluster        awsecs.ICluster
+	TaskDefinition awsecs.FargateTaskDefinition
+	DesiredCount   int
+	Subnets        *awsec2.SubnetSelection
+	SecurityGroup  awsec2.ISecurityGroup
+	// HealthCheckGrace is how long the load balancer's health checks are
+	// ignored after a task starts.
+	HealthCheckGrace time.Duration
+	// ServiceConnect of the service (client only when it has no Services).
+	ServiceConnect *awsecs.ServiceConnectProps
+	// Targets are the target groups the tasks register with, on
+	// ContainerName's port of the same number.
+	Targets       []*listeners.Target
+	ContainerName string
+}
+
+// New creates the service and registers it with its target groups.
+func New(scope constructs.Construct, id string, props Props) (awsecs.FargateService, error) {
+	if props.Cluster == nil || props.TaskDefinition == nil || props.SecurityGroup == nil || props.ServiceConnect == nil {
+		return nil, fmt.Errorf("fargateservice %s: Cluster, TaskDefinition, SecurityGroup and ServiceConnect are required", id)
+	}
+	if len(props.Targets) > 0 && props.ContainerName == "" {
+		return nil, fmt.Errorf("fargateservice %s: ContainerName is required with Targets", id)
+	}
+	svc := awsecs.NewFargateService(scope, jsii.String(id), &awsecs.FargateServiceProps{
+		Cluster:         props.Cluster,
+		TaskDefinition:  props.TaskDefinition,
+		DesiredCount:    jsii.Number(float64(props.DesiredCount)),
+		PlatformVersion: awsecs.FargatePlatformVersion_VERSION1_4,
+		VpcSubnets:      props.Subnets,
+		SecurityGroups:  &[]awsec2.ISecurityGroup{props.SecurityGroup},
+		AssignPublicIp:  jsii.Bool(false),
+		// A deployment whose tasks do not become healthy is rolled back; the
+		// old tasks keep serving until the new ones are healthy.
+		CircuitBreaker:              &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+		MinHealthyPercent:           jsii.Number(100),
+		MaxHealthyPercent:           jsii.Number(200),
+		HealthCheckGracePeriod:      awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
+		AvailabilityZoneRebalancing: awsecs.AvailabilityZoneRebalancing_ENABLED,
+		ServiceConnectConfiguration: props.ServiceConnect,
+	})
+	for _, t := range props.Targets {
+		proto := awsecs.Protocol_TCP
+		if t.Protocol == elbv2.Protocol_UDP {
+			proto = awsecs.Protocol_UDP
+		}
+		svc.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
+			ContainerName: jsii.String(props.ContainerName),
+			ContainerPort: jsii.Number(float64(t.Port)),
+			Protocol:      proto,
+		}).AttachToNetworkTargetGroup(t.Group)
+	}
+	return svc, nil
+}
