@@ -8,6 +8,9 @@
 //   - Custom::DatabaseURI composes the Identity Server's database URI from the
 //     database's generated credentials and stores it in a secret, so that the
 //     password is URL-escaped correctly and never leaves Secrets Manager.
+//   - Custom::CertbotRun (Services stack, SupportProxyTLS) runs the Certbot
+//     ECS task once and waits for its exit code, so that the first
+//     certificate is issued during the deployment, before the proxy starts.
 //
 // Nothing here logs or returns a secret value: CloudFormation shows a failed
 // resource's reason to anyone who can read the stack's events.
@@ -17,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
 )
@@ -25,12 +29,17 @@ import (
 const (
 	InteropRepositoryType = "Custom::InteropRepository"
 	DatabaseURIType       = "Custom::DatabaseURI"
+	CertbotRunType        = "Custom::CertbotRun"
 )
 
 // Handler holds the AWS clients of the handlers.
 type Handler struct {
 	S3      S3API
 	Secrets SecretsAPI
+	ECS     ECSAPI
+	// PollInterval of the Certbot run's DescribeTasks; zero means
+	// DefaultPollInterval.
+	PollInterval time.Duration
 }
 
 // Handle dispatches a custom resource event by its resource type. It is the
@@ -41,8 +50,10 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) (physicalID strin
 		return h.interopRepository(ctx, event)
 	case DatabaseURIType:
 		return h.databaseURI(ctx, event)
+	case CertbotRunType:
+		return h.certbotRun(ctx, event)
 	default:
-		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s and %s", event.ResourceType, InteropRepositoryType, DatabaseURIType)
+		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s, %s and %s", event.ResourceType, InteropRepositoryType, DatabaseURIType, CertbotRunType)
 	}
 }
 

@@ -154,6 +154,13 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		{"nat gateways", good + "NatGateways: 3\n", nil, "params/test.yaml:8", "NatGateways", "use 1 to 2"},
 		{"proxy TLS without ACME e-mail", good + "SupportProxyTLS: true\n", nil, "params/test.yaml", "AcmeEmail", "add 'AcmeEmail: ops@example.net'"},
 		{"bad ACME e-mail", good + "AcmeEmail: Ops <ops@example.net>\n", nil, "params/test.yaml:8", "AcmeEmail", "plain e-mail"},
+		{"ACME directory", good + "AcmeDirectory: http://acme.example.net/dir\n", nil, "params/test.yaml:8", "AcmeDirectory", "production, staging"},
+		{"renew days", good + "CertificateRenewDays: 80\n", nil, "params/test.yaml:8", "CertificateRenewDays", "use 7 to 60"},
+		{"schedule too often", good + "CertificateRenewSchedule: rate(5 minutes)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "use 1 to 24 hours"},
+		{"schedule unit", good + "CertificateRenewSchedule: rate(1 hours)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "singular unit"},
+		{"schedule cron fields", good + "CertificateRenewSchedule: cron(0 3 * * ?)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "wants 6"},
+		{"schedule garbage", good + "CertificateRenewSchedule: twice a day\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "rate(12 hours)"},
+		{"alarm e-mail", good + "AlarmEmail: ops\n", nil, "params/test.yaml:8", "AlarmEmail", "plain e-mail"},
 		{"packet broker without interop", good + "InteropPacketBrokerEnabled: true\n", nil, "params/test.yaml:8", "InteropPacketBrokerEnabled", "set InteropEnabled: true"},
 		{"packet broker without public address", good + "InteropEnabled: true\nInteropPacketBrokerEnabled: true\nInteropPublicTLSAddress: \"\"\n", nil, "params/test.yaml:10", "InteropPublicTLSAddress", "refuses to start"},
 		{"admin e-mail not an address", good + "AdminEmail: root\n", nil, "params/test.yaml:8", "AdminEmail", "plain e-mail"},
@@ -255,6 +262,19 @@ func TestReadmeParameterReferenceIsCurrent(t *testing.T) {
 	for _, f := range fields() {
 		if f.doc == "" {
 			t.Errorf("parameter %s has no doc tag", f.name)
+		}
+	}
+}
+
+func TestCheckScheduleAcceptsCommonSchedules(t *testing.T) {
+	for _, ok := range []string{"rate(12 hours)", "rate(1 hour)", "rate(1 day)", "rate(90 minutes)", "cron(17 3,15 * * ? *)"} {
+		if err := CheckSchedule(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"rate(2 days)", "rate(30 minutes)", "rate(0 hours)", "cron(* * *)", ""} {
+		if CheckSchedule(bad) == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }

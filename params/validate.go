@@ -60,6 +60,8 @@ func (l *loader) validate() {
 		l.errorf("AcmeEmail", "SupportProxyTLS is true, so Certbot needs the e-mail of the Let's Encrypt account: add 'AcmeEmail: ops@%s', or set SupportProxyTLS: false to let the load balancer terminate TLS", orDefault(p.HostedZoneName, "example.com"))
 	}
 
+	l.checkCertbot()
+
 	// The default is derived from DomainName; an invalid DomainName is
 	// reported once, above.
 	if _, set := l.set["AdminEmail"]; set || domainOK {
@@ -236,4 +238,57 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// checkCertbot checks the parameters of the Certbot task and its alarms.
+// They are checked in both TLS modes, so that a flip of SupportProxyTLS never
+// uncovers an old mistake.
+func (l *loader) checkCertbot() {
+	p := l.params
+	switch p.AcmeDirectory {
+	case "production", "staging":
+	default:
+		if u, err := url.Parse(p.AcmeDirectory); err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil {
+			l.errorf("AcmeDirectory", "%q is not valid; use production, staging, or the https:// URL of an ACME directory like https://acme-staging-v02.api.letsencrypt.org/directory", p.AcmeDirectory)
+		}
+	}
+	l.intRange("CertificateRenewDays", p.CertificateRenewDays, 7, 60)
+	if err := CheckSchedule(p.CertificateRenewSchedule); err != nil {
+		l.errorf("CertificateRenewSchedule", "%v", err)
+	}
+	if p.AlarmEmail != "" {
+		if a, err := mail.ParseAddress(p.AlarmEmail); err != nil || a.Address != p.AlarmEmail {
+			l.errorf("AlarmEmail", "%q is not a plain e-mail address; write it like ops@%s, or remove the line for no subscription", p.AlarmEmail, orDefault(p.HostedZoneName, "example.com"))
+		}
+	}
+}
+
+// CheckSchedule checks an EventBridge schedule expression of the Certbot
+// task: rate(N minutes|hours|days) between 1 hour and 1 day, or cron(...)
+// with the six fields EventBridge expects.
+func CheckSchedule(expr string) error {
+	if m := regexp.MustCompile(`^rate\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\)$`).FindStringSubmatch(expr); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		if (n == 1) != !strings.HasSuffix(m[2], "s") {
+			return fmt.Errorf("%q: EventBridge wants the singular unit for 1 and the plural otherwise, e.g. rate(1 hour) or rate(12 hours)", expr)
+		}
+		minutes := n
+		switch strings.TrimSuffix(m[2], "s") {
+		case "hour":
+			minutes = n * 60
+		case "day":
+			minutes = n * 24 * 60
+		}
+		if minutes < 60 || minutes > 24*60 {
+			return fmt.Errorf("%q runs the Certbot task every %d minutes; use 1 to 24 hours, e.g. rate(12 hours): more often only costs task runs, less often starves the daily DaysToExpiry alarm", expr, minutes)
+		}
+		return nil
+	}
+	if m := regexp.MustCompile(`^cron\(([^()]+)\)$`).FindStringSubmatch(expr); m != nil {
+		if f := strings.Fields(m[1]); len(f) != 6 {
+			return fmt.Errorf("%q has %d cron fields; EventBridge wants 6 (minutes hours day-of-month month day-of-week year), e.g. cron(17 3,15 * * ? *)", expr, len(f))
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not an EventBridge schedule; write rate(12 hours) or cron(17 3,15 * * ? *)", expr)
 }

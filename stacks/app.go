@@ -103,7 +103,7 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	}
 	out.IdentityServer.AddStackDependency(out.Configuration.Stack, jsii.String("the Identity Server reads its configuration"))
 	if out.Services, err = NewServices(app, p.StackName(ServicesName), props(ServicesName, "ECS services of the other components"), p,
-		out.Data, out.LoadBalancer, out.Configuration, out.IdentityServer); err != nil {
+		out.Data, out.LoadBalancer, out.Configuration, out.IdentityServer, in.ModuleDir); err != nil {
 		return nil, err
 	}
 	out.Services.AddStackDependency(out.IdentityServer.Stack, jsii.String("the components run in the Identity Server's cluster and need the Identity Server"))

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -34,6 +35,20 @@ type Data struct {
 	// composes from the database's credentials at deploy time. Until then it
 	// holds a random placeholder.
 	DatabaseURI awssecretsmanager.Secret
+	// ProxyCertificate holds the proxy's Let's Encrypt certificate
+	// (certbot/certsecret format), written by the Certbot task. It exists in
+	// both TLS modes: created with a random placeholder, which Certbot
+	// treats like a missing certificate, so that flipping SupportProxyTLS
+	// back and forth never removes a secret (and the certificate survives).
+	ProxyCertificate awssecretsmanager.Secret
+	// AcmeAccount holds Certbot's ACME account (key and registration), so
+	// that every task run reuses one account; only the Certbot task reads
+	// it, never the proxy. Same placeholder and lifetime as ProxyCertificate.
+	AcmeAccount awssecretsmanager.Secret
+	// AlarmKey encrypts the alarm topic; CloudWatch may use it to publish.
+	// A separate key, because the data key is not for AWS services acting
+	// on their own. Like the secrets, it exists in both TLS modes.
+	AlarmKey awskms.Key
 }
 
 // NewData creates the Data stack.
@@ -105,5 +120,43 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		Id:     jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("The URI is derived from the database credentials, which are not rotated automatically (TTS reads is.database-uri once at start); a redeploy recomposes it."),
 	}}, jsii.Bool(false))
-	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri}, nil
+	placeholder := func(id, name, description string) awssecretsmanager.Secret {
+		s := awssecretsmanager.NewSecret(stack, jsii.String(id), &awssecretsmanager.SecretProps{
+			SecretName:    jsii.String(p.StackPrefix + "/tts/" + name),
+			Description:   jsii.String(description),
+			EncryptionKey: key,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			// A random placeholder: not JSON, so Certbot sees "no certificate
+			// (account) yet" and issues (registers). No value is in a template.
+			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+				PasswordLength:     jsii.Number(32),
+				ExcludePunctuation: jsii.Bool(true),
+				IncludeSpace:       jsii.Bool(false),
+			},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("AwsSolutions-SMG4"),
+			Reason: jsii.String("Rotated by the Certbot task itself (a new version per certificate or ACME account), not by a Secrets Manager rotation function."),
+		}}, jsii.Bool(false))
+		return s
+	}
+	cert := placeholder("ProxyCertificate", ProxyCertificateSecret,
+		"The Things Stack: the proxy's Let's Encrypt certificate (JSON, certbot/certsecret), written by the Certbot task; a placeholder until the first issuance or while SupportProxyTLS is false")
+	account := placeholder("AcmeAccount", AcmeAccountSecret,
+		"The Things Stack: Certbot's ACME account (read by the Certbot task only); a placeholder until the first registration")
+	alarmKey := awskms.NewKey(stack, jsii.String("AlarmKey"), &awskms.KeyProps{
+		Description:       jsii.String("The Things Stack " + p.StackPrefix + ": alarm topic (CloudWatch publishes with it)"),
+		EnableKeyRotation: jsii.Bool(true),
+		Alias:             jsii.String(AlarmKeyAlias(p.StackPrefix)),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	alarmKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublishToTheTopic"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
+	}), nil)
+	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri,
+		ProxyCertificate: cert, AcmeAccount: account, AlarmKey: alarmKey}, nil
 }

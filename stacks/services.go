@@ -53,6 +53,8 @@ type Services struct {
 	Services map[ttsconfig.Component]*ttsservice.Service
 	// Proxy is the reverse proxy (nginx) in front of the HTTP and gRPC APIs.
 	Proxy *proxyservice.Service
+	// Certbot issues and renews the proxy's certificate (SupportProxyTLS).
+	Certbot *Certbot
 }
 
 // serviceSpec is what differs between the components' services.
@@ -84,7 +86,7 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 // NewServices creates the Services stack: one service per component, named
 // as the configuration's cluster addresses name it (gs.tts.local, ...).
 func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
-	data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer) (*Services, error) {
+	data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer, moduleDir string) (*Services, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	out := &Services{Stack: stack, Services: map[ttsconfig.Component]*ttsservice.Service{}}
 
@@ -156,9 +158,18 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	for _, spec := range serviceSpecs(p) {
 		deps = append(deps, out.Services[spec.component].Service)
 	}
+	certbot, err := newCertbot(stack, servicesInputs{params: p, data: data, lb: lb, is: is, moduleDir: moduleDir})
+	if err != nil {
+		return nil, err
+	}
+	out.Certbot = certbot
 	proxySvc, err := newProxy(stack, p, lb, is, deps)
 	if err != nil {
 		return nil, err
+	}
+	if certbot.FirstRun != nil {
+		// nginx must never start in TLS mode without a certificate.
+		proxySvc.Service.Node().AddDependency(certbot.FirstRun)
 	}
 	out.Proxy = proxySvc
 	return out, nil

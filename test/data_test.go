@@ -37,7 +37,7 @@ func TestEveryStatefulResourceIsRetained(t *testing.T) {
 func TestDatabaseIsEncryptedProtectedAndSpreadOverZones(t *testing.T) {
 	a := synthOnce(t, nil)
 	tpl := a.Stack(t, "Data")
-	keyID, _ := only(t, tpl, "AWS::KMS::Key")
+	keyID, _ := dataKey(t, tpl)
 	_, c := only(t, tpl, "AWS::RDS::DBCluster")
 	checks := map[string]any{
 		"Engine":                "aurora-postgresql",
@@ -101,7 +101,7 @@ func TestDatabaseDeletionProtectionFollowsTheParameter(t *testing.T) {
 func TestCacheIsEncryptedMultiAZWithAuthToken(t *testing.T) {
 	a := synthOnce(t, nil)
 	tpl := a.Stack(t, "Data")
-	keyID, _ := only(t, tpl, "AWS::KMS::Key")
+	keyID, _ := dataKey(t, tpl)
 	_, g := only(t, tpl, "AWS::ElastiCache::ReplicationGroup")
 	for k, want := range map[string]any{
 		"Engine":                   "redis",
@@ -184,7 +184,7 @@ func TestBucketsAreEncryptedPrivateTLSOnlyAndVersioned(t *testing.T) {
 func TestTTSSecretsAreGeneratedNeverWritten(t *testing.T) {
 	a := synthOnce(t, nil)
 	tpl := a.Stack(t, "Data")
-	keyID, _ := only(t, tpl, "AWS::KMS::Key")
+	keyID, _ := dataKey(t, tpl)
 	names := map[string]Resource{}
 	for _, s := range tpl.OfType("AWS::SecretsManager::Secret") {
 		name, _ := get(s.Properties, "Name").(string)
@@ -237,7 +237,7 @@ func TestStatefulResourcesLiveOnlyInData(t *testing.T) {
 
 func TestKeyRotates(t *testing.T) {
 	a := synthOnce(t, nil)
-	_, k := only(t, a.Stack(t, "Data"), "AWS::KMS::Key")
+	_, k := dataKey(t, a.Stack(t, "Data"))
 	if get(k.Properties, "EnableKeyRotation") != true {
 		t.Error("the data key does not rotate")
 	}

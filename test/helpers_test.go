@@ -100,3 +100,19 @@ func hasAll(text string, words ...string) bool {
 	}
 	return true
 }
+
+// dataKey returns the Data stack's data key (the alarm topic has a key of
+// its own).
+func dataKey(t *testing.T, tpl Template) (string, Resource) {
+	t.Helper()
+	var ids []string
+	for id := range tpl.OfType("AWS::KMS::Key") {
+		if strings.HasPrefix(id, "DataKey") {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("%d data keys (logical id DataKey...), want 1", len(ids))
+	}
+	return ids[0], tpl.Resources[ids[0]]
+}

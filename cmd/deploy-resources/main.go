@@ -1,5 +1,5 @@
 // Command deploy-resources is the Lambda function behind the custom resources
-// of the Configuration stack (package deployres). The stacks build it for
+// of the Configuration and Services stacks (package deployres). The stacks build it for
 // linux/arm64 at synth and deploy it as a provided.al2023 function.
 package main
 
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -21,6 +22,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("deploy-resources: AWS configuration: %v", err)
 	}
-	h := &deployres.Handler{S3: s3.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg)}
+	h := &deployres.Handler{S3: s3.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg)}
 	lambda.Start(cfn.LambdaWrap(h.Handle))
 }

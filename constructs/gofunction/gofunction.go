@@ -39,6 +39,10 @@ type Props struct {
 	MemoryMB float64
 	// LogRetention of the function's own log group.
 	LogRetention awslogs.RetentionDays
+	// LogGroup, when set, is the function's log group instead of a new one
+	// (for a function that exists only with some parameters, whose retained
+	// log group must outlive it).
+	LogGroup awslogs.LogGroup
 }
 
 // Function is a Go Lambda function with its own role and log group. The role
@@ -73,10 +77,13 @@ func New(scope constructs.Construct, id string, props Props) (*Function, error) 
 		props.Timeout = awscdk.Duration_Minutes(jsii.Number(5))
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	logs := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     props.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := props.LogGroup
+	if logs == nil {
+		logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+			Retention:     props.LogRetention,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+	}
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Runs " + props.Package + "; writes only its own logs unless granted more"),
