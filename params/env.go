@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"time"
 )
 
 // DefaultEnv is the environment used when no `-c env=NAME` is given. Its file
@@ -25,7 +26,7 @@ var embedded embed.FS
 // every problem at once. The returned Problems may hold warnings even when the
 // parameters are usable; Params is nil when there is any error.
 func Load(src Source, data []byte, overrides map[string]any) (*Params, Problems) {
-	l := &loader{file: src.File, params: &Params{source: src}, set: map[string]Location{}}
+	l := &loader{file: src.File, params: &Params{source: src}, set: map[string]Location{}, now: time.Now()}
 	l.decodeFile(data)
 	if l.unparsable {
 		return nil, l.problems

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -130,6 +131,8 @@ type loader struct {
 	problems Problems
 	// unparsable is set when the file is not YAML; then only that is reported.
 	unparsable bool
+	// now is the time certificates named by the parameters are checked at.
+	now time.Time
 }
 
 func (l *loader) add(sev Severity, loc Location, key, format string, args ...any) {

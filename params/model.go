@@ -58,6 +58,8 @@ type Params struct {
 	InteropIngressCidrs            []string `yaml:"InteropIngressCidrs" default:"0.0.0.0/0" doc:"IPv4 CIDRs allowed to reach Backend Interfaces on 8886 (Packet Broker and peer networks). Default: the internet."`
 	PlainPortsEnabled              bool     `yaml:"PlainPortsEnabled" default:"false" doc:"Also expose the plain (unencrypted) ports 1881 to 1887 on the load balancer, for old gateways and tests. Off by default: everything public is TLS."`
 	InteropRepository              string   `yaml:"InteropRepository" default:"" doc:"Folder of the interop repository (config.yml and one file per Join Server), relative to the parameter file. Empty: no Join Server is configured and an empty config.yml is deployed."`
+	InteropClientCertMode          string   `yaml:"InteropClientCertMode" default:"off" doc:"TLS client certificates of Backend Interfaces peers on 8886, checked by the proxy (needs SupportProxyTLS and InteropEnabled): off, optional (a peer without a certificate passes, so Packet Broker's bearer token still works; one with a certificate not from InteropClientCAFile is refused), or required (every peer needs a certificate from InteropClientCAFile; this shuts out Packet Broker)."`
+	InteropClientCAFile            string   `yaml:"InteropClientCAFile" default:"" doc:"PEM file of the CA certificates that issue the client certificates of Backend Interfaces peers, relative to the parameter file (e.g. prod-interop/client-ca.pem). Required when InteropClientCertMode is optional or required; checked at synth (CA certificates only, none expired)."`
 
 	// Services.
 	IdentityServerTasks  int `yaml:"IdentityServerTasks" default:"2" doc:"Number of Identity Server tasks (2 to 10), spread over the availability zones. Two or more keep the Console and the APIs up while a task or a zone fails."`
@@ -86,6 +88,8 @@ type Params struct {
 
 	// Where the parameters came from; not parameters themselves.
 	source Source
+	// interopClientCA is the checked content of InteropClientCAFile.
+	interopClientCA []byte
 }
 
 // Source tells where a parameter set was loaded from, so that files named in it
@@ -100,6 +104,10 @@ type Source struct {
 
 // Source returns where the parameters were loaded from.
 func (p *Params) Source() Source { return p.source }
+
+// InteropClientCA returns the PEM bundle of InteropClientCAFile as loaded and
+// checked with the parameters (CheckCABundle); nil when no file is named.
+func (p *Params) InteropClientCA() []byte { return p.interopClientCA }
 
 // InteropEnabledIS tells whether the Identity Server serves Backend Interfaces.
 // The reference templates asked for it separately; here it is derived.

@@ -88,6 +88,8 @@ func (l *loader) validate() {
 		}
 	}
 
+	l.checkClientCert()
+
 	for _, key := range []string{"GatewayIngressCidrs", "ApplicationIngressCidrs", "InteropIngressCidrs"} {
 		l.cidrs(key)
 	}

@@ -131,6 +131,11 @@ type Config struct {
 	// NLB does (false). The plain listeners are served in both modes so that
 	// switching the mode needs no proxy redeployment.
 	SupportProxyTLS bool
+	// NoInterop leaves out the interop listener (8886) and its upstream in
+	// proxy TLS mode, for deployments that serve no Backend Interfaces: the
+	// Identity Server then has no interop port to forward to. Client
+	// certificates need the interop listener.
+	NoInterop bool
 	// Upstreams gives the addresses of every component the route table uses
 	// (see Routes.UsedComponents). Several components may share an address:
 	// `ttn-lw-stack start dcs` also starts dtc and qrg, for example.
@@ -295,7 +300,7 @@ func (c Config) Validate() error {
 		{"Listen.Redirect", c.Listen.Redirect, true},
 		{"Listen.Health", c.Listen.Health, true},
 		{"Listen.HTTPS", c.Listen.HTTPS, c.SupportProxyTLS},
-		{"Listen.Interop", c.Listen.Interop, c.SupportProxyTLS},
+		{"Listen.Interop", c.Listen.Interop, c.interop()},
 	}
 	byPort := make(map[int]string)
 	for _, l := range listens {
@@ -345,8 +350,10 @@ func (c Config) Validate() error {
 			add("proxy: Upstreams has an entry for unknown component %q; known components: %v", comp, Components())
 		}
 	}
-	if c.SupportProxyTLS {
+	if c.interop() {
 		checkAddr(&errs, fmt.Sprintf("Upstreams[%q].Interop", IdentityServer), c.Upstreams[IdentityServer].Interop)
+	}
+	if c.SupportProxyTLS {
 		if !filepath.IsAbs(c.CertDir) || strings.ContainsAny(c.CertDir, " ;{}\"'") {
 			add("proxy: CertDir %q must be an absolute path without spaces or quotes (default %s)", c.CertDir, DefaultCertDir)
 		}
@@ -357,6 +364,9 @@ func (c Config) Validate() error {
 	case ClientCertOptional, ClientCertRequired:
 		if !c.SupportProxyTLS {
 			add("proxy: ClientCert.Mode %q needs SupportProxyTLS: the load balancer cannot check client certificates; set SupportProxyTLS or ClientCert.Mode %q", c.ClientCert.Mode, ClientCertOff)
+		}
+		if c.SupportProxyTLS && c.NoInterop {
+			add("proxy: ClientCert.Mode %q needs the interop listener, which NoInterop leaves out; unset NoInterop or set ClientCert.Mode %q", c.ClientCert.Mode, ClientCertOff)
 		}
 		if !filepath.IsAbs(c.ClientCert.CAFile) || strings.ContainsAny(c.ClientCert.CAFile, " ;{}\"'") {
 			add("proxy: ClientCert.CAFile %q must be the absolute path of the PEM CA bundle for mode %q", c.ClientCert.CAFile, c.ClientCert.Mode)
@@ -405,6 +415,9 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// interop tells whether the interop listener is rendered.
+func (c Config) interop() bool { return c.SupportProxyTLS && !c.NoInterop }
 
 // isOmitted tells whether comp is listed in Omitted.
 func (c Config) isOmitted(comp Component) bool {
@@ -520,7 +533,7 @@ func Render(cfg Config) (string, error) {
 		w.upstream(upstreamName(comp, "http"), u.HTTP)
 		w.upstream(upstreamName(comp, "grpc"), u.GRPC)
 	}
-	if c.SupportProxyTLS {
+	if c.interop() {
 		w.upstream(upstreamName(IdentityServer, "interop"), c.Upstreams[IdentityServer].Interop)
 	}
 
@@ -581,6 +594,8 @@ func Render(cfg Config) (string, error) {
 		w.tlsCert(c)
 		w.httpLocations(c, routes, "https")
 		w.close()
+	}
+	if c.interop() {
 		w.line("")
 		w.line("# Backend Interfaces: TLS terminated here, forwarded to the IS unchanged.")
 		w.open("server")

@@ -207,6 +207,7 @@ func TestNginxAcceptsEveryMode(t *testing.T) {
 		"nlb-tls":                func(c *Config) {},
 		"nlb-tls-proxy-protocol": func(c *Config) { c.ProxyProtocol, c.TrustedProxyCIDRs = true, []string{"10.0.0.0/16"} },
 		"proxy-tls-cert-off":     func(c *Config) { c.SupportProxyTLS = true },
+		"proxy-tls-no-interop":   func(c *Config) { c.SupportProxyTLS, c.NoInterop = true, true },
 		"proxy-tls-cert-optional": func(c *Config) {
 			c.SupportProxyTLS = true
 			c.ClientCert = ClientCert{Mode: ClientCertOptional, CAFile: files.caFile}
@@ -262,6 +263,24 @@ func TestRenderUsesPortTableDefaults(t *testing.T) {
 	}
 	if strings.Contains(nlb, "ssl_certificate") || strings.Contains(nlb, "8886") {
 		t.Error("NLB-terminated mode must not need certificates nor serve 8886")
+	}
+}
+
+func TestNoInteropLeavesOutTheInteropListener(t *testing.T) {
+	conf, err := Render(Config{Upstreams: ServiceConnectUpstreams("tts.local"), SupportProxyTLS: true, NoInterop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(conf, "listen 443 ssl http2;") {
+		t.Error("NoInterop must keep the HTTPS listener")
+	}
+	if strings.Contains(conf, "8886") || strings.Contains(conf, "1886") || strings.Contains(conf, "tts_is_interop") {
+		t.Error("NoInterop must leave out the interop listener and its upstream")
+	}
+	_, err = Render(Config{Upstreams: ServiceConnectUpstreams("tts.local"), SupportProxyTLS: true, NoInterop: true,
+		ClientCert: ClientCert{Mode: ClientCertOptional, CAFile: "/etc/nginx/bi/ca.pem"}})
+	if err == nil || !strings.Contains(err.Error(), "unset NoInterop") {
+		t.Errorf("client certificates without the interop listener must be refused, got %v", err)
 	}
 }
 

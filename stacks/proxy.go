@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/jsii-runtime-go"
 
@@ -59,8 +60,15 @@ func ProxyServedBy() map[proxy.Component]proxy.Component {
 
 // ProxyConfig is the proxy's configuration: upstreams
 // by Service Connect name (<service>.tts.local) of the service that serves
-// each component, the components that run nowhere omitted.
-func ProxyConfig() proxy.Config {
+// each component, the components that run nowhere omitted. With
+// SupportProxyTLS the proxy terminates TLS on 443 and, when InteropEnabled,
+// on 8886, which it forwards to the Identity Server's interop port through
+// Service Connect (is.tts.local:1886, discovery name is-interop); the
+// certificate files are in proxy.DefaultCertDir, where certsync writes them.
+// The interop listener checks client certificates as InteropClientCertMode
+// says, against the bundle the entrypoint writes to
+// proxyservice.ClientCAPath.
+func ProxyConfig(p *params.Params) proxy.Config {
 	names := proxy.ServiceConnectUpstreams(ServiceDomain)
 	cfg := proxy.Config{Upstreams: map[proxy.Component]proxy.Upstream{}, User: "nginx"}
 	servedBy := ProxyServedBy()
@@ -72,16 +80,15 @@ func ProxyConfig() proxy.Config {
 		}
 		cfg.Upstreams[c] = names[svc]
 	}
-	// NOT YET PROXY TLS: rendered without the TLS listeners in both modes.
-	// With SupportProxyTLS the load balancer passes 443 and 8886 through to
-	// the proxy, which must load a certificate there; the certificate
-	// pipeline (Certbot, Secrets Manager, the proxy/certsync sidecar) is not
-	// built yet, and nginx refuses to start without the files. Until it is,
-	// the proxy serves only its plain listeners (HTTP 1885, gRPC 1884,
-	// redirect 80, health 1880) and connections to 443 and 8886 are refused
-	// in proxy TLS mode. Set this from the parameter SupportProxyTLS
-	// together with the certificate pipeline.
-	cfg.SupportProxyTLS = false
+	cfg.SupportProxyTLS = p.ProxyTerminatesTLS()
+	if !cfg.SupportProxyTLS {
+		return cfg
+	}
+	cfg.CertDir = proxy.DefaultCertDir
+	cfg.NoInterop = !p.InteropEnabledIS()
+	if mode := proxy.ClientCertMode(p.InteropClientCertMode); mode != proxy.ClientCertOff {
+		cfg.ClientCert = proxy.ClientCert{Mode: mode, CAFile: proxyservice.ClientCAPath}
+	}
 	return cfg
 }
 
@@ -89,10 +96,46 @@ func ProxyConfig() proxy.Config {
 // after the components' services (deps) so that their Service Connect names
 // resolve when nginx starts: nginx refuses to start when an upstream host
 // does not resolve.
-func newProxy(stack awscdk.Stack, p *params.Params, lb *LoadBalancer, is *IdentityServer, deps []awsecs.FargateService) (*proxyservice.Service, error) {
-	conf, err := proxy.Render(ProxyConfig())
+//
+// With SupportProxyTLS it runs the image of proxy/Dockerfile (built by `cdk
+// deploy` from the module folder, like Certbot's), whose certsync reads the
+// Data stack's certificate secret, named rather than referenced as in the
+// Certbot task.
+func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateService) (*proxyservice.Service, error) {
+	p, lb, is := in.params, in.lb, in.is
+	conf, err := proxy.Render(ProxyConfig(p))
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	var tlsProps *proxyservice.TLS
+	if p.ProxyTerminatesTLS() {
+		if in.moduleDir == "" {
+			return nil, fmt.Errorf("proxy: the module folder is needed to build the proxy image; set stacks.Inputs.ModuleDir")
+		}
+		image := awsecrassets.NewDockerImageAsset(stack, jsii.String("ProxyImage"), &awsecrassets.DockerImageAssetProps{
+			Directory: jsii.String(in.moduleDir),
+			File:      jsii.String("proxy/Dockerfile"),
+			Platform:  awsecrassets.Platform_LINUX_AMD64(),
+			// The build context is the module root; only what the image
+			// builds: certsync and the certbot packages it imports.
+			IgnoreMode: awscdk.IgnoreMode_DOCKER,
+			Exclude: jsii.Strings("*", "!go.mod", "!go.sum", "!proxy/Dockerfile",
+				"!certbot/awsenv", "!certbot/certmetrics", "!certbot/certsecret",
+				"!proxy/certsync", "!proxy/cmd/certsync", "**/*_test.go"),
+		})
+		certName := p.StackPrefix + "/tts/" + ProxyCertificateSecret
+		tlsProps = &proxyservice.TLS{
+			Image:      awsecs.ContainerImage_FromDockerImageAsset(image),
+			SecretName: certName,
+			// Secrets Manager appends 6 random characters to the name.
+			SecretArn:        jsii.String(fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-??????", *stack.Partition(), p.Region, p.Account, certName)),
+			SecretsKeyArn:    in.data.Key.KeyArn(),
+			Region:           p.Region,
+			Domain:           p.DomainName,
+			MetricNamespace:  CertMetricNamespace,
+			MetricDimensions: "Domain=" + p.DomainName,
+			ClientCA:         string(p.InteropClientCA()),
+		}
 	}
 	sg := lb.TaskSecurityGroups[ports.Routed]
 	if sg == nil {
@@ -105,6 +148,7 @@ func newProxy(stack awscdk.Stack, p *params.Params, lb *LoadBalancer, is *Identi
 		Subnets:          &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)},
 		SecurityGroup:    sg,
 		Image:            proxy.Image,
+		TLS:              tlsProps,
 		Config:           conf,
 		Targets:          targets,
 		HealthPort:       proxy.DefaultHealthPort,

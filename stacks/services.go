@@ -158,12 +158,13 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	for _, spec := range serviceSpecs(p) {
 		deps = append(deps, out.Services[spec.component].Service)
 	}
-	certbot, err := newCertbot(stack, servicesInputs{params: p, data: data, lb: lb, is: is, moduleDir: moduleDir})
+	in := servicesInputs{params: p, data: data, lb: lb, is: is, moduleDir: moduleDir}
+	certbot, err := newCertbot(stack, in)
 	if err != nil {
 		return nil, err
 	}
 	out.Certbot = certbot
-	proxySvc, err := newProxy(stack, p, lb, is, deps)
+	proxySvc, err := newProxy(stack, in, deps)
 	if err != nil {
 		return nil, err
 	}

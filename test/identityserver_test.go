@@ -90,16 +90,22 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 				t.Errorf("tasks not in the Identity Server's security group: %s", sg)
 			}
 
-			// Service Connect: is.tts.local on 1884 and 1885.
+			// Service Connect: is.tts.local on 1884 and 1885, and on 1886
+			// (discovery name is-interop) when interop is on, which the
+			// proxy forwards its 8886 to in proxy TLS mode.
 			var aliases []string
 			for _, s := range asList(get(p, "ServiceConnectConfiguration", "Services")) {
 				for _, al := range asList(get(s, "ClientAliases")) {
-					aliases = append(aliases, fmt.Sprintf("%v:%v", get(al, "DnsName"), get(al, "Port")))
+					aliases = append(aliases, fmt.Sprintf("%v=%v:%v", get(s, "DiscoveryName"), get(al, "DnsName"), get(al, "Port")))
 				}
 			}
 			sort.Strings(aliases)
-			if strings.Join(aliases, " ") != "is.tts.local:1884 is.tts.local:1885" {
-				t.Errorf("Service Connect aliases %v, want is.tts.local:1884 and :1885", aliases)
+			wantAliases := "is-grpc=is.tts.local:1884 is-http=is.tts.local:1885"
+			if c.interop {
+				wantAliases += " is-interop=is.tts.local:1886"
+			}
+			if got := strings.Join(aliases, " "); got != wantAliases {
+				t.Errorf("Service Connect aliases %s, want %s", got, wantAliases)
 			}
 
 			main, init := is.containers["tts"], is.containers["init"]

@@ -279,15 +279,16 @@ func TestFlipOfSupportProxyTLSReplacesOnlyTargetGroups(t *testing.T) {
 }
 
 // certbotResource tells whether a resource of the Services stack belongs to
-// the Certbot task, its schedule, its deploy-time run or the alarms of proxy
-// TLS mode, which come and go with SupportProxyTLS. Their log groups are not
+// the Certbot task, its schedule, its deploy-time run, the alarms of proxy
+// TLS mode, or the proxy's task role policy (certsync reads the certificate
+// secret), which come and go with SupportProxyTLS. Their log groups are not
 // among them: those exist in both modes (the check of stateful resources
 // above applies to them).
 func certbotResource(stack, id string) bool {
 	if !strings.HasSuffix(stack, "-Services") {
 		return false
 	}
-	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "Alarms", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "ProxyUnhealthy"} {
+	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "Alarms", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "ProxyUnhealthy", "ServiceproxyTaskRoleDefaultPolicy"} {
 		if strings.HasPrefix(id, prefix) {
 			return true
 		}

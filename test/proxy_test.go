@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
 )
 
 // proxyService finds the proxy's service in the Services stack by its nginx
@@ -139,22 +141,18 @@ func TestProxyServiceOfEveryCombination(t *testing.T) {
 				t.Errorf("proxy: container ports %v, want the target groups' %v and the health port 1880", got, wantC)
 			}
 
-			if img := main["Image"]; img != "nginx:1.28.0-alpine" {
-				t.Errorf("proxy: image %v, want the pinned nginx:1.28.0-alpine", img)
-			}
+			checkProxyImage(t, c.proxyTLS, main)
 			if hc := jsonText(get(main, "HealthCheck", "Command")); !strings.Contains(hc, "http://127.0.0.1:1880/healthz") {
 				t.Errorf("proxy: container health check %s, want the health port", hc)
 			}
-			if statements := taskRoleStatements(tpl, task); len(statements) != 0 {
-				t.Errorf("proxy: task role may %s; want nothing", jsonText(statements))
-			}
+			checkProxyTaskRole(t, a, c.proxyTLS, taskRoleStatements(tpl, task))
 			if lg := tpl.Resources[refTo(get(main, "LogConfiguration", "Options", "awslogs-group"))]; lg.Type != "AWS::Logs::LogGroup" || get(lg.Properties, "RetentionInDays") != float64(a.Params.LogRetentionDays) {
 				t.Errorf("proxy: log group %s, want its own with LogRetentionDays", jsonText(get(main, "LogConfiguration")))
 			}
-			checkProxyExecutionRole(t, tpl, task)
+			checkProxyExecutionRole(t, tpl, task, c.proxyTLS)
 
 			conf, _ := namedValues(main["Environment"], "Value")["NGINX_CONF"].(string)
-			checkProxyConfig(t, id, conf)
+			checkProxyConfig(t, id, conf, c.proxyTLS, c.interop)
 		})
 	}
 }
@@ -165,8 +163,9 @@ func sortedInts(in []int) []int {
 	return out
 }
 
-// checkProxyExecutionRole: the execution role only writes the proxy's logs.
-func checkProxyExecutionRole(t *testing.T, tpl Template, task Resource) {
+// checkProxyExecutionRole: the execution role only writes the proxy's logs,
+// and in proxy TLS mode pulls the proxy image.
+func checkProxyExecutionRole(t *testing.T, tpl Template, task Resource, proxyTLS bool) {
 	t.Helper()
 	role := refTo(get(task.Properties, "ExecutionRoleArn"))
 	for id, r := range tpl.OfType("AWS::IAM::Policy") {
@@ -175,18 +174,22 @@ func checkProxyExecutionRole(t *testing.T, tpl Template, task Resource) {
 		}
 		for _, st := range asList(get(r.Properties, "PolicyDocument", "Statement")) {
 			for _, act := range append(asList(get(st, "Action")), get(st, "Action")) {
-				if s, ok := act.(string); ok && !strings.HasPrefix(s, "logs:") {
-					t.Errorf("proxy: execution role policy %s allows %s; want only writing its logs", id, s)
+				s, ok := act.(string)
+				if !ok || strings.HasPrefix(s, "logs:") || proxyTLS && strings.HasPrefix(s, "ecr:") {
+					continue
 				}
+				t.Errorf("proxy: execution role policy %s allows %s; want only writing its logs (and pulling the image in proxy TLS mode)", id, s)
 			}
 		}
 	}
 }
 
 // checkProxyConfig checks the nginx.conf of the task definition: it routes
-// the Gateway Server's API to gs.tts.local, and real nginx accepts it with
-// the cluster's host names mapped to 127.0.0.1.
-func checkProxyConfig(t *testing.T, id, conf string) {
+// the Gateway Server's API to gs.tts.local, has the TLS listeners exactly in
+// proxy TLS mode (8886 only with interop, forwarded to is.tts.local:1886),
+// and real nginx accepts it with the cluster's host names mapped to
+// 127.0.0.1 and a throw-away certificate in the certificate directory.
+func checkProxyConfig(t *testing.T, id, conf string, proxyTLS, interop bool) {
 	t.Helper()
 	if len(conf) < 1000 {
 		t.Fatalf("%s: NGINX_CONF holds %d bytes, want the rendered nginx.conf", id, len(conf))
@@ -206,9 +209,18 @@ func checkProxyConfig(t *testing.T, id, conf string) {
 			t.Errorf("%s: the nginx.conf lacks %q", id, want)
 		}
 	}
-	// No certificate pipeline yet: no TLS listener in either mode.
-	if strings.Contains(conf, "ssl_certificate ") {
-		t.Errorf("%s: the nginx.conf loads a certificate, which no task provides yet", id)
+	tlsWant := map[string]bool{
+		"listen 443 ssl http2;": proxyTLS,
+		"listen 8886 ssl;":      proxyTLS && interop,
+		"upstream tts_is_interop { server is.tts.local:1886;":   proxyTLS && interop,
+		"ssl_certificate /etc/nginx/tls/fullchain.pem;":         proxyTLS,
+		"ssl_certificate_key /etc/nginx/tls/privkey.pem;":       proxyTLS,
+		"# Mode: SupportProxyTLS=" + fmt.Sprint(proxyTLS) + ",": true,
+	}
+	for want, on := range tlsWant {
+		if strings.Contains(flat, want) != on {
+			t.Errorf("%s: the nginx.conf has %q: %v, want %v (SupportProxyTLS %v, InteropEnabled %v)", id, want, !on, on, proxyTLS, interop)
+		}
 	}
 	hosts := regexp.MustCompile(`server ([a-z]+)\.tts\.local:`).FindAllStringSubmatch(conf, -1)
 	seen := map[string]bool{}
@@ -221,8 +233,91 @@ func checkProxyConfig(t *testing.T, id, conf string) {
 	nginxCheck(t, regexp.MustCompile(`server [a-z]+\.tts\.local:`).ReplaceAllString(conf, "server 127.0.0.1:"))
 }
 
+// checkProxyImage: the stock nginx image, or in proxy TLS mode the image of
+// proxy/Dockerfile (a CDK asset) with certsync supervising nginx.
+func checkProxyImage(t *testing.T, proxyTLS bool, main map[string]any) {
+	t.Helper()
+	img, script := jsonText(main["Image"]), jsonText(main["Command"])
+	if !proxyTLS {
+		if main["Image"] != "nginx:1.28.0-alpine" {
+			t.Errorf("proxy: image %s, want the pinned nginx:1.28.0-alpine", img)
+		}
+		return
+	}
+	if !strings.Contains(img, "cdk-hnb659fds-container-assets") {
+		t.Errorf("proxy: image %s, want the CDK asset built from proxy/Dockerfile", img)
+	}
+	if !strings.Contains(script, "exec /usr/local/bin/certsync -- nginx -g 'daemon off;'") {
+		t.Errorf("proxy: start script %s, want certsync supervising nginx", script)
+	}
+	env := namedValues(main["Environment"], "Value")
+	for k, want := range map[string]string{
+		"CERT_SECRET_ID": "tts/tts/proxy-certificate", "CERT_DOMAIN": "tts.example.com", "CERTSYNC_DIR": "/etc/nginx/tls",
+		"CERT_METRIC_NAMESPACE": "TTS/Certificates", "CERT_METRIC_DIMENSIONS": "Domain=tts.example.com", "AWS_REGION": "eu-west-1",
+	} {
+		if env[k] != want {
+			t.Errorf("proxy: %s = %v, want %s", k, env[k], want)
+		}
+	}
+}
+
+// checkProxyTaskRole: no permission with the load balancer terminating TLS;
+// in proxy TLS mode reading the certificate secret only, decrypting it only
+// through Secrets Manager, and publishing metrics in one namespace.
+func checkProxyTaskRole(t *testing.T, a *Assembly, proxyTLS bool, statements []any) {
+	t.Helper()
+	if !proxyTLS {
+		if len(statements) != 0 {
+			t.Errorf("proxy: task role may %s; want nothing", jsonText(statements))
+		}
+		return
+	}
+	secret := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/tts/proxy-certificate-??????", a.Params.Region, a.Params.Account, a.Params.StackPrefix)
+	want := map[string]string{
+		"secretsmanager:GetSecretValue": `"` + secret + `"`,
+		"kms:Decrypt":                   "DataKey",
+		"cloudwatch:PutMetricData":      `"*"`,
+	}
+	got := map[string]bool{}
+	for _, st := range statements {
+		acts := asList(get(st, "Action"))
+		if s, ok := get(st, "Action").(string); ok {
+			acts = []any{s}
+		}
+		for _, act := range acts {
+			name, _ := act.(string)
+			res, ok := want[name]
+			if !ok || get(st, "Effect") != "Allow" {
+				t.Errorf("proxy: task role allows %s; want only %v", jsonText(st), sortedKeys(want))
+				continue
+			}
+			got[name] = true
+			if r := jsonText(get(st, "Resource")); !strings.Contains(r, res) {
+				t.Errorf("proxy: %s on %s, want %s", name, r, res)
+			}
+			cond := jsonText(get(st, "Condition"))
+			switch name {
+			case "kms:Decrypt":
+				if !strings.Contains(cond, `"kms:ViaService":"secretsmanager.`+a.Params.Region+`.amazonaws.com"`) {
+					t.Errorf("proxy: kms:Decrypt condition %s, want through Secrets Manager only", cond)
+				}
+			case "cloudwatch:PutMetricData":
+				if !strings.Contains(cond, `"cloudwatch:namespace":"TTS/Certificates"`) {
+					t.Errorf("proxy: cloudwatch:PutMetricData condition %s, want the namespace TTS/Certificates", cond)
+				}
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("proxy: task role grants %v, want %v", sortedKeys(got), sortedKeys(want))
+	}
+}
+
 // nginxCheck runs real `nginx -t` on a configuration. A missing nginx
-// skips loudly, and fails under CI=true.
+// skips loudly, and fails under CI=true. The certificate directory of proxy
+// TLS mode (proxy.DefaultCertDir) and the client CA bundle
+// (proxyservice.ClientCAPath) are moved to a temporary folder, which gets a
+// throw-away certificate and CA: nginx -t loads them.
 func nginxCheck(t *testing.T, conf string) {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
@@ -242,6 +337,24 @@ func nginxCheck(t *testing.T, conf string) {
 		t.Skip(msg)
 	}
 	dir := t.TempDir()
+	if strings.Contains(conf, "/etc/nginx/tls/") || strings.Contains(conf, "/etc/nginx/bi/") {
+		ca := testpki.New(t)
+		leaf := ca.IssueDays(t, []string{"tts.example.com", "*.tts.example.com"}, 90)
+		for name, data := range map[string][]byte{
+			"tls/fullchain.pem": append(append([]byte{}, leaf.CertPEM...), ca.InterPEM...),
+			"tls/privkey.pem":   leaf.KeyPEM,
+			"bi/client-ca.pem":  ca.RootPEM,
+		} {
+			file := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conf = strings.NewReplacer("/etc/nginx/tls/", filepath.Join(dir, "tls")+"/", "/etc/nginx/bi/", filepath.Join(dir, "bi")+"/").Replace(conf)
+	}
 	// The image's user nginx may not exist here, and nginx -t as non-root
 	// cannot switch users; the directive is the image's concern.
 	user := "root"

@@ -15,10 +15,21 @@
 // file in S3 or Parameter Store fetched at start (nginx:alpine has no AWS
 // CLI, and a change would not roll the service by itself), or an EFS volume
 // (state outside the task definition).
+//
+// In proxy TLS mode (Props.TLS) the task runs the image of proxy/Dockerfile
+// instead: the same nginx plus the certsync supervisor
+// (proxy/cmd/certsync). The entrypoint writes the configuration (and the
+// client CA bundle of the interop listener, also carried in the task
+// definition) and execs certsync, which fetches the certificate secret,
+// writes fullchain.pem and privkey.pem to CertDir, starts nginx, and reloads
+// it when Certbot stores a new certificate. The task role may read only that
+// secret, decrypt it only through Secrets Manager, and publish certsync's
+// metrics in one namespace.
 package proxyservice
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +47,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/proxy"
 )
 
 // Names inside the task.
@@ -52,7 +64,42 @@ const (
 	// definitions of up to 64 KiB, and the rest of the definition needs
 	// room too.
 	MaxConfigBytes = 48 * 1024
+	// ClientCAVariable holds the PEM bundle of the interop listener's client
+	// CAs in proxy TLS mode; the entrypoint writes it to ClientCAPath.
+	ClientCAVariable = "INTEROP_CLIENT_CA"
+	// ClientCAPath is where the entrypoint writes the client CA bundle; the
+	// configuration names it (proxy.ClientCert.CAFile).
+	ClientCAPath = "/etc/nginx/bi/client-ca.pem"
+	// CertsyncBinary is certsync's path in the image of proxy/Dockerfile.
+	CertsyncBinary = "/usr/local/bin/certsync"
 )
+
+// TLS configures proxy TLS mode.
+type TLS struct {
+	// Image is built from proxy/Dockerfile (nginx proxy.Image plus
+	// certsync), e.g. ecs.ContainerImage_FromDockerImageAsset.
+	Image awsecs.ContainerImage
+	// SecretName is the name of the certificate secret (CERT_SECRET_ID);
+	// SecretArn the ARN the task role may read, e.g. the name's ARN with
+	// Secrets Manager's suffix "-??????".
+	SecretName string
+	SecretArn  *string
+	// SecretsKeyArn is the KMS key of the secret; the task role may decrypt
+	// with it only through Secrets Manager in Region.
+	SecretsKeyArn *string
+	Region        string
+	// Domain must be covered by the certificate (CERT_DOMAIN).
+	Domain string
+	// MetricNamespace and MetricDimensions ("Name=Value,...") of certsync's
+	// metrics (DaysToExpiry, CertSyncFailure); the task role may publish in
+	// MetricNamespace only.
+	MetricNamespace  string
+	MetricDimensions string
+	// ClientCA is the PEM bundle of the CAs of Backend Interfaces peers'
+	// client certificates, written to ClientCAPath; empty for none. The
+	// configuration must name ClientCAPath when it is set.
+	ClientCA string
+}
 
 // Props configure the proxy's service.
 type Props struct {
@@ -64,8 +111,12 @@ type Props struct {
 	// Subnets and SecurityGroup of the tasks.
 	Subnets       *awsec2.SubnetSelection
 	SecurityGroup awsec2.ISecurityGroup
-	// Image of nginx with a pinned tag or digest (proxy.Image).
+	// Image of nginx with a pinned tag or digest (proxy.Image); ignored in
+	// proxy TLS mode, which runs TLS.Image.
 	Image string
+	// TLS, when set, runs the proxy in proxy TLS mode (see the package
+	// documentation).
+	TLS *TLS
 	// Config is the rendered nginx.conf (proxy.Render).
 	Config string
 	// Targets are the load balancer's target groups of the proxy; the
@@ -94,9 +145,11 @@ type Service struct {
 	Service        awsecs.FargateService
 	TaskDefinition awsecs.FargateTaskDefinition
 	Container      awsecs.ContainerDefinition
-	// TaskRole has no permission: nginx calls no AWS API.
+	// TaskRole has no permission (nginx calls no AWS API); in proxy TLS
+	// mode it reads the certificate secret and publishes certsync's metrics.
 	TaskRole awsiam.Role
-	// ExecutionRole only writes the container's logs (the image is public).
+	// ExecutionRole writes the container's logs (the image is public); in
+	// proxy TLS mode it also pulls TLS.Image.
 	ExecutionRole awsiam.Role
 	LogGroup      awslogs.LogGroup
 }
@@ -107,14 +160,23 @@ func (p Props) validate() error {
 	if p.Cluster == nil || p.Namespace == nil || p.Subnets == nil || p.SecurityGroup == nil {
 		bad("Cluster, Namespace, Subnets and SecurityGroup are required")
 	}
-	if p.Image == "" || !strings.Contains(p.Image, ":") || strings.HasSuffix(p.Image, ":latest") {
+	caBytes := 0
+	if t := p.TLS; t != nil {
+		caBytes = len(t.ClientCA)
+		if t.Image == nil || t.SecretName == "" || t.SecretArn == nil || t.SecretsKeyArn == nil || t.Region == "" || t.Domain == "" || t.MetricNamespace == "" {
+			bad("TLS needs Image, SecretName, SecretArn, SecretsKeyArn, Region, Domain and MetricNamespace: the image of proxy/Dockerfile and the certificate secret it reads")
+		}
+		if t.ClientCA != "" && !strings.Contains(p.Config, "ssl_client_certificate "+ClientCAPath+";") {
+			bad("TLS.ClientCA is set but Config does not name %s; render it with ClientCert.CAFile %q", ClientCAPath, ClientCAPath)
+		}
+	} else if p.Image == "" || !strings.Contains(p.Image, ":") || strings.HasSuffix(p.Image, ":latest") {
 		bad("Image %q must be an image with a pinned tag or digest, e.g. proxy.Image", p.Image)
 	}
 	switch {
 	case strings.TrimSpace(p.Config) == "":
 		bad("Config is empty; pass the nginx.conf that proxy.Render returns")
-	case len(p.Config) > MaxConfigBytes:
-		bad("Config has %d bytes, more than %d: the task definition (at most 64 KiB) would not take it; shorten the configuration", len(p.Config), MaxConfigBytes)
+	case len(p.Config)+caBytes > MaxConfigBytes:
+		bad("Config (and TLS.ClientCA) have %d bytes, more than %d: the task definition (at most 64 KiB) would not take them; shorten the configuration or the CA bundle", len(p.Config)+caBytes, MaxConfigBytes)
 	}
 	if len(p.Targets) == 0 {
 		bad("no Targets: the proxy serves the load balancer's target groups of the proxy; pass them")
@@ -160,6 +222,31 @@ func StartScript() string {
 	}, "\n")
 }
 
+// TLSStartScript is the container's `/bin/sh -c` script in proxy TLS mode:
+// it writes the configuration (and, with withClientCA, the client CA bundle)
+// from the environment, creates the certificate directory and replaces the
+// shell with certsync, which installs the certificate, runs `nginx -t`,
+// starts nginx in the foreground and forwards the stop signal to it as a
+// graceful SIGQUIT. nginx -t cannot run before certsync: the certificate
+// files do not exist yet.
+func TLSStartScript(withClientCA bool) string {
+	lines := []string{
+		"set -eu",
+		fmt.Sprintf(`printf '%%s' "$%s" > %s`, ConfigVariable, ConfigPath),
+		"unset " + ConfigVariable,
+	}
+	if withClientCA {
+		lines = append(lines,
+			"mkdir -p "+path.Dir(ClientCAPath),
+			fmt.Sprintf(`printf '%%s\n' "$%s" > %s`, ClientCAVariable, ClientCAPath),
+			"unset "+ClientCAVariable)
+	}
+	lines = append(lines,
+		"mkdir -p "+proxy.DefaultCertDir,
+		fmt.Sprintf(`exec %s -- nginx -g 'daemon off;'`, CertsyncBinary))
+	return strings.Join(lines, "\n")
+}
+
 // ContainerPorts returns the ports the container maps: every target's port
 // and the health port, sorted, each once.
 func ContainerPorts(targets []*listeners.Target, healthPort int) []int {
@@ -183,13 +270,18 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &Service{Construct: c}
 	tasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
+	taskRole, execRole := "reverse proxy (nginx) tasks: no AWS permissions", "ECS agent of the reverse proxy (nginx) tasks: writes their logs"
+	if props.TLS != nil {
+		taskRole = "reverse proxy (nginx and certsync) tasks: read the certificate secret, publish certificate metrics"
+		execRole = "ECS agent of the reverse proxy (nginx and certsync) tasks: pulls the proxy image, writes their logs"
+	}
 	out.TaskRole = awsiam.NewRole(c, jsii.String("TaskRole"), &awsiam.RoleProps{
 		AssumedBy:   tasks,
-		Description: jsii.String("reverse proxy (nginx) tasks: no AWS permissions"),
+		Description: jsii.String(taskRole),
 	})
 	out.ExecutionRole = awsiam.NewRole(c, jsii.String("ExecutionRole"), &awsiam.RoleProps{
 		AssumedBy:   tasks,
-		Description: jsii.String("ECS agent of the reverse proxy (nginx) tasks: writes their logs"),
+		Description: jsii.String(execRole),
 	})
 	out.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     props.LogRetention,
@@ -216,12 +308,35 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 			Protocol:      awsecs.Protocol_TCP,
 		})
 	}
+	image := awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil)
+	script := StartScript()
+	env := map[string]*string{ConfigVariable: jsii.String(props.Config)}
+	// nginx answers its health port within seconds of the start; certsync
+	// fetches the certificate first.
+	startPeriod := 10
+	if t := props.TLS; t != nil {
+		image, script, startPeriod = t.Image, TLSStartScript(t.ClientCA != ""), 60
+		for k, v := range map[string]string{
+			"CERT_SECRET_ID":         t.SecretName,
+			"CERT_DOMAIN":            t.Domain,
+			"CERTSYNC_DIR":           proxy.DefaultCertDir,
+			"CERT_METRIC_NAMESPACE":  t.MetricNamespace,
+			"CERT_METRIC_DIMENSIONS": t.MetricDimensions,
+			"AWS_REGION":             t.Region,
+		} {
+			env[k] = jsii.String(v)
+		}
+		if t.ClientCA != "" {
+			env[ClientCAVariable] = jsii.String(t.ClientCA)
+		}
+		grantTLS(out.TaskRole, t)
+	}
 	out.Container = out.TaskDefinition.AddContainer(jsii.String(ContainerName), &awsecs.ContainerDefinitionOptions{
 		ContainerName: jsii.String(ContainerName),
-		Image:         awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil),
+		Image:         image,
 		EntryPoint:    jsii.Strings("/bin/sh", "-c"),
-		Command:       jsii.Strings(StartScript()),
-		Environment:   &map[string]*string{ConfigVariable: jsii.String(props.Config)},
+		Command:       jsii.Strings(script),
+		Environment:   &env,
 		Essential:     jsii.Bool(true),
 		Logging:       logs("proxy"),
 		PortMappings:  &mappings,
@@ -232,7 +347,7 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 			Interval:    awscdk.Duration_Seconds(jsii.Number(10)),
 			Timeout:     awscdk.Duration_Seconds(jsii.Number(5)),
 			Retries:     jsii.Number(3),
-			StartPeriod: awscdk.Duration_Seconds(jsii.Number(10)),
+			StartPeriod: awscdk.Duration_Seconds(jsii.Number(float64(startPeriod))),
 		},
 		// Long-lived streams get time to end after the stop signal (nginx's
 		// worker_shutdown_timeout is 60 s on a graceful stop).
@@ -261,10 +376,46 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		return nil, err
 	}
 	out.Service = svc
+	if props.TLS == nil {
+		cdknag.NagSuppressions_AddResourceSuppressions(out.TaskDefinition, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-ECS2"),
+			Reason: jsii.String("The plain environment holds only " + ConfigVariable + ", the nginx.conf rendered at synth time (upstream names, " +
+				"ports and routes; no credential), so that the stock nginx image needs no custom build and a configuration change rolls the service."),
+		}}, jsii.Bool(false))
+		return out, nil
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(out.TaskDefinition, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-ECS2"),
-		Reason: jsii.String("The plain environment holds only " + ConfigVariable + ", the nginx.conf rendered at synth time (upstream names, " +
-			"ports and routes; no credential), so that the stock nginx image needs no custom build and a configuration change rolls the service."),
+		Reason: jsii.String("The plain environment holds " + ConfigVariable + " (the nginx.conf rendered at synth time: upstream names, ports, routes), " +
+			ClientCAVariable + " (public CA certificates of Backend Interfaces peers) and certsync's settings (secret name, domain, metric namespace, region); " +
+			"no credential: certsync reads the certificate and its key from Secrets Manager with the task role."),
 	}}, jsii.Bool(false))
+	cdknag.NagSuppressions_AddResourceSuppressions(out.TaskRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("cloudwatch:PutMetricData has no resource-level permissions; it is limited to the " + props.TLS.MetricNamespace +
+			" namespace by the cloudwatch:namespace condition."),
+		AppliesTo: &[]any{"Resource::*"},
+	}}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(out.ExecutionRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("ecr:GetAuthorizationToken, which the execution role needs to pull the proxy image from the CDK asset repository, " +
+			"has no resource-level permissions; the pull actions are on that repository only."),
+		AppliesTo: &[]any{"Resource::*"},
+	}}, jsii.Bool(true))
 	return out, nil
+}
+
+// grantTLS lets certsync read the certificate secret (GetSecretValue only:
+// it needs neither DescribeSecret nor a version list), decrypt it through
+// Secrets Manager only, and publish its metrics in one namespace.
+func grantTLS(role awsiam.Role, t *TLS) {
+	for _, s := range []*awsiam.PolicyStatementProps{
+		{Sid: jsii.String("ReadCertificateSecret"), Actions: jsii.Strings("secretsmanager:GetSecretValue"), Resources: &[]*string{t.SecretArn}},
+		{Sid: jsii.String("DecryptCertificateSecret"), Actions: jsii.Strings("kms:Decrypt"), Resources: &[]*string{t.SecretsKeyArn},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", t.Region)}}},
+		{Sid: jsii.String("CertificateMetrics"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": t.MetricNamespace}}},
+	} {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
+	}
 }

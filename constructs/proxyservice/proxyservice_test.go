@@ -50,3 +50,36 @@ func TestContainerPortsAndStartScript(t *testing.T) {
 		t.Error("the start script must check the configuration before it starts nginx")
 	}
 }
+
+func TestTLSStartScriptHandsOverToCertsync(t *testing.T) {
+	for _, withCA := range []bool{false, true} {
+		s := TLSStartScript(withCA)
+		for _, want := range []string{`"$NGINX_CONF" > /etc/nginx/nginx.conf`, "mkdir -p /etc/nginx/tls", "exec /usr/local/bin/certsync -- nginx -g 'daemon off;'"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("start script lacks %q:\n%s", want, s)
+			}
+		}
+		if got := strings.Contains(s, `"$INTEROP_CLIENT_CA" > /etc/nginx/bi/client-ca.pem`); got != withCA {
+			t.Errorf("withClientCA %v: writes the CA bundle: %v\n%s", withCA, got, s)
+		}
+		// nginx -t before certsync would fail: the certificate is not there yet.
+		if strings.Contains(s, "nginx -t") {
+			t.Errorf("start script runs nginx -t before certsync installed the certificate:\n%s", s)
+		}
+	}
+}
+
+func TestTLSPropsAreValidated(t *testing.T) {
+	err := Props{Config: "events {}", TLS: &TLS{ClientCA: strings.Repeat("x", MaxConfigBytes)}}.validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"TLS needs Image, SecretName", "does not name /etc/nginx/bi/client-ca.pem", "and TLS.ClientCA) have"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "pinned tag") {
+		t.Errorf("proxy TLS mode runs TLS.Image; Image must not be required: %v", err)
+	}
+}

@@ -347,16 +347,25 @@ func portMappings(rows []ports.Port) *[]*awsecs.PortMapping {
 	return &out
 }
 
-// serviceConnect exposes the gRPC and HTTP ports as <Name>.<ServiceDomain>.
-// An alias is unique by name and port, so both share the DNS name; the
-// discovery names, unique in the namespace, are <Name>-grpc and <Name>-http.
-// Both are proxied as TCP (the port mappings name no application protocol):
+// serviceConnect exposes the gRPC and HTTP ports as <Name>.<ServiceDomain>,
+// and the Backend Interfaces port (1886) as well when the container serves
+// it, so that the reverse proxy can forward its TLS 8886 to
+// <Name>.<ServiceDomain>:1886 in proxy TLS mode. An alias is unique by name
+// and port, so all share the DNS name; the discovery names, unique in the
+// namespace, are <Name>-grpc, <Name>-http and <Name>-interop. All are proxied
+// as TCP (the port mappings name no application protocol):
 // the components keep gRPC streams and HTTP event streams open for hours,
 // which the proxy's per-request timeout of the http and grpc protocols
 // (15 s by default) would cut.
 func serviceConnect(props Props) *[]*awsecs.ServiceConnectService {
 	var out []*awsecs.ServiceConnectService
-	for _, name := range []string{"grpc", "http"} {
+	names := []string{"grpc", "http"}
+	for _, p := range props.Ports {
+		if p.Kind == ports.KindInterop {
+			names = append(names, p.Name)
+		}
+	}
+	for _, name := range names {
 		p := ports.Must(name)
 		out = append(out, &awsecs.ServiceConnectService{
 			PortMappingName: jsii.String(p.Name),
