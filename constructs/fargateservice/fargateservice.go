@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -74,4 +76,57 @@ func New(scope constructs.Construct, id string, props Props) (awsecs.FargateServ
 		}).AttachToNetworkTargetGroup(t.Group)
 	}
 	return svc, nil
+}
+
+// TaskProps configure a Fargate task definition with its roles and its log
+// group.
+type TaskProps struct {
+	CPU, MemoryMiB int
+	// TaskRoleDescription and ExecutionRoleDescription say what each role
+	// is for; the caller grants what it needs.
+	TaskRoleDescription, ExecutionRoleDescription string
+	LogRetention                                  awslogs.RetentionDays
+}
+
+// Task is a task definition (Linux, X86_64) with a task role, an execution
+// role and a retained log group, created in scope as TaskRole,
+// ExecutionRole, Logs and Task.
+type Task struct {
+	TaskRole, ExecutionRole awsiam.Role
+	LogGroup                awslogs.LogGroup
+	Definition              awsecs.FargateTaskDefinition
+}
+
+// NewTask creates the task definition, its roles and its log group.
+func NewTask(scope constructs.Construct, props TaskProps) *Task {
+	tasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
+	t := &Task{}
+	t.TaskRole = awsiam.NewRole(scope, jsii.String("TaskRole"), &awsiam.RoleProps{
+		AssumedBy:   tasks,
+		Description: jsii.String(props.TaskRoleDescription),
+	})
+	t.ExecutionRole = awsiam.NewRole(scope, jsii.String("ExecutionRole"), &awsiam.RoleProps{
+		AssumedBy:   tasks,
+		Description: jsii.String(props.ExecutionRoleDescription),
+	})
+	t.LogGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     props.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	t.Definition = awsecs.NewFargateTaskDefinition(scope, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Cpu:            jsii.Number(float64(props.CPU)),
+		MemoryLimitMiB: jsii.Number(float64(props.MemoryMiB)),
+		TaskRole:       t.TaskRole,
+		ExecutionRole:  t.ExecutionRole,
+		RuntimePlatform: &awsecs.RuntimePlatform{
+			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
+			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
+		},
+	})
+	return t
+}
+
+// Logs is the awslogs driver of a container into the task's log group.
+func (t *Task) Logs(streamPrefix string) awsecs.LogDriver {
+	return awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: t.LogGroup, StreamPrefix: jsii.String(streamPrefix)})
 }

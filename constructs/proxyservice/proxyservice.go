@@ -269,37 +269,20 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &Service{Construct: c}
-	tasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
 	taskRole, execRole := "reverse proxy (nginx) tasks: no AWS permissions", "ECS agent of the reverse proxy (nginx) tasks: writes their logs"
 	if props.TLS != nil {
 		taskRole = "reverse proxy (nginx and certsync) tasks: read the certificate secret, publish certificate metrics"
 		execRole = "ECS agent of the reverse proxy (nginx and certsync) tasks: pulls the proxy image, writes their logs"
 	}
-	out.TaskRole = awsiam.NewRole(c, jsii.String("TaskRole"), &awsiam.RoleProps{
-		AssumedBy:   tasks,
-		Description: jsii.String(taskRole),
+	task := fargateservice.NewTask(c, fargateservice.TaskProps{
+		CPU:                      props.CPU,
+		MemoryMiB:                props.MemoryMiB,
+		TaskRoleDescription:      taskRole,
+		ExecutionRoleDescription: execRole,
+		LogRetention:             props.LogRetention,
 	})
-	out.ExecutionRole = awsiam.NewRole(c, jsii.String("ExecutionRole"), &awsiam.RoleProps{
-		AssumedBy:   tasks,
-		Description: jsii.String(execRole),
-	})
-	out.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     props.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	out.TaskDefinition = awsecs.NewFargateTaskDefinition(c, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
-		Cpu:            jsii.Number(float64(props.CPU)),
-		MemoryLimitMiB: jsii.Number(float64(props.MemoryMiB)),
-		TaskRole:       out.TaskRole,
-		ExecutionRole:  out.ExecutionRole,
-		RuntimePlatform: &awsecs.RuntimePlatform{
-			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
-			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
-		},
-	})
-	logs := func(prefix string) awsecs.LogDriver {
-		return awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: out.LogGroup, StreamPrefix: jsii.String(prefix)})
-	}
+	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition
+	logs := task.Logs
 	var mappings []*awsecs.PortMapping
 	for _, port := range ContainerPorts(props.Targets, props.HealthPort) {
 		mappings = append(mappings, &awsecs.PortMapping{

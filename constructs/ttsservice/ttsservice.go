@@ -208,43 +208,26 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &Service{Construct: c}
-	tasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
-	out.TaskRole = awsiam.NewRole(c, jsii.String("TaskRole"), &awsiam.RoleProps{
-		AssumedBy:   tasks,
-		Description: jsii.String(fmt.Sprintf("The Things Stack %v tasks", props.Components)),
+	task := fargateservice.NewTask(c, fargateservice.TaskProps{
+		CPU:                      props.CPU,
+		MemoryMiB:                props.MemoryMiB,
+		TaskRoleDescription:      fmt.Sprintf("The Things Stack %v tasks", props.Components),
+		ExecutionRoleDescription: fmt.Sprintf("ECS agent of the The Things Stack %v tasks: logs and configuration secrets", props.Components),
+		LogRetention:             props.LogRetention,
 	})
-	out.ExecutionRole = awsiam.NewRole(c, jsii.String("ExecutionRole"), &awsiam.RoleProps{
-		AssumedBy:   tasks,
-		Description: jsii.String(fmt.Sprintf("ECS agent of the The Things Stack %v tasks: logs and configuration secrets", props.Components)),
-	})
+	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition
 	out.ExecutionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DecryptSecrets"),
 		Actions:    jsii.Strings("kms:Decrypt"),
 		Resources:  &[]*string{props.SecretsKey.KeyArn()},
 		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", *awscdk.Stack_Of(c).Region())}},
 	}))
-	out.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     props.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	out.TaskDefinition = awsecs.NewFargateTaskDefinition(c, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
-		Cpu:            jsii.Number(float64(props.CPU)),
-		MemoryLimitMiB: jsii.Number(float64(props.MemoryMiB)),
-		TaskRole:       out.TaskRole,
-		ExecutionRole:  out.ExecutionRole,
-		RuntimePlatform: &awsecs.RuntimePlatform{
-			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
-			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
-		},
-	})
 	image := awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil)
 	env := map[string]*string{DigestVariable: jsii.String(props.ConfigDigest)}
 	for k, v := range props.Environment {
 		env[k] = v
 	}
-	logs := func(prefix string) awsecs.LogDriver {
-		return awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: out.LogGroup, StreamPrefix: jsii.String(prefix)})
-	}
+	logs := task.Logs
 
 	http := ports.Must("http").Plain
 	command := append([]string{"start"}, componentNames(props.Components)...)
