@@ -115,6 +115,13 @@ func Materialize(ctx context.Context, files []File, refs []SecretRef, get Secret
 		if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
 			return nil, fmt.Errorf("%s: cannot parse as YAML: %v", file, err)
 		}
+		// The checker reads an alias (*name) as the node it names, as TTS
+		// does; give each path its own copy, so that replacing one reference
+		// does not replace another.
+		budget := maxExpandedNodes
+		if !expandAliases(&doc, &budget) {
+			return nil, fmt.Errorf("%s: the YAML aliases expand to more than %d nodes; write the values out instead of using aliases", file, maxExpandedNodes)
+		}
 		for _, ref := range grouped[file] {
 			node := lookup(doc.Content[0], ref.YAMLPath)
 			if node == nil || node.Kind != yaml.MappingNode {
@@ -123,6 +130,11 @@ func Materialize(ctx context.Context, files []File, refs []SecretRef, get Secret
 			v, err := value(ref)
 			if err != nil {
 				return nil, err
+			}
+			if ref.Kind == SecretInline {
+				if msg := headerValueProblem(v); msg != "" {
+					return nil, fmt.Errorf("%s: %s: the value of {%s} %s; %s. In Secrets Manager, %s, and deploy again", file, ref.Path(), ref, msg, inlineEffect(ref), headerValueFix(msg))
+				}
 			}
 			replacement := v
 			if ref.Kind == SecretPEMFile {
@@ -159,6 +171,51 @@ func Materialize(ctx context.Context, files []File, refs []SecretRef, get Secret
 		out = append(out, File{Path: p, Data: byPath[p]})
 	}
 	return out, nil
+}
+
+// inlineEffect says what a control character in the value of an inline
+// reference does to the requests TTS sends.
+func inlineEffect(ref SecretRef) string {
+	if len(ref.YAMLPath) > 0 && ref.YAMLPath[0] == "basic-auth" {
+		return "TTS sends it as part of the Basic credentials, so the Join Server would refuse them"
+	}
+	return "Go's HTTP client refuses it in a header (net/http: invalid header field value), so every request TTS sends to this Join Server would fail"
+}
+
+// maxExpandedNodes bounds the copies expandAliases makes.
+const maxExpandedNodes = 100000
+
+// expandAliases replaces every alias under n by a copy of the node it names
+// and removes the anchors. It returns false when more than *budget nodes
+// would be visited.
+func expandAliases(n *yaml.Node, budget *int) bool {
+	n.Anchor = ""
+	for i, child := range n.Content {
+		if *budget--; *budget < 0 {
+			return false
+		}
+		if child.Kind == yaml.AliasNode {
+			cp := copyNode(deref(child))
+			// Comments belong where they are written: at the alias.
+			cp.HeadComment, cp.LineComment, cp.FootComment = child.HeadComment, child.LineComment, child.FootComment
+			n.Content[i] = cp
+			child = cp
+		}
+		if !expandAliases(child, budget) {
+			return false
+		}
+	}
+	return true
+}
+
+// copyNode copies a node tree; aliases inside stay aliases.
+func copyNode(n *yaml.Node) *yaml.Node {
+	cp := *n
+	cp.Content = make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		cp.Content[i] = copyNode(c)
+	}
+	return &cp
 }
 
 // lookup follows mapping keys from n.

@@ -2,9 +2,11 @@ package interop
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"strconv"
@@ -28,8 +30,9 @@ const (
 	DefaultPort   = 443
 )
 
-// Paths are the URL paths of the Backend Interfaces requests. TTS builds the
-// URL as scheme://fqdn:port/PATH, or scheme://fqdn:port when PATH is empty.
+// Paths are the URL paths of the Backend Interfaces requests, each optionally
+// with a query ('api/join?code=XYZ'). TTS builds the URL as
+// scheme://fqdn:port/PATH, or scheme://fqdn:port when PATH is empty.
 type Paths struct {
 	Join, Rejoin, AppSKey, HomeNS string
 }
@@ -62,7 +65,8 @@ type BasicAuth struct {
 // repository-relative.
 type TLS struct {
 	// Source is "file" or "key-vault" as written; empty means "file" when a
-	// certificate or key is given.
+	// certificate or key is given. "key-vault" is accepted (with a warning)
+	// only with root-ca alone: see keyVaultMsg and keyVaultRootCAMsg.
 	Source      string
 	RootCA      string
 	Certificate string
@@ -220,7 +224,9 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 
 var (
 	hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	pathRE      = regexp.MustCompile(`^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$`)
+	// pathRE and queryRE: the characters RFC 3986 allows in a path and a query.
+	pathRE  = regexp.MustCompile(`^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$`)
+	queryRE = regexp.MustCompile(`^[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$`)
 )
 
 // checkHost returns "" if h is a valid DNS host name or IPv4 address, else what is wrong.
@@ -260,15 +266,8 @@ func (l *loader) paths(c *fileCheck, f field, js *JoinServer) {
 		if !ok {
 			continue
 		}
-		switch {
-		case strings.ContainsAny(v, "?#"):
-			c.errorf(pf.val, pf.path, "%q contains '?' or '#'; TTS treats the value as a URL path only, so remove the query or fragment", v)
+		if !requestPath(c, pf, js, v) {
 			continue
-		case !pathRE.MatchString(v):
-			c.errorf(pf.val, pf.path, "%q has characters that are not allowed in a URL path (spaces, quotes, non-ASCII); percent-encode them", v)
-			continue
-		case strings.HasPrefix(v, "/"):
-			c.warnf(pf.val, pf.path, "%q starts with '/'; TTS adds a '/' itself, so the URL gets '//' (%s). Remove the leading slash", v, js.URL(v))
 		}
 		switch name {
 		case "join":
@@ -281,6 +280,42 @@ func (l *loader) paths(c *fileCheck, f field, js *JoinServer) {
 			js.Paths.HomeNS = v
 		}
 	}
+}
+
+// requestPath checks a request path the way TTS uses it: TTS formats
+// scheme://fqdn:port/PATH and gives it to http.NewRequest, so a query
+// ('?') is sent as written, and Go percent-encodes what a path may not hold.
+// It returns false when TTS cannot use the value.
+func requestPath(c *fileCheck, pf field, js *JoinServer, v string) bool {
+	full := js.URL(v)
+	u, err := url.Parse(full)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		c.errorf(pf.val, pf.path, "%q: TTS posts to %s, which Go cannot parse (%v), so every request to this Join Server fails; percent-encode the offending characters (a literal '%%' is '%%25')", v, full, err)
+		return false
+	}
+	if strings.Contains(v, "#") {
+		c.errorf(pf.val, pf.path, "%q contains '#': Go takes the rest as a URL fragment and never sends it, so the Join Server would get %s. Remove it, or write '%%23' if '#' belongs to the path or query", v, u.RequestURI())
+		return false
+	}
+	pathPart, query, _ := strings.Cut(v, "?")
+	if strings.Contains(query, " ") {
+		c.errorf(pf.val, pf.path, "%q has a space in the query; Go sends the query as written, and a space breaks the HTTP request line (the server answers 400 Bad Request). Write %%20 (or '+' in a form-encoded value)", v)
+		return false
+	}
+	if !queryRE.MatchString(query) {
+		c.warnf(pf.val, pf.path, "%q has characters that are not allowed in a URL query (quotes, brackets, non-ASCII); Go sends the query as written, so a strict server refuses the request. Percent-encode them", v)
+	}
+	if !pathRE.MatchString(pathPart) {
+		c.warnf(pf.val, pf.path, "%q has characters that are not allowed in a URL path (spaces, quotes, non-ASCII); Go percent-encodes them, so the Join Server gets %s. Write them percent-encoded so that the file shows the path that is sent", v, u.RequestURI())
+	}
+	if strings.HasPrefix(v, "/") {
+		c.warnf(pf.val, pf.path, "%q starts with '/'; TTS adds a '/' itself, so the URL gets '//' (%s). Remove the leading slash", v, full)
+	}
+	return true
 }
 
 func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.Node, js *JoinServer, usedBy map[Component]bool) {
@@ -324,6 +359,7 @@ func (l *loader) basicAuth(c *fileCheck, f field, js *JoinServer) {
 			if strings.Contains(v, ":") {
 				c.errorf(uf.val, uf.path, "a Basic authentication username cannot contain ':'")
 			}
+			literalCredentialValue(c, uf, v)
 			ba.Username = v
 		}
 	}
@@ -331,6 +367,7 @@ func (l *loader) basicAuth(c *fileCheck, f field, js *JoinServer) {
 	if hasPass {
 		ba.Password = l.secretOrLiteral(c, pf, []string{"basic-auth", "password"},
 			"literal secret in git; store the password in AWS Secrets Manager and write password: {secret: <secret name or ARN>, json-key: <field, optional>}")
+		literalCredentialValue(c, pf, ba.Password.Literal)
 	}
 	switch {
 	case !hasUser && !hasPass:
@@ -343,6 +380,25 @@ func (l *loader) basicAuth(c *fileCheck, f field, js *JoinServer) {
 	js.BasicAuth = ba
 }
 
+// literalCredentialValue reports a control character in a literal basic-auth
+// value. TTS base64-encodes username and password into the Authorization
+// header, so Go sends the request, but the Join Server receives credentials
+// with the control character in them and refuses them.
+func literalCredentialValue(c *fileCheck, f field, v string) {
+	if msg := headerValueProblem(v); msg != "" {
+		c.errorf(f.val, f.path, "the value %s; TTS sends it as part of the Basic credentials and the Join Server would refuse them. %s", msg, literalValueFix(msg))
+	}
+}
+
+// literalValueFix says how to remove what headerValueProblem found from a
+// YAML value.
+func literalValueFix(problem string) string {
+	if problem == "ends with a line break" {
+		return "Remove it (a '|' or '>' block keeps the final line break: write '|-' or '>-', or a quoted string)"
+	}
+	return "Remove the character"
+}
+
 // secretOrLiteral reads a value that is either a string (a literal secret,
 // warned about with literalMsg) or a {secret: ...} reference.
 func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, literalMsg string) Secret {
@@ -353,6 +409,7 @@ func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, liter
 			return Secret{}
 		}
 		ref.Kind = SecretInline
+		ref.Line, ref.Column = f.val.Line, f.val.Column // the use site, also for an alias
 		l.repo.SecretRefs = append(l.repo.SecretRefs, ref)
 		return Secret{Ref: &ref}
 	}
@@ -417,8 +474,8 @@ func (l *loader) headers(c *fileCheck, f field, js *JoinServer) {
 		} else {
 			val = l.secretOrLiteral(c, hf, []string{"headers", name}, literalMsg)
 		}
-		if strings.ContainsAny(val.Literal, "\r\n\x00") {
-			c.errorf(hf.val, hp, "the value contains a line break or NUL, which HTTP does not allow; TTS would fail every request")
+		if msg := headerValueProblem(val.Literal); msg != "" {
+			c.errorf(hf.val, hp, "the value %s, which Go's HTTP client refuses in a header (net/http: invalid header field value), so every request TTS sends to this Join Server would fail. %s", msg, literalValueFix(msg))
 			continue
 		}
 		switch cn {
@@ -435,6 +492,20 @@ func (l *loader) headers(c *fileCheck, f field, js *JoinServer) {
 	}
 }
 
+// keyVaultMsg explains why tls.source 'key-vault' cannot work in a Join
+// Server file. TTS's tlsconfig.ClientAuth with source key-vault asks the key
+// vault for the client certificate labelled KeyVault.ID, but the tls section
+// of a Join Server file (pkg/interop/config.go) has only root-ca, source,
+// certificate and key, so the label is always empty; this deployment
+// configures no key vault provider (TTS then uses its empty key vault), and
+// even a static one would need a certificate under the empty label. TTS
+// still starts and applies root-ca, which is the one use left.
+const (
+	keyVaultMsg = "'key-vault' cannot give a client certificate in a Join Server file: TTS then asks its key vault for the certificate named by a key-vault id, but a Join Server file has no key for that id (TTS reads only source, root-ca, certificate and key from 'tls', and ignores certificate and key with this source), so it asks for an empty name, finds no certificate, and the TLS handshake fails whenever the Join Server asks for a client certificate. Use source: 'file' (or remove source) with certificate: '<file>.pem' and key: {secret: <secret name or ARN>}"
+
+	keyVaultRootCAMsg = "TTS starts with 'key-vault' and verifies the Join Server with root-ca, but has no client certificate to present (a Join Server file cannot name a key-vault entry, so TTS asks its key vault for an empty name and finds none). This works only while the Join Server never asks for a client certificate: once it does, even optionally, every TLS handshake fails. It is the only way to set root-ca without a client certificate; if the Join Server authenticates clients by certificate, use source: 'file' (or remove source) with certificate: '<file>.pem' and key: {secret: <secret name or ARN>}"
+)
+
 func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 	fields, ok := c.mapping(f.val, f.path, []string{"source", "root-ca", "certificate", "key"})
 	if !ok || len(fields) == 0 {
@@ -448,7 +519,7 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 			case "file", "key-vault":
 				t.Source = v
 			default:
-				c.errorf(sf.val, sf.path, "%q is not a TLS client certificate source; use 'file' (certificate and key files) or 'key-vault' (the TTS key vault's client certificate)", v)
+				c.errorf(sf.val, sf.path, "%q is not a TLS client certificate source; use 'file' (the default, so you may remove the key) with certificate: '<file>.pem' and key: {secret: <secret name or ARN>}", v)
 				return
 			}
 		}
@@ -464,18 +535,18 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 	}
 	cf, hasCert := fields["certificate"]
 	kf, hasKey := fields["key"]
-	switch {
-	case t.Source == "key-vault" && (hasCert || hasKey):
-		n := cf.key
-		if n == nil {
-			n = kf.key
+	if t.Source == "key-vault" {
+		sf := fields["source"]
+		if _, hasRootCA := fields["root-ca"]; hasRootCA && !hasCert && !hasKey {
+			c.warnf(sf.val, sf.path, "%s", keyVaultRootCAMsg)
+		} else {
+			c.errorf(sf.val, sf.path, "%s", keyVaultMsg)
 		}
-		c.errorf(n, f.path, "with source 'key-vault' TTS takes the client certificate from its key vault and ignores certificate and key here; remove them, or use source 'file'")
 		return
-	case t.Source == "key-vault":
-		return
+	}
+	switch {
 	case !hasCert && !hasKey:
-		c.errorf(f.key, f.path, "no client certificate: TTS always sets up TLS client authentication when 'tls' is present and fails at start with 'empty TLS source' (or a missing file for source 'file'). Add certificate and key, or 'source: key-vault'; to only change the root CA, also give a client certificate")
+		c.errorf(f.key, f.path, "no client certificate: TTS always sets up TLS client authentication when 'tls' is present and fails at start with 'empty TLS source' (or a missing file for source 'file'). Add certificate: '<file>.pem' and key: {secret: <secret name or ARN>}; to only change the root CA of a Join Server that never asks for a client certificate, add source: 'key-vault' (read its warning)")
 		return
 	case hasCert && !hasKey:
 		c.errorf(cf.key, f.path, "certificate without key; they come together. Add key: {secret: <secret name or ARN>}")
@@ -500,6 +571,7 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 			return
 		}
 		ref.Kind = SecretPEMFile
+		ref.Line, ref.Column = kf.val.Line, kf.val.Column // the use site, also for an alias
 		ref.Certificate = t.Certificate
 		base := strings.TrimSuffix(path.Base(js.Path), path.Ext(js.Path))
 		ref.Target = path.Join(path.Dir(js.Path), base+".tls-key.pem")
