@@ -191,6 +191,7 @@ func TestInteropRepositoryFailuresKeepSecretsOut(t *testing.T) {
 	ca := testpki.New(t)
 	other := ca.IssueDays(t, []string{"other"}, 30)
 	arn := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:test/js-b-key-AbCdEf"
+	goodKey := secrets[arn]
 	secrets[arn] = string(other.KeyPEM)
 	s3c := &fakeS3{objects: map[string]string{}, sse: map[string]string{}}
 	h := &Handler{S3: s3c, Secrets: &fakeSecrets{values: secrets}}
@@ -199,6 +200,21 @@ func TestInteropRepositoryFailuresKeepSecretsOut(t *testing.T) {
 		t.Fatalf("err = %v, want a key mismatch naming b/js.yml", err)
 	}
 	if strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), "planted") {
+		t.Errorf("the error carries secret material: %v", err)
+	}
+	if len(s3c.objects) != 0 {
+		t.Errorf("a failed deploy wrote %d objects; it must write nothing", len(s3c.objects))
+	}
+	// A password stored with a trailing newline: refused before anything
+	// is written, with what to do, without the value.
+	secrets[arn] = goodKey
+	secrets["test/js-a"] = "{\"password\":\"planted-basic-auth-S3cr3t\\n\"}"
+	_, _, err = h.Handle(context.Background(), cfn.Event{RequestType: cfn.RequestCreate, ResourceType: InteropRepositoryType, ResourceProperties: props(t, repo)})
+	if err == nil || !strings.Contains(err.Error(), "a.yml: basic-auth.password: ") || !strings.Contains(err.Error(), "secret test/js-a, json-key password") ||
+		!strings.Contains(err.Error(), "without the trailing newline") {
+		t.Errorf("err = %v, want a refusal naming a.yml, the path and the secret", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "planted") {
 		t.Errorf("the error carries secret material: %v", err)
 	}
 	if len(s3c.objects) != 0 {
