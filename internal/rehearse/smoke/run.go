@@ -152,10 +152,10 @@ func (s *scenario) wrongPassword(ctx context.Context) (string, error) {
 	if login.Status/100 == 2 {
 		return "", fmt.Errorf("login with a wrong password: HTTP %d", login.Status)
 	}
-	if login.Status == http.StatusForbidden && bytes.Contains(login.Body, []byte("csrf")) {
-		return "", fmt.Errorf("login refused for its CSRF token, not its password: %s", snippet(login.Body))
+	if !bytes.Contains(login.Body, []byte("no_user_id_password_match")) {
+		return "", fmt.Errorf("login refused, but not for its password: HTTP %d: %s", login.Status, snippet(login.Body))
 	}
-	return fmt.Sprintf("HTTP %d", login.Status), nil
+	return fmt.Sprintf("HTTP %d no_user_id_password_match", login.Status), nil
 }
 
 func (s *scenario) oauthLogin(ctx context.Context) (string, error) {

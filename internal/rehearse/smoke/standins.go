@@ -38,9 +38,15 @@ const pbClaimsKey = "https://iam.packetbroker.net/claims"
 
 // NewPacketBrokerIssuer serves the issuer on listenAddr with cert.
 func NewPacketBrokerIssuer(listenAddr string, cert tls.Certificate) (*PacketBrokerIssuer, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("packet broker issuer: generate key: %w", err)
+	// The Things Stack caches the issuer's keys for 10 minutes: sign with
+	// the certificate's own P-256 key when it has one, so that an issuer
+	// restarted with the same certificate keeps its key.
+	key, ok := cert.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok || key.Curve != elliptic.P256() {
+		var err error
+		if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			return nil, fmt.Errorf("packet broker issuer: generate key: %w", err)
+		}
 	}
 	ln, err := tls.Listen("tcp", listenAddr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	if err != nil {
@@ -48,7 +54,7 @@ func NewPacketBrokerIssuer(listenAddr string, cert tls.Certificate) (*PacketBrok
 	}
 	p := &PacketBrokerIssuer{
 		key:   key,
-		keyID: "smoke-" + randomHex(4),
+		keyID: fmt.Sprintf("smoke-%x", sha256.Sum256(fixed32(key.X)))[:14],
 		url:   "https://" + ln.Addr().String(),
 		done:  make(chan struct{}),
 	}
