@@ -60,10 +60,6 @@ func (c *webClient) do(ctx context.Context, method, path string, body []byte, he
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	if strings.HasPrefix(c.t.HTTPBaseURL, "http://") {
-		// The load balancer terminated TLS: it says so as it would.
-		req.Header.Set("X-Forwarded-Proto", "https")
-	}
 	c.mu.Lock()
 	for _, ck := range c.cookies {
 		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
