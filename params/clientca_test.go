@@ -36,7 +36,7 @@ func TestClientCABundleIsLoadedAndChecked(t *testing.T) {
 	// Required mode with Packet Broker: accepted, with a warning.
 	p, problems = loadFS(t, proxyTLS+"InteropPacketBrokerEnabled: true\nInteropClientCertMode: required\nInteropClientCAFile: bi/ca.pem\n",
 		fstest.MapFS{"bi/ca.pem": {Data: bundle}})
-	if p == nil || len(problems.Warnings()) != 1 || !strings.Contains(problems.Warnings()[0].Message, "Packet Broker") {
+	if w := warningsOf(problems, "InteropClientCertMode"); p == nil || len(w) != 1 || !strings.Contains(w[0].Message, "Packet Broker") {
 		t.Errorf("required mode with Packet Broker: %v, want one warning about Packet Broker", problems)
 	}
 

@@ -2,6 +2,7 @@ package params
 
 import (
 	"os"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -56,8 +57,10 @@ func TestEmbeddedExampleLoads(t *testing.T) {
 	if p == nil {
 		t.Fatalf("the embedded example is rejected:\n%v", problems)
 	}
-	if len(problems) != 0 {
-		t.Errorf("the embedded example has warnings:\n%v", problems)
+	// Its example addresses cannot receive mail, and it says so; nothing
+	// else is wrong with it.
+	if got := warningKeys(problems); len(problems.Errors()) != 0 || strings.Join(got, " ") != "AcmeEmail AdminEmail" {
+		t.Errorf("the embedded example has problems %v, want only the mailbox warnings of AcmeEmail and AdminEmail:\n%v", got, problems)
 	}
 	if p.Account != "123456789012" || p.Region != "eu-west-1" || !strings.HasSuffix(p.DomainName, "example.com") {
 		t.Errorf("example is not the offline example: account %s region %s domain %s", p.Account, p.Region, p.DomainName)
@@ -224,8 +227,91 @@ func TestWarningsDoNotStopTheLoad(t *testing.T) {
 	if p == nil {
 		t.Fatalf("rejected:\n%v", problems)
 	}
-	if len(problems.Warnings()) != 2 {
+	if len(warningsOf(problems, "DeletionProtection")) != 1 || len(warningsOf(problems, "DatabaseReaders")) != 1 {
 		t.Errorf("want warnings for DeletionProtection and DatabaseReaders, got:\n%v", problems)
+	}
+}
+
+// warningsOf returns the warnings about one key.
+func warningsOf(problems Problems, key string) Problems {
+	var out Problems
+	for _, w := range problems.Warnings() {
+		if w.Key == key {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// warningKeys returns the keys that have warnings, sorted, each once.
+func warningKeys(problems Problems) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range problems.Warnings() {
+		if !seen[w.Key] {
+			seen[w.Key] = true
+			out = append(out, w.Key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// E-mail addresses in domains reserved for examples and tests synthesize,
+// with a warning that names what will not work; real domains pass quietly.
+func TestReservedMailDomainsWarn(t *testing.T) {
+	consequence := map[string]string{
+		"AcmeEmail":  "Let's Encrypt refuses",
+		"AdminEmail": "administrator user cannot receive mail",
+		"AlarmEmail": "alarms",
+	}
+	for _, c := range []struct {
+		addr     string
+		reserved bool
+	}{
+		{"ops@example.com", true},
+		{"ops@EXAMPLE.org", true},
+		{"ops@mail.example.net", true},
+		{"ops@corp.example", true},
+		{"ops@lns.test", true},
+		{"ops@nowhere.invalid", true},
+		{"ops@localhost", true},
+		{"ops@box.localhost", true},
+		{"ops@thethings.network", false},
+		{"ops@notexample.com", false},
+		{"ops@example.community", false},
+		{"ops@example.co.uk", false},
+		{"ops@testing.io", false},
+	} {
+		for key, words := range consequence {
+			// The other addresses are real, so only key can warn.
+			file := good + "AdminEmail: admin@thethings.network\n"
+			if key == "AdminEmail" {
+				file = good
+			}
+			file += key + ": " + c.addr + "\n"
+			p, problems := load(t, file, nil)
+			if p == nil {
+				t.Errorf("%s: %s rejected; a reserved domain must only warn:\n%v", key, c.addr, problems)
+				continue
+			}
+			w := warningsOf(problems, key)
+			switch {
+			case c.reserved && (len(w) != 1 || !strings.Contains(w[0].Message, words) || !strings.Contains(w[0].Message, c.addr)):
+				t.Errorf("%s: %s: want one warning naming the address and %q, got:\n%v", key, c.addr, words, problems)
+			case !c.reserved && len(problems) != 0:
+				t.Errorf("%s: %s is not reserved, got:\n%v", key, c.addr, problems)
+			}
+		}
+	}
+	// The derived AdminEmail warns too, and says how to set it.
+	_, problems := load(t, good, nil)
+	if w := warningsOf(problems, "AdminEmail"); len(w) != 1 || !strings.Contains(w[0].Message, "admin@lns.example.net") || !strings.Contains(w[0].Message, "add 'AdminEmail:") {
+		t.Errorf("derived AdminEmail in example.net: %v", problems)
+	}
+	// No AlarmEmail, no warning about it.
+	if w := warningsOf(problems, "AlarmEmail"); len(w) != 0 {
+		t.Errorf("AlarmEmail unset warns: %v", w)
 	}
 }
 

@@ -70,6 +70,8 @@ func (l *loader) validate() {
 		}
 	}
 
+	l.checkMailboxes()
+
 	if p.InteropPacketBrokerEnabled && !p.InteropEnabled {
 		l.errorf("InteropPacketBrokerEnabled", "Packet Broker reaches the Identity Server over Backend Interfaces on port 8886, which is off: set InteropEnabled: true as well, or InteropPacketBrokerEnabled: false")
 	}
@@ -293,4 +295,47 @@ func CheckSchedule(expr string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not an EventBridge schedule; write rate(12 hours) or cron(17 3,15 * * ? *)", expr)
+}
+
+// checkMailboxes warns about e-mail addresses in a domain reserved for
+// examples and tests: they synthesize, but nobody can receive mail there.
+// Only valid addresses are checked; the others already have an error.
+func (l *loader) checkMailboxes() {
+	p := l.params
+	for _, m := range []struct{ key, addr, consequence string }{
+		{"AcmeEmail", p.AcmeEmail, "Let's Encrypt refuses to register an ACME account with it, so the proxy's certificate issuance fails when SupportProxyTLS is true"},
+		{"AdminEmail", p.AdminEmail, "the administrator user cannot receive mail (e-mail validation, password reset, notifications)"},
+		{"AlarmEmail", p.AlarmEmail, "the alarm subscription can never be confirmed, so alarms (certificate expiry, failed renewal, unhealthy proxy targets) go nowhere"},
+	} {
+		a, err := mail.ParseAddress(m.addr)
+		if m.addr == "" || err != nil || a.Address != m.addr {
+			continue
+		}
+		if domain, ok := ReservedMailDomain(m.addr); ok {
+			fix := "set it to a real mailbox"
+			if _, set := l.set[m.key]; !set && m.key == "AdminEmail" {
+				fix = "it defaults to admin@<DomainName>; add 'AdminEmail: ...' with a real mailbox"
+			}
+			l.warnf(m.key, "%q is in %s, a domain reserved for examples and tests (RFC 2606, RFC 6761): %s; %s", m.addr, domain, m.consequence, fix)
+		}
+	}
+}
+
+// ReservedMailDomain tells whether the domain of an e-mail address is
+// reserved for documentation and testing (RFC 2606, RFC 6761) and can
+// never receive mail: example.com, example.net, example.org and their
+// subdomains, and every name under the top-level domains example, test,
+// invalid and localhost. It returns the reserved domain that matched.
+func ReservedMailDomain(addr string) (string, bool) {
+	at := strings.LastIndex(addr, "@")
+	if at < 0 {
+		return "", false
+	}
+	domain := strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")
+	for _, r := range []string{"example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"} {
+		if domain == r || strings.HasSuffix(domain, "."+r) {
+			return r, true
+		}
+	}
+	return "", false
 }

@@ -33,8 +33,6 @@ const (
 	InteropPrefix = "interop-repository"
 	// ConsoleClientID is the OAuth client id of the Console.
 	ConsoleClientID = "console"
-	// DatabaseName is the Identity Server's database.
-	DatabaseName = "tts"
 )
 
 // Configuration holds the TTS configuration of every component: one
@@ -130,7 +128,9 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		Properties: &map[string]any{
 			"SourceSecretArn": dbSecret.SecretArn(),
 			"TargetSecretArn": uri.SecretArn(),
-			"Database":        DatabaseName,
+			// The database the Data stack's cluster creates, from the
+			// construct that creates it.
+			"Database": data.Database.Name,
 			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
 			"SSLMode": "require",
 		},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -136,4 +137,45 @@ func runAppFailing(t *testing.T, bin, dir, env string) (stdout, stderr string) {
 		t.Fatalf("app exited with %v, want a non-zero exit status; stderr:\n%s", err, errOut.String())
 	}
 	return out.String(), errOut.String()
+}
+
+// TestExampleMailboxesWarnAndSynthesize runs the app binary as the CDK CLI
+// does on the example (whose addresses are in example.com) with an alarm
+// address in example.org: each address gets a warning that names what will
+// not work, and the synthesis still succeeds.
+func TestExampleMailboxesWarnAndSynthesize(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildApp(t, dir)
+	ctx, err := cdkJSONContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx["AlarmEmail"] = "alarms@example.org"
+	ctxJSON, _ := json.Marshal(ctx)
+	out := filepath.Join(dir, "cdk.out")
+	cmd := exec.Command(bin)
+	cmd.Dir = ".." // the app builds its deploy-time function from go.mod's folder
+	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctxJSON), "CDK_OUTDIR="+out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("app: %v, want success; stderr:\n%s", err, stderr.String())
+	}
+	for _, want := range []string{
+		"Let's Encrypt refuses to register an ACME account",
+		`params/example.yaml: warning: AdminEmail: "admin@tts.example.com" is in example.com`,
+		"administrator user cannot receive mail",
+		`warning: AlarmEmail: "alarms@example.org" is in example.org`,
+		"alarms (certificate expiry, failed renewal, unhealthy proxy targets) go nowhere",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if !regexp.MustCompile(`(?m)^params/example\.yaml:[0-9]+: warning: AcmeEmail: "ops@example\.com" is in example\.com`).MatchString(stderr.String()) {
+		t.Errorf("stderr lacks the AcmeEmail warning with file and line:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
+		t.Errorf("no cloud assembly written: %v", err)
+	}
 }

@@ -46,6 +46,7 @@ func parameterKeys(t *testing.T, a *Assembly) map[string]string {
 // Console settings whose values are not secrets and not empty.
 var commonParameterKeys = []string{
 	"as.interop.blob.bucket", "as.interop.blob.path", "as.interop.config-source",
+	"as.webhooks.downlink.public-address", "as.webhooks.templates.directory",
 	"blob.aws.region", "blob.provider",
 	"cache.redis.address", "cache.redis.tls.require", "cache.service",
 	"cluster.application-server", "cluster.gateway-server", "cluster.identity-server", "cluster.join-server", "cluster.network-server",
@@ -53,11 +54,12 @@ var commonParameterKeys = []string{
 	"console.ui.account-url", "console.ui.as.base-url", "console.ui.canonical-url", "console.ui.dcs.base-url", "console.ui.edtc.base-url",
 	"console.ui.gcs.base-url", "console.ui.gs.base-url", "console.ui.is.base-url", "console.ui.js.base-url", "console.ui.ns.base-url", "console.ui.qrg.base-url",
 	"events.backend", "events.redis.address", "events.redis.tls.require",
+	"frequency-plans.config-source", "frequency-plans.directory",
 	"grpc.allow-insecure-for-credentials",
 	"is.email.network.console-url", "is.email.network.identity-server-url",
-	"is.end-device-picture.bucket", "is.end-device-picture.bucket-url",
+	"is.end-device-picture.bucket", "is.end-device-picture.disable-upload",
 	"is.oauth.ui.canonical-url", "is.oauth.ui.console-url", "is.oauth.ui.is.base-url",
-	"is.profile-picture.bucket", "is.profile-picture.bucket-url",
+	"is.profile-picture.bucket", "is.profile-picture.disable-upload",
 	"ns.interop.blob.bucket", "ns.interop.blob.path", "ns.interop.config-source", "ns.interop.id", "ns.net-id",
 	"redis.address", "redis.tls.require",
 }
@@ -82,6 +84,10 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["as.interop.config-source"] = "blob"
 		want["ns.interop.blob.path"] = "interop-repository"
 		want["as.interop.blob.path"] = "interop-repository"
+		want["as.webhooks.downlink.public-address"] = "https://" + a.Params.DomainName + "/api/v3"
+		want["frequency-plans.config-source"] = "directory"
+		want["is.profile-picture.disable-upload"] = "true"
+		want["is.end-device-picture.disable-upload"] = "true"
 		if c.interop {
 			want["interop.listen"] = ":1886"
 			want["interop.public-tls-address"] = "https://tts.example.com:8886"

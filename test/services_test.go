@@ -87,6 +87,7 @@ func TestServicesOfEveryCombination(t *testing.T) {
 			if n := len(tpl.OfType("AWS::CloudFormation::WaitConditionHandle")); n != 0 {
 				t.Errorf("the Services stack still has %d placeholder(s)", n)
 			}
+			cookieFrom := map[string]string{} // cookie key variable -> where the first component gets it
 			for _, comp := range serviceComponents {
 				s, ok := svcs[comp]
 				if !ok {
@@ -146,13 +147,22 @@ func TestServicesOfEveryCombination(t *testing.T) {
 
 				// Credentials only from Secrets Manager; every backend gets the
 				// cluster keys and the Redis passwords.
-				wantSecrets := []string{"TTN_LW_CLUSTER_KEYS"}
+				// Every component serves HTTP and gets the shared cookie keys.
+				wantSecrets := []string{"TTN_LW_CLUSTER_KEYS", "TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY"}
 				if comp != "console" {
 					wantSecrets = append(wantSecrets, "TTN_LW_REDIS_PASSWORD", "TTN_LW_CACHE_REDIS_PASSWORD", "TTN_LW_EVENTS_REDIS_PASSWORD")
 				} else {
-					wantSecrets = append(wantSecrets, "TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY", "TTN_LW_CONSOLE_OAUTH_CLIENT_SECRET")
+					wantSecrets = append(wantSecrets, "TTN_LW_CONSOLE_OAUTH_CLIENT_SECRET")
 				}
 				checkCredentialsFrom(t, comp, s.main, wantSecrets...)
+				secrets := namedValues(s.main["Secrets"], "ValueFrom")
+				for _, k := range []string{"TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY"} {
+					from := jsonText(secrets[k])
+					if first, ok := cookieFrom[k]; ok && first != from {
+						t.Errorf("%s: %s from %s, another component from %s; every task must share the key", comp, k, from, first)
+					}
+					cookieFrom[k] = from
+				}
 				if digest, _ := namedValues(s.main["Environment"], "Value")["CONFIG_DIGEST"].(string); len(digest) < 16 {
 					t.Errorf("%s: CONFIG_DIGEST %q, want the configuration's digest", comp, digest)
 				}

@@ -164,6 +164,10 @@ const (
 
 	versionFork = "fork snapshot of TTS v3.27.2/v3.28.0-dev; no config change for this section in the v3.28–v3.32.1 CHANGELOG"
 
+	// commitV3321 is the commit of TheThingsNetwork/lorawan-stack tag
+	// v3.32.1, the target release.
+	commitV3321 = "f8d312d3e8e12cc17707d7323d29bc877d49cd02"
+
 	versionUpstreamNew = "upstream, newest version found (after v3.32.1); keys that the CHANGELOG dates after v3.32.1 left out"
 )
 
@@ -503,8 +507,8 @@ func keyEntries() []entry {
 
 	// Gateway Server: pkg/gatewayserver/config.go (fork 802c015; the same
 	// struct is in upstream, index file id 11087614622). The frontend for
-	// The Things Industries gateway protocol added in v3.32.0 is not
-	// listed: its section name could not be verified (see SOURCES.md).
+	// The Things Industries gateway protocol (v3.32.0) is listed below from
+	// the v3.32.1 tag itself.
 	gs := fork("pkg/gatewayserver/config.go", commitFork, "")
 	t.add(gs, KindBool, "gs.require-registered-gateways")
 	t.add(gs, KindDuration,
@@ -542,6 +546,19 @@ func keyEntries() []entry {
 	t.add(ws, KindBool, "gs.basic-station.use-traffic-tls-address", "gs.basic-station.allow-unauthenticated")
 	t.add(ws, KindDuration, "gs.basic-station.ws-ping-interval", "gs.basic-station.time-sync-interval")
 	t.add(ws, KindInt, "gs.basic-station.missed-pong-threshold")
+
+	// The Things Industries gateway protocol frontend (gs.ttigw, new in
+	// v3.32.0): TheThingsIndustriesGatewayConfig `name:"ttigw"` in
+	// pkg/gatewayserver/config.go, with pkg/gatewayserver/io/ttigw/config.go
+	// squashed into it, read at tag v3.32.1. Defaults :1889 and :8889
+	// (cmd/internal/shared/gatewayserver/config.go); `ttn-lw-stack config
+	// --help` of the v3.32.1 binary lists the same five keys.
+	ttigw := upstream("pkg/gatewayserver/config.go", commitV3321, "tag v3.32.1")
+	t.add(ttigw, KindString, "gs.ttigw.fallback-frequency-plan-id")
+	t.addNote(ttigw, KindString, "host:port; empty disables the listener", "gs.ttigw.listen", "gs.ttigw.listen-tls")
+	ttigwWS := upstream("pkg/gatewayserver/io/ttigw/config.go", commitV3321, "tag v3.32.1")
+	t.add(ttigwWS, KindDuration, "gs.ttigw.ws-ping-interval")
+	t.add(ttigwWS, KindInt, "gs.ttigw.missed-pong-threshold")
 
 	// Network Server: pkg/networkserver/config.go (upstream, index file id
 	// 2881016799, which is v3.34.0 or later; ns.pagination.default-limit,

@@ -31,6 +31,19 @@ func Components() []Component {
 		Console, GatewayConfigurationServer, DeviceClaimingServer}
 }
 
+// Folders of the TTS image (thethingsnetwork/lorawan-stack, /srv/ttn-lorawan)
+// that the components read instead of fetching the same files from GitHub at
+// run time. A run of the binary outside the image substitutes its own copies
+// for these values.
+const (
+	// ImageFrequencyPlansDir holds the frequency plans the release pins
+	// (TheThingsNetwork/lorawan-frequency-plans).
+	ImageFrequencyPlansDir = "/srv/ttn-lorawan/lorawan-frequency-plans"
+	// ImageWebhookTemplatesDir holds the Application Server's webhook
+	// templates (TheThingsNetwork/lorawan-webhook-templates).
+	ImageWebhookTemplatesDir = "/srv/ttn-lorawan/lorawan-webhook-templates"
+)
+
 // Ref names a value that exists only at deploy time (an attribute of a
 // resource); the stack that turns the plan into resources supplies it.
 type Ref string
@@ -236,6 +249,12 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("gs.mqtt-v2.listen-tls", "", GatewayServer)
 	b.lit("gs.basic-station.listen-tls", "", GatewayServer)
 	b.lit("as.mqtt.listen-tls", "", ApplicationServer)
+	// The Things Industries gateway protocol (gs.ttigw, v3.32.0) listens on
+	// :1889 and :8889 by default. Neither port is in the port table (no
+	// load balancer listener reaches it), and the TLS one logs a failing
+	// task forever without a certificate: both off.
+	b.lit("gs.ttigw.listen", "", GatewayServer)
+	b.lit("gs.ttigw.listen-tls", "", GatewayServer)
 
 	// State, caches and events, all in the one Redis replication group.
 	// The cache (NS deduplication, AS traffic, IS telemetry) and the events
@@ -250,10 +269,19 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("blob.provider", "aws", IdentityServer, NetworkServer, ApplicationServer)
 	b.lit("blob.aws.region", in.Region, IdentityServer, NetworkServer, ApplicationServer)
 
-	// Web sessions of the Console and the account application (IS) are
-	// shared by all their tasks.
-	b.secret("http.cookie.hash-key", SecretCookieHashKey, IdentityServer, Console)
-	b.secret("http.cookie.block-key", SecretCookieBlockKey, IdentityServer, Console)
+	// Every component serves HTTP (pkg/web), and its cookies (web sessions
+	// of the Console and the account application, OAuth state) must be
+	// readable by every task behind the proxy: the keys are shared secrets,
+	// not the random keys TTS makes at each start when they are unset.
+	b.secret("http.cookie.hash-key", SecretCookieHashKey, all...)
+	b.secret("http.cookie.block-key", SecretCookieBlockKey, all...)
+
+	// Frequency plans: every component builds its frequency plan store at
+	// start (pkg/component). Read them from the image, never from GitHub:
+	// an explicit source, so that a missing folder is an error and not a
+	// silent fallback to the URL (pkg/config FrequencyPlansConfig.Fetcher).
+	b.lit("frequency-plans.config-source", "directory", all...)
+	b.lit("frequency-plans.directory", ImageFrequencyPlansDir, all...)
 
 	// Identity Server.
 	b.secret("is.database-uri", SecretDatabaseURI, IdentityServer)
@@ -262,10 +290,19 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("is.oauth.ui.console-url", base+"/console", IdentityServer)
 	b.lit("is.email.network.console-url", base+"/console", IdentityServer)
 	b.lit("is.email.network.identity-server-url", base+"/oauth", IdentityServer)
+	// Pictures: the IS stores uploads in the blob bucket and prefixes their
+	// file names with bucket-url (pkg/identityserver picture.go,
+	// setFullProfilePictureURL). The bucket is private and nothing serves
+	// it publicly yet (the proxy sends /assets to the Console), so any URL
+	// would be broken: uploads are off (the IS refuses them with
+	// "uploads are disabled") and no bucket URL is advertised. Profile
+	// pictures fall back to Gravatar (is.profile-picture.use-gravatar).
 	b.ref("is.profile-picture.bucket", RefBlobBucket, IdentityServer)
-	b.lit("is.profile-picture.bucket-url", base+"/assets/blob/profile_pictures", IdentityServer)
+	b.lit("is.profile-picture.disable-upload", "true", IdentityServer)
+	b.lit("is.profile-picture.bucket-url", "", IdentityServer)
 	b.ref("is.end-device-picture.bucket", RefBlobBucket, IdentityServer)
-	b.lit("is.end-device-picture.bucket-url", base+"/assets/blob/end_device_pictures", IdentityServer)
+	b.lit("is.end-device-picture.disable-upload", "true", IdentityServer)
+	b.lit("is.end-device-picture.bucket-url", "", IdentityServer)
 
 	// Backend Interfaces on the IS.
 	if in.InteropEnabled {
@@ -302,6 +339,15 @@ func New(in Inputs) (*Plan, error) {
 		b.ref(p+"blob.bucket", RefInteropBucket, c)
 		b.lit(p+"blob.path", in.InteropPrefix, c)
 	}
+
+	// Application Server webhooks: the downlink URLs given to webhook
+	// receivers (X-Downlink-Push/-Replace: <address>/as/applications/...,
+	// pkg/applicationserver/io/web) are public, through the proxy, which
+	// routes /api/v3/as/ to the AS. Templates come from the image; an
+	// empty URL leaves no fallback to GitHub (TemplatesConfig).
+	b.lit("as.webhooks.downlink.public-address", base+"/api/v3", ApplicationServer)
+	b.lit("as.webhooks.templates.directory", ImageWebhookTemplatesDir, ApplicationServer)
+	b.lit("as.webhooks.templates.url", "", ApplicationServer)
 
 	// Console: public URLs for the browser, the token exchange inside.
 	b.lit("console.ui.canonical-url", base+"/console", Console)

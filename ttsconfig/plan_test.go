@@ -205,3 +205,73 @@ func TestEnvNamesOfSettings(t *testing.T) {
 		t.Errorf("Env() = %s", s.Env())
 	}
 }
+
+// Every component serves HTTP and gets the shared cookie keys, and reads the
+// frequency plans from the image's folder, never from a URL.
+func TestEveryComponentSharesCookieKeysAndReadsFrequencyPlansFromTheImage(t *testing.T) {
+	p, err := New(inputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Components() {
+		set := settingsOf(p, c)
+		if set["http.cookie.hash-key"].Secret != SecretCookieHashKey || set["http.cookie.block-key"].Secret != SecretCookieBlockKey {
+			t.Errorf("%s: cookie keys %+v %+v, want the shared secrets", c, set["http.cookie.hash-key"], set["http.cookie.block-key"])
+		}
+		if set["frequency-plans.config-source"].Value != "directory" || set["frequency-plans.directory"].Value != ImageFrequencyPlansDir {
+			t.Errorf("%s: frequency plans %+v %+v, want the directory %s", c, set["frequency-plans.config-source"], set["frequency-plans.directory"], ImageFrequencyPlansDir)
+		}
+	}
+}
+
+// The Gateway Server opens no port that no listener reaches: the TTI gateway
+// frontend is off, plain and TLS.
+func TestTTIGatewayFrontendIsOff(t *testing.T) {
+	p, err := New(inputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := settingsOf(p, GatewayServer)
+	for _, k := range []string{"gs.ttigw.listen", "gs.ttigw.listen-tls"} {
+		if s, ok := set[k]; !ok || s.Value != "" || s.Kind() != "environment" {
+			t.Errorf("%s = %+v (set %v), want the empty string", k, s, ok)
+		}
+	}
+}
+
+// Public URLs of the Application Server and the Identity Server: webhook
+// downlinks go through the proxy; templates come from the image with no
+// fallback URL; pictures advertise no URL that nothing serves.
+func TestApplicationAndIdentityServerPublicURLs(t *testing.T) {
+	p, err := New(inputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := settingsOf(p, ApplicationServer)
+	want := map[string]string{
+		"as.webhooks.downlink.public-address": "https://tts.example.com/api/v3",
+		"as.webhooks.templates.directory":     ImageWebhookTemplatesDir,
+		"as.webhooks.templates.url":           "",
+	}
+	for k, v := range want {
+		if s, ok := as[k]; !ok || s.Value != v {
+			t.Errorf("as: %s = %+v (set %v), want %q", k, s, ok, v)
+		}
+	}
+	is := settingsOf(p, IdentityServer)
+	for _, pic := range []string{"is.profile-picture.", "is.end-device-picture."} {
+		if s, ok := is[pic+"bucket-url"]; !ok || s.Value != "" {
+			t.Errorf("is: %sbucket-url = %+v (set %v), want empty", pic, s, ok)
+		}
+		if is[pic+"disable-upload"].Value != "true" {
+			t.Errorf("is: %sdisable-upload = %+v, want true", pic, is[pic+"disable-upload"])
+		}
+	}
+	for _, c := range Components() {
+		for _, s := range p.Settings(c) {
+			if strings.Contains(s.Value, "localhost") {
+				t.Errorf("%s: %s = %q points at localhost", c, s.Key, s.Value)
+			}
+		}
+	}
+}

@@ -23,8 +23,9 @@ import (
 // the default port find nothing (cdk-nag AwsSolutions-RDS11).
 const Port = 5433
 
-// DatabaseName is the database The Things Stack uses.
-const DatabaseName = "ttn_lorawan"
+// databaseName is the database the cluster creates for The Things Stack;
+// Database.Name exposes it to the stacks that connect to it.
+const databaseName = "ttn_lorawan"
 
 // Props configure the cluster.
 type Props struct {
@@ -49,8 +50,13 @@ type Props struct {
 // Database is the cluster and what clients need to reach it.
 type Database struct {
 	constructs.Construct
-	Cluster       awsrds.DatabaseCluster
-	Secret        awssecretsmanager.ISecret
+	Cluster awsrds.DatabaseCluster
+	// Secret holds the generated credentials; its attachment to the cluster
+	// adds the cluster's host and port.
+	Secret awssecretsmanager.ISecret
+	// Name is the database the cluster creates (DatabaseName of the cluster):
+	// the one clients must connect to.
+	Name          string
 	SecurityGroup awsec2.SecurityGroup
 }
 
@@ -113,7 +119,7 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 		VpcSubnets:              props.Subnets,
 		SecurityGroups:          &[]awsec2.ISecurityGroup{sg},
 		Port:                    jsii.Number(Port),
-		DefaultDatabaseName:     jsii.String(DatabaseName),
+		DefaultDatabaseName:     jsii.String(databaseName),
 		Credentials: awsrds.Credentials_FromGeneratedSecret(jsii.String("tts"), &awsrds.CredentialsBaseOptions{
 			EncryptionKey:     props.Key,
 			SecretName:        jsii.String(props.SecretName),
@@ -150,5 +156,5 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 		Reason: jsii.String("The Things Stack reads the database password once at start and cannot follow a rotation; " +
 			"rotating it would break every running Identity Server task. Rotate by changing the secret and redeploying the services."),
 	}}, jsii.Bool(true))
-	return &Database{Construct: c, Cluster: cluster, Secret: cluster.Secret(), SecurityGroup: sg}, nil
+	return &Database{Construct: c, Cluster: cluster, Secret: cluster.Secret(), Name: databaseName, SecurityGroup: sg}, nil
 }
