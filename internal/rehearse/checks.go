@@ -251,7 +251,8 @@ func (r *run) checkContainer(ctx context.Context, s *service, c container, p *pr
 		if c.HealthCheck.Command[0] == "CMD-SHELL" {
 			cmdText = c.HealthCheck.Command[1]
 		}
-		cmdText = strings.ReplaceAll(cmdText, "localhost", s.addr)
+		// Inside the task, localhost and 127.0.0.1 are the task itself.
+		cmdText = strings.NewReplacer("localhost", s.addr, "127.0.0.1", s.addr).Replace(cmdText)
 		var out []byte
 		var err error
 		for {

@@ -85,16 +85,16 @@ type run struct {
 	dns      map[string]string
 	buckets  []string
 
-	services   []*service
-	taskRuns   []taskRun
-	nextAddr   int
-	handled    []string
-	interopDir string
-	pbURL      string
-	pb         *smoke.PacketBrokerIssuer
+	services     []*service
+	taskRuns     []taskRun
+	nextAddr     int
+	handled      []string
+	interopDir   string
+	pbURL        string
+	pb           *smoke.PacketBrokerIssuer
 	joinStandIns []*smoke.JoinServer
-	joinCases  []smoke.JoinServerCase
-	domainCert bool
+	joinCases    []smoke.JoinServerCase
+	domainCert   bool
 
 	dbSummary, redisSummary string
 }

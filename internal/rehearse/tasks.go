@@ -353,9 +353,7 @@ func (r *run) startContainer(ctx context.Context, name string, c container, addr
 	}
 	cmd := exec.Command(prog, args...)
 	if filepath.Base(prog) == "ttn-lw-stack" {
-		cmd.Path = r.tts
-	} else if lp, err := exec.LookPath(prog); err == nil {
-		cmd.Path = lp
+		cmd.Path, cmd.Err = r.tts, nil
 	}
 	cmd.Dir = dir
 	cmd.Env = list
