@@ -150,7 +150,8 @@ func (r *run) substituteCertbot(ctx context.Context, t taskRun) error {
 	var secretID string
 	for _, c := range t.task.containers {
 		for _, e := range c.Environment {
-			if strings.Contains(e.Value, ":secretsmanager:") && strings.Contains(strings.ToUpper(e.Name), "CERT") {
+			// certbot-task reads the certificate secret from CERT_SECRET_ID.
+			if n := strings.ToUpper(e.Name); strings.Contains(n, "CERT") && strings.Contains(n, "SECRET") && e.Value != "" {
 				secretID = e.Value
 			}
 		}
