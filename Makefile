@@ -11,12 +11,17 @@ PRDIFF_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth test vet docs diff snapshots clean
+.PHONY: synth rehearse test vet docs diff snapshots clean
 
 ## synth: synthesize every stack into cdk.out (no AWS account or credentials needed).
 ##        make synth ARGS='-c env=NAME -c SupportProxyTLS=true'
 synth:
 	$(CDK) synth --quiet $(ARGS)
+
+## rehearse: run the synthesized assembly on this machine (PostgreSQL, Redis, nginx and the
+##           ttn-lw-stack binary of TTS_BINARY) and a smoke scenario; see README.
+rehearse:
+	go run ./cmd/rehearse -assembly cdk.out
 
 ## test: the whole test suite (vet, unit, template and integration tests).
 test:
