@@ -72,7 +72,11 @@ type run struct {
 	verbose bool
 
 	smServer *httptest.Server
-	sm       *secretsmanager.Client
+	cwServer *httptest.Server
+	// assetBins are the programs built for container assets, by asset hash
+	// and path in the image.
+	assetBins map[string]map[string]string
+	sm        *secretsmanager.Client
 
 	mu       sync.Mutex
 	procs    []*proc
@@ -162,7 +166,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r := &run{
 		a: a, v: NewValues(), work: work, tts: tts, fp: opts.FrequencyPlans, pgBin: pgBin,
 		out: out, verbose: opts.Verbose, logs: &logBook{},
-		ssm: map[string]string{}, defaults: map[string]string{}, dns: map[string]string{},
+		ssm: map[string]string{}, assetBins: map[string]map[string]string{}, defaults: map[string]string{}, dns: map[string]string{},
 		binDir: filepath.Join(work, "bin"), blobDir: filepath.Join(work, "blob"),
 	}
 	r.ev = &Evaluator{A: a, V: r.v}
@@ -176,6 +180,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		if r.smServer != nil {
 			r.smServer.Close()
+		}
+		if r.cwServer != nil {
+			r.cwServer.Close()
 		}
 		if !opts.Keep {
 			_ = os.RemoveAll(work)

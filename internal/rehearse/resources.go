@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/fakecw"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/fakesm"
 )
 
@@ -22,6 +23,19 @@ func (r *run) secretsManager() {
 		Credentials:  aws.AnonymousCredentials{},
 	})
 	r.sub("Secrets Manager → in-memory stand-in (internal/fakesm) at %s, reached with the AWS SDK", r.smServer.URL)
+	r.cwServer = httptest.NewServer(fakecw.New())
+	r.sub("CloudWatch PutMetricData → in-memory stand-in (internal/fakecw) at %s", r.cwServer.URL)
+}
+
+// awsEnv points the AWS SDK of a program of ours (an image the deployment
+// builds) at the stand-ins, with static credentials instead of the task role.
+func (r *run) awsEnv(env map[string]string) {
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = r.smServer.URL
+	env["AWS_ENDPOINT_URL_CLOUDWATCH"] = r.cwServer.URL
+	env["AWS_ACCESS_KEY_ID"] = "rehearsal"
+	env["AWS_SECRET_ACCESS_KEY"] = "rehearsal"
+	env["AWS_EC2_METADATA_DISABLED"] = "true"
+	r.sub("task role credentials of the images we build → static stand-in credentials; their AWS endpoints → the stand-ins")
 }
 
 func (r *run) getSecret(ctx context.Context, id string) (string, error) {

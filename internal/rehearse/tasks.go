@@ -18,6 +18,7 @@ import (
 // container is a container definition as ECS runs it.
 type container struct {
 	Name        string
+	Image       any
 	EntryPoint  []string
 	Command     []string
 	Environment []struct{ Name, Value string }
@@ -335,6 +336,20 @@ func (r *run) startContainer(ctx context.Context, name string, c container, addr
 	dir := filepath.Join(r.work, "tasks", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	progs, err := r.assetPrograms(ctx, fmt.Sprint(c.Image))
+	if err != nil {
+		return nil, err
+	}
+	if progs != nil {
+		for path, local := range progs {
+			rep := strings.NewReplacer(path, local)
+			prog = rep.Replace(prog)
+			for i := range args {
+				args[i] = rep.Replace(args[i])
+			}
+		}
+		r.awsEnv(env)
 	}
 	if r.isProxy(c) {
 		prog, args, env, err = r.proxyCommand(name, prog, args, env, addr)
