@@ -14,6 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/interoprepo"
 	"github.com/lorawan-stack-aws/tts-ecs/deployres"
@@ -33,8 +34,6 @@ const (
 	InteropPrefix = "interop-repository"
 	// ConsoleClientID is the OAuth client id of the Console.
 	ConsoleClientID = "console"
-	// DatabaseName is the Identity Server's database.
-	DatabaseName = "tts"
 )
 
 // Configuration holds the TTS configuration of every component: one
@@ -130,7 +129,8 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		Properties: &map[string]any{
 			"SourceSecretArn": dbSecret.SecretArn(),
 			"TargetSecretArn": uri.SecretArn(),
-			"Database":        DatabaseName,
+			// The database the Data stack's cluster creates.
+			"Database": database.DatabaseName,
 			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
 			"SSLMode": "require",
 		},
