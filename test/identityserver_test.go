@@ -292,7 +292,11 @@ func checkDatabaseBootstrap(t *testing.T, is isTask) {
 		}
 		for _, s := range asList(get(r.Properties, "PolicyDocument", "Statement")) {
 			res := jsonText(get(s, "Resource"))
-			for _, a := range asList(get(s, "Action")) {
+			acts := asList(get(s, "Action"))
+			if one, ok := get(s, "Action").(string); ok {
+				acts = []any{one}
+			}
+			for _, a := range acts {
 				actions = append(actions, a.(string))
 				switch a {
 				case "ecs:RunTask":

@@ -71,7 +71,9 @@ func TestDatabaseBootstrapAgainstRealPostgreSQL(t *testing.T) {
 	userHash := func() string {
 		return pg.sql(t, dbName, `SELECT u.password FROM users u JOIN accounts a ON a.account_id = u.id AND a.account_type = 'user' WHERE a.uid = 'admin' AND u.admin`)
 	}
-	clientHash := func() string { return pg.sql(t, dbName, `SELECT client_secret FROM clients WHERE client_id = 'console'`) }
+	clientHash := func() string {
+		return pg.sql(t, dbName, `SELECT client_secret FROM clients WHERE client_id = 'console'`)
+	}
 	recreate := func() {
 		pg.sql(t, "postgres", fmt.Sprintf(`DROP DATABASE IF EXISTS %q`, dbName))
 		pg.sql(t, "postgres", fmt.Sprintf(`CREATE DATABASE %q OWNER %q`, dbName, dbUser))
