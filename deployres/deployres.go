@@ -1,6 +1,6 @@
 // Package deployres handles the CloudFormation custom resources of the
-// Configuration stack at deploy time, inside one small Lambda function
-// (cmd/deploy-resources):
+// Configuration, IdentityServer and Services stacks at deploy time, inside
+// one small Lambda function (cmd/deploy-resources):
 //
 //   - Custom::InteropRepository writes the interop repository to its bucket,
 //     with every Secrets Manager reference resolved (see interop.Materialize),
@@ -11,6 +11,9 @@
 //   - Custom::CertbotRun (Services stack, SupportProxyTLS) runs the Certbot
 //     ECS task once and waits for its exit code, so that the first
 //     certificate is issued during the deployment, before the proxy starts.
+//   - Custom::TaskRun (IdentityServer stack) runs a one-off ECS task, the
+//     Identity Server's database bootstrap, on every change of its task
+//     definition and waits for its exit code, before the service updates.
 //
 // Nothing here logs or returns a secret value: CloudFormation shows a failed
 // resource's reason to anyone who can read the stack's events.
@@ -30,6 +33,7 @@ const (
 	InteropRepositoryType = "Custom::InteropRepository"
 	DatabaseURIType       = "Custom::DatabaseURI"
 	CertbotRunType        = "Custom::CertbotRun"
+	TaskRunType           = "Custom::TaskRun"
 )
 
 // Handler holds the AWS clients of the handlers.
@@ -37,7 +41,7 @@ type Handler struct {
 	S3      S3API
 	Secrets SecretsAPI
 	ECS     ECSAPI
-	// PollInterval of the Certbot run's DescribeTasks; zero means
+	// PollInterval of the task runs' DescribeTasks; zero means
 	// DefaultPollInterval.
 	PollInterval time.Duration
 }
@@ -52,8 +56,11 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) (physicalID strin
 		return h.databaseURI(ctx, event)
 	case CertbotRunType:
 		return h.certbotRun(ctx, event)
+	case TaskRunType:
+		return h.taskRun(ctx, event)
 	default:
-		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s, %s and %s", event.ResourceType, InteropRepositoryType, DatabaseURIType, CertbotRunType)
+		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s, %s, %s and %s",
+			event.ResourceType, InteropRepositoryType, DatabaseURIType, CertbotRunType, TaskRunType)
 	}
 }
 

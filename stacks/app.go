@@ -98,7 +98,7 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	}
 	out.Configuration.AddStackDependency(out.LoadBalancer.Stack, jsii.String("deployed after the load balancer, in the documented order"))
 	if out.IdentityServer, err = NewIdentityServer(app, p.StackName(IdentityServerName), props(IdentityServerName, "ECS cluster, Identity Server service"), p,
-		out.Network, out.Data, out.LoadBalancer, out.Configuration); err != nil {
+		out.Network, out.Data, out.LoadBalancer, out.Configuration, in.ModuleDir); err != nil {
 		return nil, err
 	}
 	out.IdentityServer.AddStackDependency(out.Configuration.Stack, jsii.String("the Identity Server reads its configuration"))

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -28,8 +27,9 @@ import (
 const AdminUserID = "admin"
 
 // IdentityServerHealthGrace is how long the load balancer's health checks of
-// a new Identity Server task are ignored: the database bootstrap runs first.
-const IdentityServerHealthGrace = 180 * time.Second
+// a new Identity Server task are ignored. The database bootstrap runs before
+// the service changes (DatabaseBootstrapRun), not in the task.
+const IdentityServerHealthGrace = 90 * time.Second
 
 // IdentityServer holds the ECS cluster of the deployment, with its Service
 // Connect namespace, and the Identity Server's service. The Services stack
@@ -44,7 +44,7 @@ type IdentityServer struct {
 
 // NewIdentityServer creates the IdentityServer stack.
 func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
-	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration) (*IdentityServer, error) {
+	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration, moduleDir string) (*IdentityServer, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
 		Vpc:                 net.Vpc,
@@ -105,18 +105,17 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		HealthCheckGrace: IdentityServerHealthGrace,
 		HealthPath:       "/healthz",
 		LogRetention:     retention(p.LogRetentionDays),
-		Init: &ttsservice.Init{
-			Script: bootstrapScript(p.AdminEmail, p.DomainName),
-			Secrets: map[string]awsecs.Secret{
-				"ADMIN_PASSWORD": awsecs.Secret_FromSecretsManager(adminSecret, nil),
-				"CONSOLE_SECRET": awsecs.Secret_FromSecretsManager(consoleSecret, nil),
-			},
-		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	out.Service = svc
+	if err := newDatabaseBootstrap(stack, p, out, lb.TaskSecurityGroups[ports.IdentityServer], moduleDir, map[string]awsecs.Secret{
+		"ADMIN_PASSWORD": awsecs.Secret_FromSecretsManager(adminSecret, nil),
+		"CONSOLE_SECRET": awsecs.Secret_FromSecretsManager(consoleSecret, nil),
+	}); err != nil {
+		return nil, err
+	}
 
 	// The Identity Server stores profile and end device pictures in the blob
 	// bucket (is.profile-picture.bucket, is.end-device-picture.bucket),
@@ -152,34 +151,4 @@ func targetsOf(l *listeners.Listeners, server ports.Server) []*listeners.Target 
 		}
 	}
 	return out
-}
-
-// bootstrapScript prepares the Identity Server's database before every start
-// of a task: schema migrations, the administrator and the Console's OAuth
-// client. Each command is idempotent (migrate applies what is missing; the
-// two create commands update the record when it exists), so the script runs
-// on every start and also repairs a changed password or redirect URI.
-//
-// Why an init container and not a task run once at deploy time: the init
-// container needs no deploy-time function that starts an ECS task and polls
-// it, runs with exactly the configuration and image of the service (a new
-// image migrates before it serves), and a failure stops the task before it
-// serves, so the deployment circuit breaker rolls the service back. The cost
-// is that every task start runs it; the commands take seconds when there is
-// nothing to do. Tasks that start together may race on the migration;
-// migrate is retried, and an attempt that lost the race finds the schema
-// current.
-func bootstrapScript(adminEmail, domain string) string {
-	base := "https://" + domain
-	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-	lines := []string{
-		"set -eu",
-		"n=0",
-		fmt.Sprintf("until %s is-db migrate; do n=$((n+1)); [ $n -lt 3 ] || exit 1; sleep $((n*10)); done", ttsservice.Binary),
-		fmt.Sprintf(`%s is-db create-admin-user --id %s --email %s --password "$ADMIN_PASSWORD"`, ttsservice.Binary, AdminUserID, quote(adminEmail)),
-		fmt.Sprintf(`%s is-db create-oauth-client --id %s --name Console --owner %s --secret "$CONSOLE_SECRET"`+
-			` --redirect-uri %s --redirect-uri /console/oauth/callback --logout-redirect-uri %s --logout-redirect-uri /console`,
-			ttsservice.Binary, ConsoleClientID, AdminUserID, quote(base+"/console/oauth/callback"), quote(base+"/console")),
-	}
-	return strings.Join(lines, "\n")
 }

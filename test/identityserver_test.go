@@ -108,9 +108,9 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 				t.Errorf("Service Connect aliases %s, want %s", got, wantAliases)
 			}
 
-			main, init := is.containers["tts"], is.containers["init"]
-			if main == nil || init == nil {
-				t.Fatalf("containers %v, want tts and init", sortedKeys(is.containers))
+			main := is.containers["tts"]
+			if main == nil || len(is.containers) != 1 {
+				t.Fatalf("containers %v, want tts only (the database bootstrap is a task of its own)", sortedKeys(is.containers))
 			}
 			if got := jsonText([]any{main["EntryPoint"], main["Command"]}); got != `[["ttn-lw-stack"],["start","is"]]` {
 				t.Errorf("main container runs %s, want ttn-lw-stack start is", got)
@@ -144,31 +144,12 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 			}
 
 			checkCredentialsFromSecrets(t, "tts", main)
-			checkCredentialsFromSecrets(t, "init", init)
 			if digest, _ := namedValues(main["Environment"], "Value")["CONFIG_DIGEST"].(string); len(digest) < 16 {
 				t.Errorf("CONFIG_DIGEST %q, want the configuration's digest", digest)
 			}
 
-			// The database bootstrap.
-			script := jsonText(init["Command"])
-			if init["Essential"] != false || !hasAll(script, "is-db migrate", "is-db create-admin-user --id admin", `--password \"$ADMIN_PASSWORD\"`,
-				"is-db create-oauth-client --id console", `--secret \"$CONSOLE_SECRET\"`, "https://tts.example.com/console/oauth/callback") {
-				t.Errorf("init container (essential %v) runs %s; want the migration, the admin and the Console client", init["Essential"], script)
-			}
-			initSecrets := namedValues(init["Secrets"], "ValueFrom")
-			for _, name := range []string{"ADMIN_PASSWORD", "CONSOLE_SECRET", "TTN_LW_IS_DATABASE_URI"} {
-				if initSecrets[name] == nil {
-					t.Errorf("init container has no secret %s", name)
-				}
-			}
-			if !strings.Contains(jsonText(initSecrets["ADMIN_PASSWORD"]), "adminpassword") {
-				t.Errorf("ADMIN_PASSWORD from %s, want the Data stack's admin-password secret", jsonText(initSecrets["ADMIN_PASSWORD"]))
-			}
-			if deps := jsonText(main["DependsOn"]); deps != `[{"Condition":"SUCCESS","ContainerName":"init"}]` {
-				t.Errorf("main container depends on %s, want init with SUCCESS", deps)
-			}
-
-			checkExecutionRole(t, is)
+			checkExecutionRole(t, is.tpl, is.task, 5)
+			checkDatabaseBootstrap(t, is)
 		})
 	}
 }
@@ -215,13 +196,14 @@ func checkCredentialsFrom(t *testing.T, name string, container map[string]any, w
 	}
 }
 
-// checkExecutionRole: the execution role reads named secrets and parameters,
-// never "*", and decrypts only through Secrets Manager.
-func checkExecutionRole(t *testing.T, is isTask) {
+// checkExecutionRole: the execution role of task reads named secrets (want
+// of them) and parameters, never "*", and decrypts only through Secrets
+// Manager.
+func checkExecutionRole(t *testing.T, tpl Template, task Resource, want int) {
 	t.Helper()
-	role := refTo(get(is.task.Properties, "ExecutionRoleArn"))
+	role := refTo(get(task.Properties, "ExecutionRoleArn"))
 	found := false
-	for id, r := range is.tpl.OfType("AWS::IAM::Policy") {
+	for id, r := range tpl.OfType("AWS::IAM::Policy") {
 		if !strings.Contains(jsonText(get(r.Properties, "Roles")), role) {
 			continue
 		}
@@ -236,14 +218,108 @@ func checkExecutionRole(t *testing.T, is isTask) {
 				t.Errorf("%s: %s without the kms:ViaService condition", id, actions)
 			}
 			if strings.Contains(actions, "secretsmanager:GetSecretValue") {
-				if n := len(asList(get(s, "Resource"))); n != 7 {
-					t.Errorf("%s: reads %d secrets, want the 7 of the Identity Server and its bootstrap: %s", id, n, res)
+				if n := len(asList(get(s, "Resource"))); n != want {
+					t.Errorf("%s: reads %d secrets, want %d: %s", id, n, want, res)
 				}
 			}
 		}
 	}
 	if !found {
 		t.Errorf("no policy of the execution role %s", role)
+	}
+}
+
+// checkDatabaseBootstrap: the bootstrap task runs with the image and exactly
+// the configuration of the Identity Server's container plus the admin
+// password and the Console secret; a custom resource runs it with the
+// current revision's ARN, the service waits for it, and the function that
+// runs it may run only that family and pass only its roles.
+func checkDatabaseBootstrap(t *testing.T, is isTask) {
+	t.Helper()
+	runID, run := only(t, is.tpl, "Custom::TaskRun")
+	taskID := refTo(get(run.Properties, "TaskDefinition"))
+	task, ok := is.tpl.Resources[taskID]
+	if !ok || task.Type != "AWS::ECS::TaskDefinition" {
+		t.Fatalf("the bootstrap run names %s, not a task definition of the stack", jsonText(get(run.Properties, "TaskDefinition")))
+	}
+	defs := asList(get(task.Properties, "ContainerDefinitions"))
+	if len(defs) != 1 {
+		t.Fatalf("bootstrap task has %d containers, want 1", len(defs))
+	}
+	job, _ := defs[0].(map[string]any)
+	main := is.containers["tts"]
+	if job["Name"] != get(run.Properties, "Container") || job["Essential"] != true || jsonText(job["Image"]) != jsonText(main["Image"]) {
+		t.Errorf("bootstrap container %v (essential %v, image %s); want the run's container %v with the Identity Server's image %s",
+			job["Name"], job["Essential"], jsonText(job["Image"]), get(run.Properties, "Container"), jsonText(main["Image"]))
+	}
+	if got := jsonText(job["EntryPoint"]); got != `["/bin/sh","-c"]` {
+		t.Errorf("bootstrap entry point %s, want /bin/sh -c", got)
+	}
+	if a, b := jsonText(job["Environment"]), jsonText(main["Environment"]); a != b {
+		t.Errorf("bootstrap environment %s differs from the Identity Server's %s", a, b)
+	}
+	jobSecrets, mainSecrets := namedValues(job["Secrets"], "ValueFrom"), namedValues(main["Secrets"], "ValueFrom")
+	for k, v := range mainSecrets {
+		if jsonText(jobSecrets[k]) != jsonText(v) {
+			t.Errorf("bootstrap secret %s from %s, the Identity Server's from %s", k, jsonText(jobSecrets[k]), jsonText(v))
+		}
+	}
+	for k := range jobSecrets {
+		if _, ok := mainSecrets[k]; !ok && k != "ADMIN_PASSWORD" && k != "CONSOLE_SECRET" {
+			t.Errorf("bootstrap has a secret %s the Identity Server has not", k)
+		}
+	}
+	if !strings.Contains(jsonText(jobSecrets["ADMIN_PASSWORD"]), "adminpassword") || !strings.Contains(jsonText(jobSecrets["CONSOLE_SECRET"]), "consoleoauthclientsecret") {
+		t.Errorf("ADMIN_PASSWORD from %s, CONSOLE_SECRET from %s; want the Data stack's admin-password and console-oauth-client-secret",
+			jsonText(jobSecrets["ADMIN_PASSWORD"]), jsonText(jobSecrets["CONSOLE_SECRET"]))
+	}
+	checkCredentialsFromSecrets(t, "bootstrap", job)
+	checkExecutionRole(t, is.tpl, task, 7)
+	if deps := jsonText(is.service.DependsOn); !strings.Contains(deps, `"`+runID+`"`) {
+		t.Errorf("the service depends on %s, want the bootstrap run %s", deps, runID)
+	}
+	if jsonText(get(run.Properties, "SecurityGroups")) != jsonText(get(is.service.Properties, "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups")) {
+		t.Errorf("bootstrap runs in %s, want the Identity Server's security group (the database admits it)", jsonText(get(run.Properties, "SecurityGroups")))
+	}
+
+	fn := is.tpl.Resources[refTo(get(run.Properties, "ServiceToken"))]
+	fnRole := refTo(get(fn.Properties, "Role"))
+	family, _ := get(task.Properties, "Family").(string)
+	var actions []string
+	for id, r := range is.tpl.OfType("AWS::IAM::Policy") {
+		if !strings.Contains(jsonText(get(r.Properties, "Roles")), fnRole) {
+			continue
+		}
+		for _, s := range asList(get(r.Properties, "PolicyDocument", "Statement")) {
+			res := jsonText(get(s, "Resource"))
+			acts := asList(get(s, "Action"))
+			if one, ok := get(s, "Action").(string); ok {
+				acts = []any{one}
+			}
+			for _, a := range acts {
+				actions = append(actions, a.(string))
+				switch a {
+				case "ecs:RunTask":
+					if family == "" || !strings.HasSuffix(res, ":task-definition/"+family+`:*"`) {
+						t.Errorf("%s: ecs:RunTask on %s, want the bootstrap family %q only", id, res, family)
+					}
+				case "iam:PassRole":
+					want := jsonText([]string{refTo(get(task.Properties, "ExecutionRoleArn")), refTo(get(task.Properties, "TaskRoleArn"))})
+					var got []string
+					for _, r := range asList(get(s, "Resource")) {
+						got = append(got, refTo(r))
+					}
+					sort.Strings(got)
+					if jsonText(got) != want {
+						t.Errorf("%s: iam:PassRole on %v, want the bootstrap's roles %s", id, got, want)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(actions)
+	if got := strings.Join(actions, " "); got != "ecs:DescribeTasks ecs:RunTask iam:PassRole logs:CreateLogStream logs:PutLogEvents" {
+		t.Errorf("the bootstrap runner may %s; want RunTask, DescribeTasks, PassRole and its own logs", got)
 	}
 }
 
@@ -295,9 +371,14 @@ func TestClusterHasInsightsAndServiceConnectNamespace(t *testing.T) {
 
 func TestIdentityServerLogsAreRetainedForLogRetentionDays(t *testing.T) {
 	a := synthOnce(t, nil)
-	_, lg := only(t, a.Stack(t, "IdentityServer"), "AWS::Logs::LogGroup")
-	if got, _ := get(lg.Properties, "RetentionInDays").(float64); int(got) != a.Params.LogRetentionDays {
-		t.Errorf("RetentionInDays %v, want %d", get(lg.Properties, "RetentionInDays"), a.Params.LogRetentionDays)
+	groups := a.Stack(t, "IdentityServer").OfType("AWS::Logs::LogGroup")
+	if len(groups) != 3 {
+		t.Errorf("%d log groups, want 3: the service's, the database bootstrap's and its runner's", len(groups))
+	}
+	for id, lg := range groups {
+		if got, _ := get(lg.Properties, "RetentionInDays").(float64); int(got) != a.Params.LogRetentionDays {
+			t.Errorf("%s: RetentionInDays %v, want %d", id, get(lg.Properties, "RetentionInDays"), a.Params.LogRetentionDays)
+		}
 	}
 }
 

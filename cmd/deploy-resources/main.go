@@ -1,6 +1,7 @@
 // Command deploy-resources is the Lambda function behind the custom resources
-// of the Configuration and Services stacks (package deployres). The stacks build it for
-// linux/arm64 at synth and deploy it as a provided.al2023 function.
+// of the Configuration, IdentityServer and Services stacks (package
+// deployres). The stacks build it for linux/arm64 at synth and deploy it as a
+// provided.al2023 function, one per stack with only that stack's permissions.
 package main
 
 import (

@@ -81,6 +81,8 @@ func New(scope constructs.Construct, id string, props Props) (awsecs.FargateServ
 // TaskProps configure a Fargate task definition with its roles and its log
 // group.
 type TaskProps struct {
+	// Family of the task definition; empty: one CDK derives from the path.
+	Family         string
 	CPU, MemoryMiB int
 	// TaskRoleDescription and ExecutionRoleDescription say what each role
 	// is for; the caller grants what it needs.
@@ -113,7 +115,12 @@ func NewTask(scope constructs.Construct, props TaskProps) *Task {
 		Retention:     props.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	var family *string
+	if props.Family != "" {
+		family = jsii.String(props.Family)
+	}
 	t.Definition = awsecs.NewFargateTaskDefinition(scope, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Family:         family,
 		Cpu:            jsii.Number(float64(props.CPU)),
 		MemoryLimitMiB: jsii.Number(float64(props.MemoryMiB)),
 		TaskRole:       t.TaskRole,

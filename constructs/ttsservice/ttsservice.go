@@ -41,11 +41,8 @@ const Binary = "ttn-lw-stack"
 // change makes a new task definition revision and restarts the tasks.
 const DigestVariable = "CONFIG_DIGEST"
 
-// MainContainer and InitContainerName are the container names in the task.
-const (
-	MainContainer     = "tts"
-	InitContainerName = "init"
-)
+// MainContainer is the container name of the service's task.
+const MainContainer = "tts"
 
 // Props configure a Service.
 type Props struct {
@@ -75,7 +72,7 @@ type Props struct {
 	Secrets      map[string]awsecs.Secret
 	ConfigDigest string
 	// SecretsKey is the KMS key of the Secrets Manager secrets among
-	// Secrets (and Init's); the execution role may decrypt with it only
+	// Secrets (and a Job's); the execution role may decrypt with it only
 	// through Secrets Manager. ECS's grants name the secrets, not their key.
 	SecretsKey awskms.IKey
 	// Ports are the rows of the port table the container serves; they must
@@ -96,19 +93,6 @@ type Props struct {
 	HealthPath string
 	// LogRetention of the service's log group.
 	LogRetention awslogs.RetentionDays
-	// Init, when set, runs before the main container, which starts only when
-	// Init exits 0.
-	Init *Init
-}
-
-// Init is a container that runs to completion before the main container
-// starts, with the same image and configuration.
-type Init struct {
-	// Script is run with /bin/sh -c.
-	Script string
-	// Secrets the script needs beyond the configuration (e.g. a password);
-	// the script reads them from its environment.
-	Secrets map[string]awsecs.Secret
 }
 
 // Service is the ECS service and what callers grant permissions to.
@@ -117,14 +101,14 @@ type Service struct {
 	Service        awsecs.FargateService
 	TaskDefinition awsecs.FargateTaskDefinition
 	Container      awsecs.ContainerDefinition
-	// InitContainer is nil without Props.Init.
-	InitContainer awsecs.ContainerDefinition
 	// TaskRole is what the components may do; it starts with no permission.
 	TaskRole awsiam.Role
 	// ExecutionRole pulls the image, writes the logs and reads exactly the
 	// secrets and parameters of the containers.
 	ExecutionRole awsiam.Role
 	LogGroup      awslogs.LogGroup
+	// props are kept for Job, which runs with the same configuration.
+	props Props
 }
 
 // credential matches environment variable names that hold credentials; such a
@@ -192,9 +176,6 @@ func (p Props) validate() error {
 	if p.LogRetention == "" {
 		bad("LogRetention is required")
 	}
-	if p.Init != nil && strings.TrimSpace(p.Init.Script) == "" {
-		bad("Init has an empty Script")
-	}
 	if len(errs) > 0 {
 		return fmt.Errorf("ttsservice %s: %s", p.Name, strings.Join(errs, "; "))
 	}
@@ -207,8 +188,8 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	out := &Service{Construct: c}
-	task := fargateservice.NewTask(c, fargateservice.TaskProps{
+	out := &Service{Construct: c, props: props}
+	task, image, env := newTask(c, props, fargateservice.TaskProps{
 		CPU:                      props.CPU,
 		MemoryMiB:                props.MemoryMiB,
 		TaskRoleDescription:      fmt.Sprintf("The Things Stack %v tasks", props.Components),
@@ -216,17 +197,6 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		LogRetention:             props.LogRetention,
 	})
 	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition
-	out.ExecutionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DecryptSecrets"),
-		Actions:    jsii.Strings("kms:Decrypt"),
-		Resources:  &[]*string{props.SecretsKey.KeyArn()},
-		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", *awscdk.Stack_Of(c).Region())}},
-	}))
-	image := awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil)
-	env := map[string]*string{DigestVariable: jsii.String(props.ConfigDigest)}
-	for k, v := range props.Environment {
-		env[k] = v
-	}
 	logs := task.Logs
 
 	http := ports.Must("http").Plain
@@ -250,30 +220,6 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 			StartPeriod: awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
 		},
 	})
-	if props.Init != nil {
-		secrets := map[string]awsecs.Secret{}
-		for k, v := range props.Secrets {
-			secrets[k] = v
-		}
-		for k, v := range props.Init.Secrets {
-			secrets[k] = v
-		}
-		out.InitContainer = out.TaskDefinition.AddContainer(jsii.String(InitContainerName), &awsecs.ContainerDefinitionOptions{
-			ContainerName: jsii.String(InitContainerName),
-			Image:         image,
-			EntryPoint:    jsii.Strings("/bin/sh", "-c"),
-			Command:       jsii.Strings(props.Init.Script),
-			Environment:   &env,
-			Secrets:       &secrets,
-			Essential:     jsii.Bool(false),
-			Logging:       logs(props.Name + "-" + InitContainerName),
-		})
-		out.Container.AddContainerDependencies(&awsecs.ContainerDependency{
-			Container: out.InitContainer,
-			Condition: awsecs.ContainerDependencyCondition_SUCCESS,
-		})
-	}
-
 	svc, err := fargateservice.New(c, "Service", fargateservice.Props{
 		Cluster:          props.Cluster,
 		TaskDefinition:   out.TaskDefinition,
@@ -293,13 +239,32 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		return nil, err
 	}
 	out.Service = svc
-	cdknag.NagSuppressions_AddResourceSuppressions(out.TaskDefinition, &[]*cdknag.NagPackSuppression{{
+	return out, nil
+}
+
+// newTask creates the task definition of the configuration in props, with
+// its roles and log group: the execution role may decrypt the secrets'
+// key through Secrets Manager only. It returns the image and the plain
+// environment, which carries the configuration's digest.
+func newTask(scope constructs.Construct, props Props, task fargateservice.TaskProps) (*fargateservice.Task, awsecs.ContainerImage, map[string]*string) {
+	t := fargateservice.NewTask(scope, task)
+	t.ExecutionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DecryptSecrets"),
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  &[]*string{props.SecretsKey.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", *awscdk.Stack_Of(scope).Region())}},
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(t.Definition, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-ECS2"),
 		Reason: jsii.String("The plain environment holds only " + DigestVariable + " (a hash that restarts tasks on a configuration change) and " +
 			"settings whose value is the empty string (TLS listeners turned off), which Parameter Store cannot hold; every other setting " +
 			"comes from Parameter Store and every credential from Secrets Manager (the construct refuses a credential in the environment)."),
 	}}, jsii.Bool(false))
-	return out, nil
+	env := map[string]*string{DigestVariable: jsii.String(props.ConfigDigest)}
+	for k, v := range props.Environment {
+		env[k] = v
+	}
+	return t, awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil), env
 }
 
 func componentNames(cs []ttsconfig.Component) []string {

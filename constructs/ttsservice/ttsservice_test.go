@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
@@ -37,12 +38,36 @@ func TestPropsAreValidated(t *testing.T) {
 		{"no tasks", func(p *Props) { p.DesiredCount = 0 }, "at least 1 task"},
 		{"short grace", func(p *Props) { p.HealthCheckGrace = time.Second }, "too short"},
 		{"bad name", func(p *Props) { p.Name = "Identity_Server" }, "DNS label"},
-		{"empty init", func(p *Props) { p.Init = &Init{Script: " "} }, "empty Script"},
 		{"no digest", func(p *Props) { p.ConfigDigest = "" }, "restart when it changes"},
 	} {
 		p := good
 		c.change(&p)
 		err := p.validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one with %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestJobPropsAreValidated(t *testing.T) {
+	s := &Service{props: Props{Name: "is", Environment: map[string]*string{"TTN_LW_HTTP_LISTEN_TLS": jsii.String("")}}}
+	good := JobProps{Family: "tts-is-db-bootstrap", Purpose: "database bootstrap", Script: "true", CPU: 256, MemoryMiB: 512}
+	if err := s.validateJob(good); err != nil {
+		t.Fatalf("valid job refused: %v", err)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*JobProps)
+		want   string
+	}{
+		{"bad family", func(p *JobProps) { p.Family = "tts/bootstrap" }, "Family"},
+		{"empty script", func(p *JobProps) { p.Script = " " }, "Script is empty"},
+		{"secret shadows the configuration", func(p *JobProps) { p.Secrets = map[string]awsecs.Secret{"TTN_LW_HTTP_LISTEN_TLS": nil} }, "already part of the service's configuration"},
+		{"bad size", func(p *JobProps) { p.MemoryMiB = 100 }, "512"},
+	} {
+		p := good
+		c.change(&p)
+		err := s.validateJob(p)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one with %q", c.name, err, c.want)
 		}

@@ -130,3 +130,72 @@ func TestCertbotRunRejectsIncompleteProperties(t *testing.T) {
 		t.Fatalf("error %v, want one naming the required properties", err)
 	}
 }
+
+func bootstrapEvent(req cfn.RequestType) cfn.Event {
+	return cfn.Event{RequestType: req, ResourceType: TaskRunType, ResourceProperties: map[string]any{
+		"Cluster": "cluster", "TaskDefinition": "arn:taskdef/bootstrap:7", "Container": "bootstrap",
+		"Subnets": []any{"subnet-a"}, "SecurityGroups": []any{"sg-1"}, "LogGroup": "is-logs",
+		"Purpose": "Identity Server database bootstrap",
+	}}
+}
+
+func TestTaskRun(t *testing.T) {
+	exited := func(code int32) ecstypes.Task {
+		return ecstypes.Task{LastStatus: aws.String("STOPPED"), Containers: []ecstypes.Container{{Name: aws.String("bootstrap"), ExitCode: aws.Int32(code)}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		fake   *fakeECS
+		req    cfn.RequestType
+		runs   int
+		errHas []string
+	}{
+		{name: "create waits for exit 0", fake: &fakeECS{states: []ecstypes.Task{running(), exited(0)}}, req: cfn.RequestCreate, runs: 1},
+		{name: "update runs again", fake: &fakeECS{states: []ecstypes.Task{exited(0)}}, req: cfn.RequestUpdate, runs: 1},
+		{name: "exit 1 fails the resource", fake: &fakeECS{states: []ecstypes.Task{exited(1)}}, req: cfn.RequestCreate, runs: 1,
+			errHas: []string{"Identity Server database bootstrap task arn:task/1 exited with 1", "is-logs"}},
+		{name: "not started", fake: &fakeECS{noTask: true}, req: cfn.RequestCreate, runs: 1, errHas: []string{"started no Identity Server database bootstrap task"}},
+		{name: "delete does nothing", fake: &fakeECS{}, req: cfn.RequestDelete, runs: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &Handler{ECS: tc.fake, PollInterval: time.Millisecond}
+			ev := bootstrapEvent(tc.req)
+			if tc.req != cfn.RequestCreate {
+				ev.PhysicalResourceID = "task-run"
+			}
+			id, _, err := h.Handle(context.Background(), ev)
+			if id != "task-run" {
+				t.Errorf("physical id %q, want task-run", id)
+			}
+			if len(tc.fake.runs) != tc.runs {
+				t.Fatalf("%d RunTask calls, want %d", len(tc.fake.runs), tc.runs)
+			}
+			if tc.runs > 0 && aws.ToString(tc.fake.runs[0].TaskDefinition) != "arn:taskdef/bootstrap:7" {
+				t.Errorf("ran %s, want the task definition of the properties", aws.ToString(tc.fake.runs[0].TaskDefinition))
+			}
+			if len(tc.errHas) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.errHas {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestTaskRunNeedsAPurpose(t *testing.T) {
+	ev := bootstrapEvent(cfn.RequestCreate)
+	delete(ev.ResourceProperties, "Purpose")
+	_, _, err := (&Handler{ECS: &fakeECS{}}).Handle(context.Background(), ev)
+	if err == nil || !strings.Contains(err.Error(), "Purpose") {
+		t.Fatalf("error %v, want one naming Purpose", err)
+	}
+}
