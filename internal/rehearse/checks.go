@@ -181,8 +181,8 @@ func (r *run) substituteCertbot(ctx context.Context, t taskRun) error {
 
 // startServices runs, per service, the containers its essential containers
 // depend on (to completion), then the essential containers.
-func (r *run) startServices(ctx context.Context) {
-	for _, s := range r.services {
+func (r *run) startServices(ctx context.Context, services []*service) {
+	for _, s := range services {
 		ok := true
 		for _, c := range s.task.containers {
 			if !c.essential() {
@@ -227,9 +227,9 @@ func (r *run) startServices(ctx context.Context) {
 
 // checkServices checks every service in parallel: health check command,
 // every mapped port, still running.
-func (r *run) checkServices(ctx context.Context) {
+func (r *run) checkServices(ctx context.Context, services []*service) {
 	var wg sync.WaitGroup
-	for _, s := range r.services {
+	for _, s := range services {
 		for i, p := range s.procs {
 			wg.Add(1)
 			go func(s *service, c container, p *proc) {

@@ -251,8 +251,20 @@ func (r *run) rehearse(ctx context.Context, scenario func(context.Context, smoke
 	if !r.runTaskResources(ctx) {
 		return nil
 	}
-	r.startServices(ctx)
-	r.checkServices(ctx)
+	// CloudFormation deploys the stacks one after another, and an ECS
+	// service is created only when its tasks run and pass their health
+	// checks: the services of a stack start together, after those of the
+	// stacks before it are up.
+	for _, stack := range r.a.Order {
+		var services []*service
+		for _, s := range r.services {
+			if s.stack == stack {
+				services = append(services, s)
+			}
+		}
+		r.startServices(ctx, services)
+		r.checkServices(ctx, services)
+	}
 	target := r.target()
 	if target.Logs == nil {
 		return nil

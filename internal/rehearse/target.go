@@ -47,23 +47,16 @@ func (r *run) target() smoke.Target {
 			}
 		}
 		for _, c := range s.task.containers {
-			if c.essential() {
-				continue
+			if !c.essential() {
+				r.bootstrapTarget(ctx, &t, c, s.addr)
 			}
-			cmd := strings.Join(c.Command, " ")
-			if m := regexp.MustCompile(`create-admin-user --id (\S+)`).FindStringSubmatch(cmd); m != nil {
-				t.AdminUserID = strings.Trim(m[1], `'"`)
-			}
-			if m := regexp.MustCompile(`create-oauth-client --id (\S+)`).FindStringSubmatch(cmd); m != nil {
-				t.ConsoleClientID = strings.Trim(m[1], `'"`)
-			}
-			if m := regexp.MustCompile(`--redirect-uri '([^']+)'`).FindStringSubmatch(cmd); m != nil {
-				t.ConsoleRedirectURI = m[1]
-			}
-			if e, err := r.containerEnv(ctx, c, s.addr); err == nil {
-				t.AdminPassword = e["ADMIN_PASSWORD"]
-				t.ConsoleClientSecret = e["CONSOLE_SECRET"]
-			}
+		}
+	}
+	// The Identity Server's bootstrap (a task run at deploy time) names the
+	// administrator and registers the Console's OAuth client.
+	for _, tr := range r.taskRuns {
+		for _, c := range tr.task.containers {
+			r.bootstrapTarget(ctx, &t, c, "")
 		}
 	}
 	if u, err := url.Parse(env["TTN_LW_IS_OAUTH_UI_CANONICAL_URL"]); err == nil && u.Host != "" {
@@ -76,4 +69,32 @@ func (r *run) target() smoke.Target {
 	t.NSID = env["TTN_LW_IS_NETWORK_NS_ID"]
 	t.FrequencyPlanID = "EU_863_870_TTN"
 	return t
+}
+
+var (
+	adminIDFlag     = regexp.MustCompile(`create-admin-user --id (\S+)`)
+	clientIDFlag    = regexp.MustCompile(`create-oauth-client (?:--log\.level \S+ )?--id (\S+)`)
+	redirectURIFlag = regexp.MustCompile(`--redirect-uri '([^']+)'`)
+)
+
+// bootstrapTarget reads the administrator and the Console's OAuth client
+// from a bootstrap container's command and secrets.
+func (r *run) bootstrapTarget(ctx context.Context, t *smoke.Target, c container, addr string) {
+	cmd := strings.Join(c.Command, " ")
+	if !strings.Contains(cmd, "is-db") {
+		return
+	}
+	if m := adminIDFlag.FindStringSubmatch(cmd); m != nil {
+		t.AdminUserID = strings.Trim(m[1], `'"`)
+	}
+	if m := clientIDFlag.FindStringSubmatch(cmd); m != nil {
+		t.ConsoleClientID = strings.Trim(m[1], `'"`)
+	}
+	if m := redirectURIFlag.FindStringSubmatch(cmd); m != nil {
+		t.ConsoleRedirectURI = m[1]
+	}
+	if e, err := r.containerEnv(ctx, c, addr); err == nil {
+		t.AdminPassword = e["ADMIN_PASSWORD"]
+		t.ConsoleClientSecret = e["CONSOLE_SECRET"]
+	}
 }

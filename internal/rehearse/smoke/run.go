@@ -591,32 +591,50 @@ func (s *scenario) interopJoin(ctx context.Context, i int) (string, error) {
 	if _, err := s.createDevice(ctx, joinEUI, devEUI, &version); err != nil {
 		return "", err
 	}
-	var mic [4]byte
-	copy(mic[:], randomBytes(4))
-	phy := joinRequest(euiBytes(joinEUI), euiBytes(devEUI), binary.BigEndian.Uint16([]byte(randomBytes(2))), mic)
+	// A device that hears no join-accept tries again with a new DevNonce;
+	// so does this check, every joinRetry, as the first uplinks after a
+	// deployment may meet a Gateway Server still connecting to the Network
+	// Server.
 	freq, datr := uplinkChannel(s.t.FrequencyPlanID)
-	tmst := binary.BigEndian.Uint32([]byte(randomBytes(4)))
-	push := udpPacket(udpPushData, 0, s.gateway, rxpkJSON(freq, datr, tmst, phy))
-	if err := udpExchange(ctx, s.t.GatewayUDPAddr, push, udpPushAck); err != nil {
-		return "", fmt.Errorf("join-request uplink: %w", err)
-	}
 	wantDevEUI := fmt.Sprintf("%016X", devEUI)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var next time.Time
+	attempts := 0
 	for {
+		if time.Now().After(next) {
+			var mic [4]byte
+			copy(mic[:], randomBytes(4))
+			phy := joinRequest(euiBytes(joinEUI), euiBytes(devEUI), binary.BigEndian.Uint16([]byte(randomBytes(2))), mic)
+			tmst := binary.BigEndian.Uint32([]byte(randomBytes(4)))
+			push := udpPacket(udpPushData, 0, s.gateway, rxpkJSON(freq, datr, tmst, phy))
+			if err := udpExchange(ctx, s.t.GatewayUDPAddr, push, udpPushAck); err != nil {
+				return "", fmt.Errorf("join-request uplink: %w", err)
+			}
+			attempts++
+			next = time.Now().Add(joinRetry)
+		}
 		for _, r := range c.Server.Requests() {
 			if r.Message.MessageType == "JoinReq" && strings.EqualFold(r.Message.DevEUI, wantDevEUI) {
-				return s.joinReqMatches(r, f, wantSubject)
+				detail, err := s.joinReqMatches(r, f, wantSubject)
+				if attempts > 1 {
+					detail += fmt.Sprintf(" (join-request sent %d times)", attempts)
+				}
+				return detail, err
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("no JoinReq for DevEUI %s at the stand-in %s within %s (%d other requests)",
-				wantDevEUI, c.Server.Addr(), s.t.Timeout, len(c.Server.Requests()))
+			return "", fmt.Errorf("no JoinReq for DevEUI %s at the stand-in %s within %s after %d join-requests (%d other requests)",
+				wantDevEUI, c.Server.Addr(), s.t.Timeout, attempts, len(c.Server.Requests()))
 		case <-tick.C:
 		}
 	}
 }
+
+// joinRetry is how long a join-request waits for its JoinReq at the stand-in
+// before the device tries again.
+const joinRetry = 5 * time.Second
 
 // joinReqMatches compares a received JoinReq with the Join Server file.
 func (s *scenario) joinReqMatches(r JoinServerRequest, f jsFile, wantSubject string) (string, error) {
