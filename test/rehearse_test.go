@@ -13,7 +13,7 @@ import (
 
 // TestRehearsal runs the synthesized example environment on this machine in
 // both TLS modes (make rehearse) and fails with the failing rows. It needs
-// PostgreSQL, redis-server, nginx, curl and the ttn-lw-stack binary
+// PostgreSQL, redis-server, nginx, curl, wget and the ttn-lw-stack binary
 // (TTS_BINARY); without them it skips, except under CI=true, where it fails.
 func TestRehearsal(t *testing.T) {
 	if testing.Short() {
@@ -27,7 +27,7 @@ func TestRehearsal(t *testing.T) {
 	if tts == "" {
 		missing = append(missing, "ttn-lw-stack (set TTS_BINARY)")
 	}
-	for _, tool := range []string{"redis-server", "curl", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/initdb"} {
+	for _, tool := range []string{"redis-server", "curl", "wget", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/initdb"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
