@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +28,13 @@ func TestRehearsal(t *testing.T) {
 	if tts == "" {
 		missing = append(missing, "ttn-lw-stack (set TTS_BINARY)")
 	}
-	for _, tool := range []string{"redis-server", "curl", "wget", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/initdb"} {
+	for _, tool := range []string{"redis-server", "curl", "wget", "/usr/sbin/nginx"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
+	}
+	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb"); len(found) == 0 {
+		missing = append(missing, "a PostgreSQL server (/usr/lib/postgresql/*/bin)")
 	}
 	if len(missing) > 0 {
 		msg := "the rehearsal needs " + strings.Join(missing, ", ")
