@@ -43,17 +43,10 @@ type TaskRunProps struct {
 	Purpose string
 }
 
-// CertbotRunProps are the properties of a Custom::CertbotRun, a TaskRun of
-// the Certbot task.
+// CertbotRunProps are the properties of a Custom::CertbotRun: those of a
+// TaskRun (Purpose is fixed) and the domain.
 type CertbotRunProps struct {
-	Cluster        string
-	TaskDefinition string
-	// Container is the name of the Certbot container whose exit code decides.
-	Container      string
-	Subnets        []string
-	SecurityGroups []string
-	// LogGroup is named in failures, so that the operator knows where to look.
-	LogGroup string
+	TaskRunProps
 	// Domain is only part of the properties so that a new domain reruns the task.
 	Domain string `json:",omitempty"`
 }
@@ -83,8 +76,9 @@ func ParseCertbotRunProps(props map[string]any) (CertbotRunProps, error) {
 }
 
 func (p CertbotRunProps) taskRun() TaskRunProps {
-	return TaskRunProps{Cluster: p.Cluster, TaskDefinition: p.TaskDefinition, Container: p.Container,
-		Subnets: p.Subnets, SecurityGroups: p.SecurityGroups, LogGroup: p.LogGroup, Purpose: "Certbot"}
+	t := p.TaskRunProps
+	t.Purpose = "Certbot"
+	return t
 }
 
 func (p TaskRunProps) check(typ string) error {

@@ -95,14 +95,7 @@ func TestCertbotRun(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.errHas {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			wantErr(t, err, tc.errHas)
 		})
 	}
 }
@@ -179,14 +172,7 @@ func TestTaskRun(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.errHas {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			wantErr(t, err, tc.errHas)
 		})
 	}
 }
@@ -197,5 +183,18 @@ func TestTaskRunNeedsAPurpose(t *testing.T) {
 	_, _, err := (&Handler{ECS: &fakeECS{}}).Handle(context.Background(), ev)
 	if err == nil || !strings.Contains(err.Error(), "Purpose") {
 		t.Fatalf("error %v, want one naming Purpose", err)
+	}
+}
+
+// wantErr fails unless err mentions every one of want.
+func wantErr(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
 	}
 }
