@@ -89,7 +89,7 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 		return nil, err
 	}
 	out.Data.Stack.AddStackDependency(out.Network.Stack, jsii.String("the data tier lives in the VPC"))
-	if out.LoadBalancer, err = NewLoadBalancer(app, p.StackName(LoadBalancerName), props(LoadBalancerName, "listeners, target groups, TLS mode"), p, out.Network, out.Data); err != nil {
+	if out.LoadBalancer, err = NewLoadBalancer(app, p.StackName(LoadBalancerName), props(LoadBalancerName, "certificate, task security groups"), p, out.Network, out.Data); err != nil {
 		return nil, err
 	}
 	if out.Configuration, err = NewConfiguration(app, p.StackName(ConfigurationName), props(ConfigurationName, "TTS configuration, interop repository"), p, out.Data,
@@ -102,8 +102,8 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 		return nil, err
 	}
 	out.IdentityServer.AddStackDependency(out.Configuration.Stack, jsii.String("the Identity Server reads its configuration"))
-	if out.Services, err = NewServices(app, p.StackName(ServicesName), props(ServicesName, "ECS services of the other components"), p,
-		out.Data, out.LoadBalancer, out.Configuration, out.IdentityServer, in.ModuleDir); err != nil {
+	if out.Services, err = NewServices(app, p.StackName(ServicesName), props(ServicesName, "ECS services of the other components, target groups, public listeners"), p,
+		out.Network, out.Data, out.LoadBalancer, out.Configuration, out.IdentityServer, in.ModuleDir); err != nil {
 		return nil, err
 	}
 	out.Services.AddStackDependency(out.IdentityServer.Stack, jsii.String("the components run in the Identity Server's cluster and need the Identity Server"))

@@ -20,10 +20,10 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
 )
 
 // Fixed settings of the Certbot task (SupportProxyTLS).
@@ -65,10 +65,13 @@ type Certbot struct {
 // servicesInputs are what the Certbot task needs of the other stacks.
 type servicesInputs struct {
 	params    *params.Params
+	net       *Network
 	data      *Data
 	lb        *LoadBalancer
 	is        *IdentityServer
 	moduleDir string
+	// targets are the proxy's registered target groups.
+	targets []*listeners.Target
 }
 
 // newCertbot creates the Certbot task in proxy TLS mode: its image (built by
@@ -199,7 +202,7 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 		TaskDefinition:  task,
 		TaskCount:       jsii.Number(1),
 		SubnetSelection: subnets,
-		SecurityGroups:  &[]awsec2.ISecurityGroup{lb.Internal},
+		SecurityGroups:  &[]awsec2.ISecurityGroup{lb.Tasks.Internal},
 		LaunchType:      awsecs.LaunchType_FARGATE,
 		PlatformVersion: awsecs.FargatePlatformVersion_LATEST,
 	}))
@@ -258,7 +261,7 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 			"TaskDefinition": task.TaskDefinitionArn(),
 			"Container":      CertbotContainer,
 			"Subnets":        subnetIDs,
-			"SecurityGroups": []*string{lb.Internal.SecurityGroupId()},
+			"SecurityGroups": []*string{lb.Tasks.Internal.SecurityGroupId()},
 			"LogGroup":       out.LogGroup.LogGroupName(),
 			"Domain":         p.DomainName,
 		},
@@ -312,12 +315,17 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) 
 	for _, a := range []awscloudwatch.Alarm{expiry, failure} {
 		a.AddAlarmAction(action)
 	}
-	for _, t := range targetsOf(in.lb.Listeners, ports.Routed) {
+	for _, t := range in.targets {
 		id := fmt.Sprintf("ProxyUnhealthy%s%d", t.Protocol, int(t.Port))
 		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String(fmt.Sprintf("A proxy task fails the load balancer's health check on %s %d (nginx without a certificate, or stopped)", t.Protocol, int(t.Port))),
-			Metric: t.Group.Metrics().UnHealthyHostCount(&awscloudwatch.MetricOptions{
-				Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
+			// Dimensions from the resources' own full-name attributes: the
+			// CDK's target group metrics would split the load balancer's ARN,
+			// imported from the Network stack.
+			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace: jsii.String("AWS/NetworkELB"), MetricName: jsii.String("UnHealthyHostCount"),
+				DimensionsMap: &map[string]*string{"TargetGroup": t.Group.TargetGroupFullName(), "LoadBalancer": in.net.Nlb.Nlb.LoadBalancerFullName()},
+				Statistic:     jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
 			}),
 			Threshold:          jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

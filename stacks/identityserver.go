@@ -40,6 +40,9 @@ type IdentityServer struct {
 	// Namespace is the Service Connect namespace ServiceDomain.
 	Namespace awsservicediscovery.INamespace
 	Service   *ttsservice.Service
+	// Targets are the Identity Server's target groups (listeners.NewTargets);
+	// the Services stack's public listeners forward to them.
+	Targets []*listeners.Target
 }
 
 // NewIdentityServer creates the IdentityServer stack.
@@ -58,6 +61,15 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		},
 	})
 	out := &IdentityServer{Stack: stack, Cluster: cluster, Namespace: cluster.DefaultCloudMapNamespace()}
+
+	targets, err := listeners.NewTargets(stack, "Front", listeners.TargetsProps{
+		Vpc: net.Vpc, Nlb: net.Nlb.Nlb, NlbSecurityGroup: net.Nlb.SecurityGroup, Tasks: lb.Tasks, Plan: lb.Plan,
+		Servers: []ports.Server{ports.IdentityServer},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Targets = targets
 
 	conf, err := cfg.Container(ttsconfig.IdentityServer)
 	if err != nil {
@@ -88,7 +100,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		Cluster:          cluster,
 		Namespace:        out.Namespace.NamespaceArn(),
 		Subnets:          &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)},
-		SecurityGroup:    lb.TaskSecurityGroups[ports.IdentityServer],
+		SecurityGroup:    lb.Tasks.ByServer[ports.IdentityServer],
 		Name:             string(ttsconfig.IdentityServer),
 		ServiceDomain:    ServiceDomain,
 		Components:       []ttsconfig.Component{ttsconfig.IdentityServer},
@@ -98,7 +110,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		ConfigDigest:     conf.Digest,
 		SecretsKey:       key,
 		Ports:            served,
-		Targets:          targetsOf(lb.Listeners, ports.IdentityServer),
+		Targets:          registered(targets),
 		DesiredCount:     p.IdentityServerTasks,
 		CPU:              p.IdentityServerCpu,
 		MemoryMiB:        p.IdentityServerMemory,
@@ -110,7 +122,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		return nil, err
 	}
 	out.Service = svc
-	if err := newDatabaseBootstrap(stack, p, out, lb.TaskSecurityGroups[ports.IdentityServer], moduleDir, map[string]awsecs.Secret{
+	if err := newDatabaseBootstrap(stack, p, out, lb.Tasks.ByServer[ports.IdentityServer], moduleDir, map[string]awsecs.Secret{
 		"ADMIN_PASSWORD": awsecs.Secret_FromSecretsManager(adminSecret, nil),
 		"CONSOLE_SECRET": awsecs.Secret_FromSecretsManager(consoleSecret, nil),
 	}); err != nil {
@@ -139,14 +151,12 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 	return out, nil
 }
 
-// targetsOf returns the target groups of the load balancer that server
-// serves. In proxy mode 8886 belongs to the proxy, which forwards to the
-// Identity Server; with the load balancer terminating TLS it is the
-// Identity Server's.
-func targetsOf(l *listeners.Listeners, server ports.Server) []*listeners.Target {
+// registered returns the target groups whose server registers its tasks
+// with these parameters.
+func registered(targets []*listeners.Target) []*listeners.Target {
 	var out []*listeners.Target
-	for _, t := range l.Targets {
-		if t.Server == server {
+	for _, t := range targets {
+		if t.Registered {
 			out = append(out, t)
 		}
 	}

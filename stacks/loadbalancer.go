@@ -17,13 +17,19 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/ports"
 )
 
-// LoadBalancer holds the listeners and target groups of every port, the TLS
-// mode switch, the certificate, and the security groups of the tasks.
+// LoadBalancer holds the certificate of the load balancer's TLS listeners, the
+// security groups of the tasks and the rules that admit them to the data
+// tier, and the plan of the public face (listeners.Plan). The target groups
+// and listeners themselves live beside the services that register with them
+// (IdentityServer and Services stacks), so that a switch of TLS mode creates
+// a target group before its service registers and deletes it after the
+// listener has left it (see package listeners).
 type LoadBalancer struct {
 	awscdk.Stack
 	// CertificateArn of the load balancer's TLS listeners.
 	CertificateArn string
-	*listeners.Listeners
+	Tasks          *listeners.TaskGroups
+	Plan           listeners.Plan
 }
 
 // NewLoadBalancer creates the LoadBalancer stack.
@@ -42,20 +48,11 @@ func NewLoadBalancer(scope constructs.Construct, id string, props *awscdk.StackP
 		})
 		certArn = *cert.CertificateArn()
 	}
-	l, err := listeners.New(stack, "Public", listeners.Props{
-		Vpc:              net.Vpc,
-		Nlb:              net.Nlb.Nlb,
-		NlbSecurityGroup: net.Nlb.SecurityGroup,
-		Certificate:      certArn,
-		ProxyTLS:         p.ProxyTerminatesTLS(),
-		Interop:          p.InteropEnabled,
-		PlainPorts:       p.PlainPortsEnabled,
-		IngressCIDRs: map[ports.Group][]string{
-			ports.Gateways:     p.GatewayIngressCidrs,
-			ports.Applications: p.ApplicationIngressCidrs,
-			ports.Interop:      p.InteropIngressCidrs,
-		},
-	})
+	plan, err := listeners.NewPlan(listeners.Mode{ProxyTLS: p.ProxyTerminatesTLS(), Interop: p.InteropEnabled, PlainPorts: p.PlainPortsEnabled})
+	if err != nil {
+		return nil, err
+	}
+	l, err := listeners.NewTaskGroups(stack, "Public", net.Vpc)
 	if err != nil {
 		return nil, err
 	}
@@ -73,9 +70,9 @@ func NewLoadBalancer(scope constructs.Construct, id string, props *awscdk.StackP
 	}
 	// The Identity Server (and its database migration task, which runs with
 	// the same group) uses PostgreSQL; every component uses Redis.
-	ingress("DatabaseFromIdentityServer", data.Database.SecurityGroup, l.TaskSecurityGroups[ports.IdentityServer], database.Port, "PostgreSQL from the Identity Server")
+	ingress("DatabaseFromIdentityServer", data.Database.SecurityGroup, l.ByServer[ports.IdentityServer], database.Port, "PostgreSQL from the Identity Server")
 	for _, s := range []ports.Server{ports.GatewayServer, ports.ApplicationServer, ports.IdentityServer, listeners.InternalServer} {
-		ingress(fmt.Sprintf("CacheFrom-%s", s), data.Cache.SecurityGroup, l.TaskSecurityGroups[s], cache.Port, fmt.Sprintf("Redis from %s tasks", s))
+		ingress(fmt.Sprintf("CacheFrom-%s", s), data.Cache.SecurityGroup, l.ByServer[s], cache.Port, fmt.Sprintf("Redis from %s tasks", s))
 	}
-	return &LoadBalancer{Stack: stack, CertificateArn: certArn, Listeners: l}, nil
+	return &LoadBalancer{Stack: stack, CertificateArn: certArn, Tasks: l, Plan: plan}, nil
 }

@@ -137,11 +137,11 @@ func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateServic
 			ClientCA:         string(p.InteropClientCA()),
 		}
 	}
-	sg := lb.TaskSecurityGroups[ports.Routed]
+	sg := lb.Tasks.ByServer[ports.Routed]
 	if sg == nil {
 		return nil, fmt.Errorf("proxy: the LoadBalancer stack has no task security group of %s", ports.Routed)
 	}
-	targets := targetsOf(lb.Listeners, ports.Routed)
+	targets := in.targets
 	svc, err := proxyservice.New(stack, "Service-proxy", proxyservice.Props{
 		Cluster:          is.Cluster,
 		Namespace:        is.Namespace.NamespaceArn(),

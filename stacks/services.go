@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
@@ -55,6 +56,10 @@ type Services struct {
 	Proxy *proxyservice.Service
 	// Certbot issues and renews the proxy's certificate (SupportProxyTLS).
 	Certbot *Certbot
+	// Targets are the target groups of this stack's services; Public the
+	// public listeners of the deployment.
+	Targets []*listeners.Target
+	Public  *listeners.Public
 }
 
 // serviceSpec is what differs between the components' services.
@@ -86,9 +91,42 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 // NewServices creates the Services stack: one service per component, named
 // as the configuration's cluster addresses name it (gs.tts.local, ...).
 func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
-	data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer, moduleDir string) (*Services, error) {
+	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer, moduleDir string) (*Services, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	out := &Services{Stack: stack, Services: map[ttsconfig.Component]*ttsservice.Service{}}
+
+	// The target groups of this stack's services and every public listener:
+	// they come last in the deployment, after the services that register
+	// with them (see package listeners).
+	targets, err := listeners.NewTargets(stack, "Front", listeners.TargetsProps{
+		Vpc: net.Vpc, Nlb: net.Nlb.Nlb, NlbSecurityGroup: net.Nlb.SecurityGroup, Tasks: lb.Tasks, Plan: lb.Plan,
+		Servers: []ports.Server{ports.GatewayServer, ports.ApplicationServer, ports.Routed},
+	})
+	if err != nil {
+		return nil, err
+	}
+	public, err := listeners.NewPublic(stack, "Public", listeners.PublicProps{
+		Nlb: net.Nlb.Nlb, NlbSecurityGroup: net.Nlb.SecurityGroup, Certificate: lb.CertificateArn, Plan: lb.Plan,
+		Targets: append(append([]*listeners.Target{}, is.Targets...), targets...),
+		IngressCIDRs: map[ports.Group][]string{
+			ports.Gateways:     p.GatewayIngressCidrs,
+			ports.Applications: p.ApplicationIngressCidrs,
+			ports.Interop:      p.InteropIngressCidrs,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Targets, out.Public = targets, public
+	byServer := func(s ports.Server) []*listeners.Target {
+		var out []*listeners.Target
+		for _, t := range registered(targets) {
+			if t.Server == s {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
 
 	// Imported by ARN, as in the other stacks: grants go into this stack's
 	// roles, never into the Data stack's key policy.
@@ -103,10 +141,10 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			// NS and AS read the repository only at start.
 			digest += "-" + cfg.Interop.Digest
 		}
-		sg := lb.Internal
+		sg := lb.Tasks.Internal
 		served := []ports.Port{ports.Must("grpc"), ports.Must("http")}
 		if spec.server != "" {
-			sg = lb.TaskSecurityGroups[spec.server]
+			sg = lb.Tasks.ByServer[spec.server]
 			if sg == nil {
 				return nil, fmt.Errorf("services: the LoadBalancer stack has no task security group of %s", spec.server)
 			}
@@ -127,7 +165,7 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			ConfigDigest:     digest,
 			SecretsKey:       key,
 			Ports:            served,
-			Targets:          targetsOf(lb.Listeners, spec.server),
+			Targets:          byServer(spec.server),
 			DesiredCount:     spec.tasks,
 			CPU:              p.ServiceCpu,
 			MemoryMiB:        p.ServiceMemory,
@@ -139,6 +177,9 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			return nil, err
 		}
 		out.Services[spec.component] = svc
+		if err := waitForListeners(svc.Service, byServer(spec.server), lb.Plan, public); err != nil {
+			return nil, err
+		}
 		if spec.interop {
 			grantInteropRead(svc, data, key, p.Region)
 		}
@@ -158,7 +199,7 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	for _, spec := range serviceSpecs(p) {
 		deps = append(deps, out.Services[spec.component].Service)
 	}
-	in := servicesInputs{params: p, data: data, lb: lb, is: is, moduleDir: moduleDir}
+	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.Routed)}
 	certbot, err := newCertbot(stack, in)
 	if err != nil {
 		return nil, err
@@ -173,7 +214,57 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 		proxySvc.Service.Node().AddDependency(certbot.FirstRun)
 	}
 	out.Proxy = proxySvc
+	if err := waitForListeners(proxySvc.Service, in.targets, lb.Plan, public); err != nil {
+		return nil, err
+	}
+	orderSwitch(proxySvc.Service, lb.Plan, public)
 	return out, nil
+}
+
+// waitForListeners makes a service wait for the public listeners of its
+// target groups that have no staging listener: ECS registers tasks only in a
+// target group that a listener uses. (A target group with a staging listener
+// is an L2 attachment, which the service already waits for.)
+func waitForListeners(svc awsecs.FargateService, targets []*listeners.Target, plan listeners.Plan, public *listeners.Public) error {
+	for _, t := range targets {
+		if t.Staging != nil {
+			continue
+		}
+		ls := public.ListenersOf(plan, t.Key)
+		if len(ls) == 0 {
+			return fmt.Errorf("services: target group %s has neither a public nor a staging listener; ECS would refuse to register in it", t.Key)
+		}
+		for _, l := range ls {
+			svc.Node().AddDependency(l)
+		}
+	}
+	return nil
+}
+
+// orderSwitch orders the listeners of the switch ports (443, 8886) against
+// the proxy, so that a switch of TLS mode never leaves a listener without
+// targets (package listeners):
+//
+//   - a listener that forwards to a proxy TLS port (proxy TLS mode) is
+//     updated after the proxy: the proxy's new tasks serve TLS, with the
+//     certificate, before 443 and 8886 move to them; until then the listener
+//     forwards to the kept target group, where the Identity Server and the
+//     old and new proxy tasks stay registered;
+//   - otherwise (load-balancer mode) the proxy is updated after the
+//     listener: 443 and 8886 leave the proxy's TLS target groups before the
+//     proxy deregisters from them; they are deleted in the stack's cleanup.
+func orderSwitch(proxySvc awsecs.FargateService, plan listeners.Plan, public *listeners.Public) {
+	for _, spec := range plan.Listeners {
+		if !spec.Switch {
+			continue
+		}
+		t, _ := plan.Target(spec.Target)
+		if t.PassThrough {
+			public.Listeners[spec.Port].AddDependency(proxySvc.Node().DefaultChild().(awscdk.CfnResource))
+		} else {
+			proxySvc.Node().AddDependency(public.Listeners[spec.Port])
+		}
+	}
 }
 
 // grantInteropRead lets a component read the interop repository: the objects

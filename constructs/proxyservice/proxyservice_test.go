@@ -15,7 +15,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	err := Props{
 		Image:            "nginx:latest",
 		Config:           strings.Repeat("x", MaxConfigBytes+1),
-		Targets:          []*listeners.Target{{Port: 1700, Protocol: elbv2.Protocol_UDP}},
+		Targets:          []*listeners.Target{{TargetSpec: listeners.TargetSpec{Port: 1700, Protocol: elbv2.Protocol_UDP}}},
 		HealthPort:       0,
 		DesiredCount:     0,
 		CPU:              256,
@@ -36,7 +36,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 }
 
 func TestContainerPortsAndStartScript(t *testing.T) {
-	got := ContainerPorts([]*listeners.Target{{Port: 1885}, {Port: 80}, {Port: 1884}, {Port: 1885}}, 1880)
+	got := ContainerPorts([]*listeners.Target{{TargetSpec: listeners.TargetSpec{Port: 1885}}, {TargetSpec: listeners.TargetSpec{Port: 80}}, {TargetSpec: listeners.TargetSpec{Port: 1884}}, {TargetSpec: listeners.TargetSpec{Port: 1885}}}, 1880)
 	if fmt.Sprint(got) != "[80 1880 1884 1885]" {
 		t.Errorf("ContainerPorts %v, want [80 1880 1884 1885]", got)
 	}

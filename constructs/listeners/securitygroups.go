@@ -1,0 +1,56 @@
+package listeners
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lorawan-stack-aws/tts-ecs/ports"
+)
+
+// InternalServer names the task security group of the components that have
+// no public port.
+const InternalServer ports.Server = "internal"
+
+// TaskGroups are the security groups of the tasks, by server; ports.Routed is
+// the proxy's. Other components (Network Server, Join Server, ...) use
+// Internal. They admit the other tasks here; the load balancer is admitted
+// beside each target group (NewTargets), in the stack of the target group,
+// so that a rule lives exactly as long as the target group it serves.
+type TaskGroups struct {
+	constructs.Construct
+	ByServer map[ports.Server]awsec2.SecurityGroup
+	Internal awsec2.SecurityGroup
+}
+
+// NewTaskGroups creates the task security groups in vpc.
+func NewTaskGroups(scope constructs.Construct, id string, vpc awsec2.IVpc) (*TaskGroups, error) {
+	if vpc == nil {
+		return nil, fmt.Errorf("listeners: the task security groups need the VPC")
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	out := &TaskGroups{Construct: c, ByServer: map[ports.Server]awsec2.SecurityGroup{}}
+	servers := []ports.Server{ports.GatewayServer, ports.ApplicationServer, ports.IdentityServer, ports.Routed, InternalServer}
+	for _, s := range servers {
+		out.ByServer[s] = awsec2.NewSecurityGroup(c, jsii.String("Tasks-"+string(s)), &awsec2.SecurityGroupProps{
+			Vpc:              vpc,
+			Description:      jsii.String(fmt.Sprintf("The Things Stack tasks (%s): ingress only from the load balancer and the other tasks", s)),
+			AllowAllOutbound: jsii.Bool(true),
+		})
+	}
+	out.Internal = out.ByServer[InternalServer]
+	// Every task reaches the cluster ports (gRPC and HTTP) of every other
+	// task, and the proxy reaches the Identity Server's interop port.
+	grpc, http, interop := ports.Must("grpc"), ports.Must("http"), ports.Must("interop")
+	for _, to := range servers {
+		for _, from := range servers {
+			out.ByServer[to].AddIngressRule(out.ByServer[from], awsec2.Port_TcpRange(jsii.Number(float64(grpc.Plain)), jsii.Number(float64(http.Plain))),
+				jsii.String(fmt.Sprintf("cluster gRPC and HTTP from %s tasks", from)), nil)
+		}
+	}
+	out.ByServer[ports.IdentityServer].AddIngressRule(out.ByServer[ports.Routed], awsec2.Port_Tcp(jsii.Number(float64(interop.Plain))),
+		jsii.String("Backend Interfaces from the proxy"), nil)
+	return out, nil
+}
