@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -59,7 +58,6 @@ type Certbot struct {
 	Schedule       awsevents.Rule
 	// FirstRun is the deploy-time run; the proxy depends on it.
 	FirstRun awscdk.CustomResource
-	Alarms   awssns.Topic
 }
 
 // servicesInputs are what the Certbot task needs of the other stacks.
@@ -72,6 +70,8 @@ type servicesInputs struct {
 	moduleDir string
 	// targets are the proxy's registered target groups.
 	targets []*listeners.Target
+	// alarms is the deployment's alarm topic.
+	alarms awssns.ITopic
 }
 
 // newCertbot creates the Certbot task in proxy TLS mode: its image (built by
@@ -82,6 +82,16 @@ type servicesInputs struct {
 // refuse that).
 func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 	p, data, lb, is := in.params, in.data, in.lb, in.is
+	// The cluster by name, its ARN formatted here: the Services stack reads
+	// the cluster's name in every mode, while a reference to its ARN would
+	// make the IdentityServer stack publish an output in proxy TLS mode only,
+	// and remove it, ahead of this stack's update, when the mode switches back.
+	cluster := awsecs.Cluster_FromClusterAttributes(stack, jsii.String("CertbotCluster"), &awsecs.ClusterAttributes{
+		ClusterName: is.Cluster.ClusterName(),
+		ClusterArn: stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("cluster"),
+			ResourceName: is.Cluster.ClusterName(), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME}),
+		Vpc: is.Cluster.Vpc(),
+	})
 	out := &Certbot{}
 	out.LogGroup = awslogs.NewLogGroup(stack, jsii.String("CertbotLogs"), &awslogs.LogGroupProps{
 		Retention:     retention(p.LogRetentionDays),
@@ -198,7 +208,7 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 		Schedule:    awsevents.Schedule_Expression(jsii.String(p.CertificateRenewSchedule)),
 	})
 	out.Schedule.AddTarget(awseventstargets.NewEcsTask(&awseventstargets.EcsTaskProps{
-		Cluster:         is.Cluster,
+		Cluster:         cluster,
 		TaskDefinition:  task,
 		TaskCount:       jsii.Number(1),
 		SubnetSelection: subnets,
@@ -230,13 +240,13 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 		Sid:        jsii.String("RunCertbotTask"),
 		Actions:    jsii.Strings("ecs:RunTask"),
 		Resources:  jsii.Strings(family),
-		Conditions: &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": is.Cluster.ClusterArn()}},
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": cluster.ClusterArn()}},
 	}))
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("WatchCertbotTask"),
 		Actions:    jsii.Strings("ecs:DescribeTasks"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": is.Cluster.ClusterArn()}},
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": cluster.ClusterArn()}},
 	}))
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("PassCertbotRoles"),
@@ -250,14 +260,14 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 		AppliesTo: &[]any{"Resource::" + family, "Resource::*"},
 	}}, jsii.Bool(true))
 	var subnetIDs []*string
-	for _, s := range *is.Cluster.Vpc().SelectSubnets(subnets).Subnets {
+	for _, s := range *cluster.Vpc().SelectSubnets(subnets).Subnets {
 		subnetIDs = append(subnetIDs, s.SubnetId())
 	}
 	out.FirstRun = awscdk.NewCustomResource(stack, jsii.String("CertbotFirstRun"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
 		ResourceType: jsii.String(deployres.CertbotRunType),
 		Properties: &map[string]any{
-			"Cluster":        is.Cluster.ClusterArn(),
+			"Cluster":        cluster.ClusterArn(),
 			"TaskDefinition": task.TaskDefinitionArn(),
 			"Container":      CertbotContainer,
 			"Subnets":        subnetIDs,
@@ -268,26 +278,14 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 	})
 	out.FirstRun.Node().AddDependency(fn.Role)
 
-	topic, err := certbotAlarms(stack, in)
-	if err != nil {
-		return nil, err
-	}
-	out.Alarms = topic
+	certbotAlarms(stack, in)
 	return out, nil
 }
 
-// certbotAlarms creates the alarm topic and the alarms of proxy TLS mode:
-// certificate expiry, failed renewal, unhealthy proxy targets.
-func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) {
-	p := in.params
-	topic := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
-		DisplayName: jsii.String("The Things Stack " + p.StackPrefix + " alarms"),
-		MasterKey:   awskms.Alias_FromAliasName(stack, jsii.String("AlarmKey"), jsii.String(AlarmKeyAlias(p.StackPrefix))),
-		EnforceSSL:  jsii.Bool(true),
-	})
-	if p.AlarmEmail != "" {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.AlarmEmail), nil))
-	}
+// certbotAlarms creates the alarms of proxy TLS mode, to the deployment's
+// alarm topic: certificate expiry and failed renewal.
+func certbotAlarms(stack awscdk.Stack, in servicesInputs) {
+	p, topic := in.params, in.alarms
 	action := awscloudwatchactions.NewSnsAction(topic)
 	dims := &map[string]*string{"Domain": jsii.String(p.DomainName)}
 	expiry := awscloudwatch.NewAlarm(stack, jsii.String("CertificateExpiryAlarm"), &awscloudwatch.AlarmProps{
@@ -315,24 +313,4 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) 
 	for _, a := range []awscloudwatch.Alarm{expiry, failure} {
 		a.AddAlarmAction(action)
 	}
-	for _, t := range in.targets {
-		id := fmt.Sprintf("ProxyUnhealthy%s%d", t.Protocol, int(t.Port))
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String(fmt.Sprintf("A proxy task fails the load balancer's health check on %s %d (nginx without a certificate, or stopped)", t.Protocol, int(t.Port))),
-			// Dimensions from the resources' own full-name attributes: the
-			// CDK's target group metrics would split the load balancer's ARN,
-			// imported from the Network stack.
-			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-				Namespace: jsii.String("AWS/NetworkELB"), MetricName: jsii.String("UnHealthyHostCount"),
-				DimensionsMap: &map[string]*string{"TargetGroup": t.Group.TargetGroupFullName(), "LoadBalancer": in.net.Nlb.Nlb.LoadBalancerFullName()},
-				Statistic:     jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
-			}),
-			Threshold:          jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(5),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		a.AddAlarmAction(action)
-	}
-	return topic, nil
 }

@@ -46,6 +46,10 @@ type Configuration struct {
 	// Secrets by the plan's secret names.
 	Secrets map[ttsconfig.Secret]awssecretsmanager.ISecret
 	Interop *interoprepo.Repository
+	prefix  string
+	// imported are the parameters imported into consumer stacks, by stack
+	// path and key.
+	imported map[string]awsssm.IStringParameter
 }
 
 // ConfigurationInputs are what the Configuration stack needs beyond the
@@ -60,7 +64,7 @@ type ConfigurationInputs struct {
 // NewConfiguration creates the Configuration stack.
 func NewConfiguration(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params, data *Data, in ConfigurationInputs) (*Configuration, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
-	plan, err := ttsconfig.New(ttsconfig.Inputs{
+	inputs := ttsconfig.Inputs{
 		DomainName:              p.DomainName,
 		Region:                  p.Region,
 		ServiceDomain:           ServiceDomain,
@@ -76,11 +80,17 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		PublicTLSAddress:        p.InteropPublicTLSAddress,
 		InteropPrefix:           InteropPrefix,
 		ConsoleClientID:         ConsoleClientID,
-	})
+	}
+	plan, err := ttsconfig.New(inputs)
 	if err != nil {
 		return nil, err
 	}
-	out := &Configuration{Stack: stack, Plan: plan, Parameters: map[string]awsssm.StringParameter{}}
+	parameters, err := keptParameters(plan, inputs)
+	if err != nil {
+		return nil, err
+	}
+	out := &Configuration{Stack: stack, Plan: plan, Parameters: map[string]awsssm.StringParameter{}, prefix: p.StackPrefix,
+		imported: map[string]awsssm.IStringParameter{}}
 
 	// The Data stack's resources are imported by ARN: a grant on an imported
 	// resource goes into the grantee's own policy. A grant on the resource
@@ -158,7 +168,7 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		ttsconfig.RefBlobBucket:    data.BlobBucket.BucketName(),
 		ttsconfig.RefInteropBucket: data.InteropBucket.BucketName(),
 	}
-	for _, s := range plan.Parameters() {
+	for _, s := range parameters {
 		value := jsii.String(s.Value)
 		if s.Ref != "" {
 			if value = refs[s.Ref]; value == nil {
@@ -166,7 +176,7 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			}
 		}
 		out.Parameters[s.Key] = awsssm.NewStringParameter(stack, jsii.String("Setting-"+s.Key), &awsssm.StringParameterProps{
-			ParameterName: jsii.String(fmt.Sprintf("/%s/tts/%s", p.StackPrefix, s.Key)),
+			ParameterName: jsii.String(ParameterName(p.StackPrefix, s.Key)),
 			Description:   jsii.String("The Things Stack " + s.Key + " (" + s.Env() + ")"),
 			StringValue:   value,
 			Tier:          awsssm.ParameterTier_STANDARD,
@@ -195,6 +205,47 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	return out, nil
 }
 
+// ParameterName is the Parameter Store name of a setting. The stacks that
+// read a setting import its parameter by this name, not by a reference to
+// the Configuration stack: a reference would make the Configuration stack
+// publish an output only while some component reads the setting, and remove
+// it, ahead of the reader's own update, when a parameter change stops that.
+func ParameterName(prefix, key string) string { return fmt.Sprintf("/%s/tts/%s", prefix, key) }
+
+// keptParameters returns the parameters of the plan and those of the plans
+// of the other interop and Packet Broker states (with their values there):
+// a switch of InteropEnabled or InteropPacketBrokerEnabled then never deletes
+// a parameter that a task definition of a later stack still names, before
+// that stack has been updated (or when it rolls back). A kept parameter is
+// read by no component.
+func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs) ([]ttsconfig.Setting, error) {
+	out := plan.Parameters()
+	seen := map[string]bool{}
+	for _, s := range out {
+		seen[s.Key] = true
+	}
+	for _, v := range []struct{ interop, pb bool }{{true, true}, {true, false}, {false, false}} {
+		vin := in
+		vin.InteropEnabled, vin.PacketBroker = v.interop, v.pb
+		if v.pb && vin.PublicTLSAddress == "" {
+			// Packet Broker needs the public address; without one that state
+			// is not reachable by a parameter switch alone.
+			continue
+		}
+		vp, err := ttsconfig.New(vin)
+		if err != nil {
+			return nil, fmt.Errorf("configuration: the settings of interop %v, Packet Broker %v: %w", v.interop, v.pb, err)
+		}
+		for _, s := range vp.Parameters() {
+			if !seen[s.Key] {
+				seen[s.Key] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
 // Container is the configuration of one component as an ECS container gets
 // it: constants as plain environment, everything else from Parameter Store
 // and Secrets Manager, resolved by ECS when the task starts.
@@ -207,9 +258,12 @@ type Container struct {
 }
 
 // Container returns the configuration of components started together in one
-// container (`ttn-lw-stack start c1 c2 ...`). The ECS execution role that
-// gets these secrets can read exactly these parameters and secrets.
-func (c *Configuration) Container(components ...ttsconfig.Component) (*Container, error) {
+// container (`ttn-lw-stack start c1 c2 ...`), for a task definition in
+// scope's stack, which imports the parameters by name (ParameterName). The
+// ECS execution role that gets these secrets can read exactly these
+// parameters and secrets.
+func (c *Configuration) Container(scope constructs.Construct, components ...ttsconfig.Component) (*Container, error) {
+	stack := awscdk.Stack_Of(scope)
 	out := &Container{Environment: map[string]*string{}, Secrets: map[string]awsecs.Secret{}}
 	seen := map[string]ttsconfig.Setting{}
 	digest := ""
@@ -231,7 +285,10 @@ func (c *Configuration) Container(components ...ttsconfig.Component) (*Container
 			case "secret":
 				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], nil)
 			case "parameter":
-				out.Secrets[s.Env()] = awsecs.Secret_FromSsmParameter(c.Parameters[s.Key])
+				if c.Parameters[s.Key] == nil {
+					return nil, fmt.Errorf("configuration: no parameter for %s", s.Key)
+				}
+				out.Secrets[s.Env()] = awsecs.Secret_FromSsmParameter(c.importParameter(stack, s.Key))
 			default:
 				out.Environment[s.Env()] = jsii.String(s.Value)
 			}
@@ -239,6 +296,18 @@ func (c *Configuration) Container(components ...ttsconfig.Component) (*Container
 	}
 	out.Digest = digest
 	return out, nil
+}
+
+// importParameter imports the parameter of a setting into stack, once per
+// stack.
+func (c *Configuration) importParameter(stack awscdk.Stack, key string) awsssm.IStringParameter {
+	cacheKey := *stack.Node().Path() + "/" + key
+	if found, ok := c.imported[cacheKey]; ok {
+		return found
+	}
+	imported := awsssm.StringParameter_FromStringParameterName(stack, jsii.String("Setting-"+key), jsii.String(ParameterName(c.prefix, key)))
+	c.imported[cacheKey] = imported
+	return imported
 }
 
 // EnvNames returns the sorted environment variable names of a Container.

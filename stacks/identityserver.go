@@ -71,7 +71,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 	}
 	out.Targets = targets
 
-	conf, err := cfg.Container(ttsconfig.IdentityServer)
+	conf, err := cfg.Container(stack, ttsconfig.IdentityServer)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -60,6 +61,8 @@ type Services struct {
 	// public listeners of the deployment.
 	Targets []*listeners.Target
 	Public  *listeners.Public
+	// Alarms is the alarm topic of the deployment.
+	Alarms awssns.Topic
 }
 
 // serviceSpec is what differs between the components' services.
@@ -132,7 +135,7 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	// roles, never into the Data stack's key policy.
 	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), data.Key.KeyArn())
 	for _, spec := range serviceSpecs(p) {
-		conf, err := cfg.Container(spec.component)
+		conf, err := cfg.Container(stack, spec.component)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +202,20 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	for _, spec := range serviceSpecs(p) {
 		deps = append(deps, out.Services[spec.component].Service)
 	}
-	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.Routed)}
+	out.Alarms = newAlarmTopic(stack, p)
+	all := append(append([]*listeners.Target{}, is.Targets...), targets...)
+	targetGroupAlarms(stack, out.Alarms, net.Nlb.Nlb.LoadBalancerFullName(), all)
+	// The Identity Server's target group ARN, named in every mode: the 8886
+	// listener forwards to it only in some modes, and without this output
+	// the IdentityServer stack would stop publishing the ARN, ahead of this
+	// stack's update, when a switch removes that listener's use of it.
+	for _, t := range is.Targets {
+		awscdk.NewCfnOutput(stack, jsii.String("Pin-"+t.Key), &awscdk.CfnOutputProps{
+			Description: jsii.String("The Identity Server's target group of " + fmt.Sprint(t.Port) + ", which a switch of mode may make 8886 forward to"),
+			Value:       t.Group.TargetGroupArn(),
+		})
+	}
+	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.Routed), alarms: out.Alarms}
 	certbot, err := newCertbot(stack, in)
 	if err != nil {
 		return nil, err

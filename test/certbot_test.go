@@ -152,7 +152,7 @@ func TestCertbotAlarms(t *testing.T) {
 			unhealthy++
 		}
 	}
-	if expiry != 1 || failure != 1 || unhealthy != len(proxyTargetGroups(a.Stack(t, "LoadBalancer"))) {
+	if expiry != 1 || failure != 1 || unhealthy != len(proxyTargetGroups(a.Stack(t, "Services"))) {
 		t.Errorf("alarms: %d expiry, %d renewal failure, %d unhealthy; want 1, 1 and one per proxy target group", expiry, failure, unhealthy)
 	}
 }

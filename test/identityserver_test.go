@@ -126,11 +126,12 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 				t.Errorf("container health check %s, want /healthz on 1885", hc)
 			}
 
-			// Target groups: 8886 reaches the Identity Server only when the load
-			// balancer terminates TLS; with the proxy, the proxy's target group
-			// takes it.
+			// Target groups: the Identity Server registers in its 1886 target
+			// group whenever it serves Backend Interfaces, in both TLS modes
+			// (8886 forwards there when the load balancer terminates TLS, and
+			// must find it registered when the mode switches back).
 			var wantTargets []int
-			if c.interop && !c.proxyTLS {
+			if c.interop {
 				wantTargets = []int{1886}
 			}
 			lbs := get(p, "LoadBalancers")

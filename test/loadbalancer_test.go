@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -43,17 +44,24 @@ type listener struct {
 	target      string
 }
 
-func listenersOf(t *testing.T, tpl Template) map[int]listener {
+// listenersOf returns the public listeners of the deployment (in the
+// Services stack; the staging listeners, which no rule opens, excluded) with
+// the target group each forwards to, followed across stacks.
+func listenersOf(t *testing.T, a *Assembly) map[int]listener {
 	t.Helper()
+	tpl := a.Stack(t, "Services")
 	out := map[int]listener{}
 	for id, r := range tpl.OfType("AWS::ElasticLoadBalancingV2::Listener") {
 		port := int(get(r.Properties, "Port").(float64))
+		if port >= listeners.StagingPortOffset {
+			continue
+		}
 		if _, dup := out[port]; dup {
 			t.Errorf("two listeners on port %d", port)
 		}
-		tg := tpl.Resources[refTo(get(r.Properties, "DefaultActions", "0", "TargetGroupArn"))]
-		if tg.Type != "AWS::ElasticLoadBalancingV2::TargetGroup" {
-			t.Errorf("listener %s does not forward to a target group of this stack", id)
+		tg, ok := targetGroupOf(a, tpl, get(r.Properties, "DefaultActions", "0", "TargetGroupArn"))
+		if !ok {
+			t.Errorf("listener %s does not forward to a target group of the deployment", id)
 			continue
 		}
 		if get(tg.Properties, "TargetType") != "ip" {
@@ -76,6 +84,16 @@ func listenersOf(t *testing.T, tpl Template) map[int]listener {
 		}
 	}
 	return out
+}
+
+// targetGroupOf follows a target group reference of tpl: a Ref in tpl or a
+// Fn::GetStackOutput of another stack's Ref.
+func targetGroupOf(a *Assembly, tpl Template, v any) (Resource, bool) {
+	if stack, value, ok := stackOutput(a, v); ok {
+		tpl, v = a.Templates[stack], value
+	}
+	r, ok := tpl.Resources[refTo(v)]
+	return r, ok && r.Type == "AWS::ElasticLoadBalancingV2::TargetGroup"
 }
 
 // expectedListeners is the listener table, written out.
@@ -130,7 +148,7 @@ func TestListenersOfEveryCombination(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("proxy=%v,interop=%v,pb=%v", c.proxyTLS, c.interop, c.packetBroker), func(t *testing.T) {
 			a := synthOnce(t, c.overrides())
-			got := listenersOf(t, a.Stack(t, "LoadBalancer"))
+			got := listenersOf(t, a)
 			want := expectedListeners(c)
 			for port, w := range want {
 				g, ok := got[port]
@@ -153,13 +171,13 @@ func TestListenersOfEveryCombination(t *testing.T) {
 
 func TestPlainPortsOnlyWhenAsked(t *testing.T) {
 	a := synthOnce(t, map[string]string{"PlainPortsEnabled": "true"})
-	got := listenersOf(t, a.Stack(t, "LoadBalancer"))
+	got := listenersOf(t, a)
 	for port, target := range map[int]string{1881: "TCP 1881", 1882: "TCP 1882", 1883: "TCP 1883", 1884: "TCP 1884", 1885: "TCP 1885", 1886: "TCP 1886", 1887: "TCP 1887"} {
 		if g, ok := got[port]; !ok || g.protocol != "TCP" || g.target != target {
 			t.Errorf("plain listener %d = %+v (present %v), want TCP to %s", port, g, ok, target)
 		}
 	}
-	for port := range listenersOf(t, synthOnce(t, nil).Stack(t, "LoadBalancer")) {
+	for port := range listenersOf(t, synthOnce(t, nil)) {
 		if port >= 1881 && port <= 1887 {
 			t.Errorf("plain listener %d exists by default", port)
 		}
@@ -176,20 +194,24 @@ func TestCertificateIsCreatedAndValidatedOrImported(t *testing.T) {
 	}
 	arn := "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
 	b := synthOnce(t, map[string]string{"CertificateArn": arn})
-	tpl := b.Stack(t, "LoadBalancer")
-	if n := len(tpl.OfType("AWS::CertificateManager::Certificate")); n != 0 {
+	if n := len(b.Stack(t, "LoadBalancer").OfType("AWS::CertificateManager::Certificate")); n != 0 {
 		t.Errorf("%d certificates created although CertificateArn is given", n)
 	}
-	if n := strings.Count(tpl.Raw, arn); n < 5 {
+	if n := strings.Count(b.Stack(t, "Services").Raw, arn); n < 5 {
 		t.Errorf("the given certificate ARN appears %d times, want it on each of the 5 TLS listeners", n)
 	}
 }
 
 func TestSecurityGroups(t *testing.T) {
 	a := synthOnce(t, map[string]string{"GatewayIngressCidrs": "192.0.2.0/24", "InteropIngressCidrs": "198.51.100.0/24,203.0.113.0/24"})
-	tpl := a.Stack(t, "LoadBalancer")
 	public := map[string][]string{}
-	for id, r := range tpl.OfType("AWS::EC2::SecurityGroupIngress") {
+	var rules = map[string]Resource{}
+	for _, stack := range []string{"LoadBalancer", "IdentityServer", "Services"} {
+		for id, r := range a.Stack(t, stack).OfType("AWS::EC2::SecurityGroupIngress") {
+			rules[stack+"/"+id] = r
+		}
+	}
+	for id, r := range rules {
 		if cidr, ok := get(r.Properties, "CidrIp").(string); ok {
 			port := fmt.Sprintf("%v/%v", get(r.Properties, "IpProtocol"), get(r.Properties, "FromPort"))
 			public[port] = append(public[port], cidr)
@@ -217,7 +239,7 @@ func TestSecurityGroups(t *testing.T) {
 	}
 	// Task groups admit only security groups (the load balancer's or the
 	// tasks'), never an address range.
-	for id, sg := range tpl.OfType("AWS::EC2::SecurityGroup") {
+	for id, sg := range a.Stack(t, "LoadBalancer").OfType("AWS::EC2::SecurityGroup") {
 		for _, rule := range asList(get(sg.Properties, "SecurityGroupIngress")) {
 			if get(rule, "CidrIp") != nil || get(rule, "SourceSecurityGroupId") == nil {
 				t.Errorf("task group %s has a rule from outside a security group: %s", id, jsonText(rule))
@@ -253,29 +275,35 @@ func TestFlipOfSupportProxyTLSReplacesOnlyTargetGroups(t *testing.T) {
 						switch {
 						case contains(statefulTypes(), r.Type) && (!kept || nr.Type != r.Type):
 							t.Errorf("%s: stateful %s %s is removed", stack, r.Type, id)
-						case r.Type == "AWS::ElasticLoadBalancingV2::Listener" && !kept:
+						case r.Type == "AWS::ElasticLoadBalancingV2::Listener" && !kept && !staging(r):
 							t.Errorf("%s: listener %s is removed (a replacement)", stack, id)
 						case r.Type == "AWS::ElasticLoadBalancingV2::Listener" && get(r.Properties, "Port") != get(nr.Properties, "Port"):
 							t.Errorf("%s: listener %s changes port (a replacement)", stack, id)
-						case !kept && r.Type != "AWS::ElasticLoadBalancingV2::TargetGroup" && r.Type != "AWS::EC2::SecurityGroupIngress" && !certbotResource(stack, id):
+						case !kept && r.Type != "AWS::ElasticLoadBalancingV2::TargetGroup" && r.Type != "AWS::EC2::SecurityGroupIngress" && !staging(r) && !certbotResource(stack, id):
 							t.Errorf("%s: %s %s is removed; only target groups and their ingress rules may go", stack, r.Type, id)
 						}
 					}
 					for id, r := range b.Resources {
-						if _, existed := a.Resources[id]; !existed && r.Type != "AWS::ElasticLoadBalancingV2::TargetGroup" && r.Type != "AWS::EC2::SecurityGroupIngress" && !certbotResource(stack, id) {
+						if _, existed := a.Resources[id]; !existed && r.Type != "AWS::ElasticLoadBalancingV2::TargetGroup" && r.Type != "AWS::EC2::SecurityGroupIngress" && !staging(r) && !certbotResource(stack, id) {
 							t.Errorf("%s: %s %s is added; only target groups and their ingress rules may come", stack, r.Type, id)
 						}
 					}
 				}
 				// The target group of 443 is a new resource (created before the
 				// old one is removed), not the old one changed in place.
-				fl, tl := listenersOfIDs(from.Stack(t, "LoadBalancer")), listenersOfIDs(to.Stack(t, "LoadBalancer"))
+				fl, tl := listenersOfIDs(from.Stack(t, "Services")), listenersOfIDs(to.Stack(t, "Services"))
 				if fl[443] == tl[443] {
 					t.Errorf("443 keeps target group %s across the flip; a changed port would replace it in place", fl[443])
 				}
 			})
 		}
 	}
+}
+
+// staging tells whether r is a staging listener (package listeners).
+func staging(r Resource) bool {
+	port, _ := get(r.Properties, "Port").(float64)
+	return r.Type == "AWS::ElasticLoadBalancingV2::Listener" && int(port) >= listeners.StagingPortOffset
 }
 
 // certbotResource tells whether a resource of the Services stack belongs to

@@ -27,6 +27,21 @@ type PublicProps struct {
 	IngressCIDRs map[ports.Group][]string
 }
 
+// SSLPolicy of every TLS listener: TLS 1.3 and 1.2 with post-quantum key
+// exchange (the CloudFormation name of elbv2.SslPolicy_TLS13_12_PQ).
+const SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09"
+
+// alpnName is the CloudFormation name of an ALPN policy the plan uses.
+func alpnName(p elbv2.AlpnPolicy) (string, bool) {
+	switch p {
+	case elbv2.AlpnPolicy_NONE:
+		return "None", true
+	case elbv2.AlpnPolicy_HTTP2_ONLY:
+		return "HTTP2Only", true
+	}
+	return "", false
+}
+
 // Public is the set of public listeners by port.
 type Public struct {
 	constructs.Construct
@@ -73,8 +88,12 @@ func NewPublic(scope constructs.Construct, id string, props PublicProps) (*Publi
 		}
 		if spec.Protocol == elbv2.Protocol_TLS {
 			lp.Certificates = &[]any{&elbv2.CfnListener_CertificateProperty{CertificateArn: jsii.String(props.Certificate)}}
-			lp.SslPolicy = jsii.String(string(elbv2.SslPolicy_TLS13_12_PQ))
-			lp.AlpnPolicy = jsii.Strings(string(spec.ALPN))
+			lp.SslPolicy = jsii.String(SSLPolicy)
+			alpn, ok := alpnName(spec.ALPN)
+			if !ok {
+				return nil, fmt.Errorf("listeners: no CloudFormation name for the ALPN policy %s of listener %d", spec.ALPN, spec.Port)
+			}
+			lp.AlpnPolicy = jsii.Strings(alpn)
 		}
 		out.Listeners[spec.Port] = elbv2.NewCfnListener(c, jsii.String(fmt.Sprintf("Listener%d", spec.Port)), lp)
 		for _, cidr := range props.IngressCIDRs[spec.Group] {
