@@ -379,7 +379,7 @@ func (c *checker) listener(k listenerKey) {
 			return false, "two listeners on the port (creating the second one fails)"
 		}
 		def := cur[0]
-		if len(def.tgs) == 0 {
+		if len(def.tgs) == 0 && len(def.external) == 0 {
 			return false, "the listener forwards to no target group"
 		}
 		for _, tg := range def.tgs {
@@ -396,9 +396,14 @@ func (c *checker) listener(k listenerKey) {
 		}
 		if initial != nil && def.protocol != initial.protocol {
 			for _, tg := range def.tgs {
-				for _, t0 := range initial.tgs {
+				if anyIn(initial.tgs, map[ident]bool{tg: true}) {
+					return false, fmt.Sprintf("protocol %s -> %s with the same target group %s: its targets get different traffic", initial.protocol, def.protocol, c.d.name(tg))
+				}
+			}
+			for _, tg := range def.external {
+				for _, t0 := range initial.external {
 					if tg == t0 {
-						return false, fmt.Sprintf("protocol %s -> %s with the same target group %s: its targets get different traffic", initial.protocol, def.protocol, c.d.name(tg))
+						return false, fmt.Sprintf("protocol %s -> %s with the same target group %s: its targets get different traffic", initial.protocol, def.protocol, tg)
 					}
 				}
 			}

@@ -74,7 +74,9 @@ type definition struct {
 	port     int
 	protocol string
 	tgs      []ident // the target groups it forwards to (listener) or registers in (service)
-	desired  int     // service: DesiredCount (1 when absent: autoscaled)
+	// external are target groups given as ARNs of no stack of the app.
+	external []string
+	desired  int // service: DesiredCount (1 when absent: autoscaled)
 }
 
 type deployPlan struct {
@@ -264,15 +266,25 @@ func define(v view, stack int, r Resource) *definition {
 		} else {
 			def.lb = v.canon(stack, p["LoadBalancerArn"])
 		}
+		addTG := func(x any) {
+			if x == nil {
+				return
+			}
+			if ids := v.resolve(stack, x).ids; len(ids) > 0 {
+				def.tgs = append(def.tgs, ids...)
+			} else {
+				def.external = append(def.external, v.canon(stack, x))
+			}
+		}
 		actions, _ := p["DefaultActions"].([]any)
 		for _, a := range actions {
 			m, _ := a.(map[string]any)
-			def.tgs = append(def.tgs, v.resolve(stack, m["TargetGroupArn"]).ids...)
+			addTG(m["TargetGroupArn"])
 			if fc, ok := m["ForwardConfig"].(map[string]any); ok {
 				groups, _ := fc["TargetGroups"].([]any)
 				for _, g := range groups {
 					gm, _ := g.(map[string]any)
-					def.tgs = append(def.tgs, v.resolve(stack, gm["TargetGroupArn"]).ids...)
+					addTG(gm["TargetGroupArn"])
 				}
 			}
 		}
