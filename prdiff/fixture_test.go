@@ -18,7 +18,7 @@ var regenerate = flag.Bool("regenerate", false, "rewrite testdata/main from ../t
 // environment, and the stacks that differ from it in two other modes.
 var mainFixtures = map[string]string{
 	"example":     "env/example",
-	"proxytls-on": "combo/proxytls-on.interop-on.packetbroker-off",
+	"proxytls-on": "combo/proxytls-on.interop-on.packetbroker-on",
 	"interop-off": "combo/proxytls-off.interop-off.packetbroker-off",
 }
 
