@@ -450,10 +450,14 @@ func (c *checker) windows(proto AvailabilityIssue, rel []int, check func(moment)
 	rel = uniqueSorted(rel, c.d)
 	c.walk(proto, c.linear(rel, -1, nil), check)
 	for _, g := range groupsOf(rel, c.d) {
-		cut, ok := c.findCut(proto, rel, g, func(st moment) bool { ok, _ := check(st); return !ok })
-		if ok {
-			c.walk(proto, c.linear(rel, g, cut), check)
-		}
+		seen := map[string]bool{}
+		c.eachCut(proto, rel, g, func(cut map[int]int8) bool {
+			if ok, reason := check(c.stateIn(g, cut)); !ok && !seen[reason] {
+				seen[reason] = true
+				c.walk(proto, c.linear(rel, g, cut), check)
+			}
+			return true
+		})
 	}
 }
 
@@ -495,9 +499,10 @@ func (c *checker) stateIn(g int, cut map[int]int8) moment {
 	}
 }
 
-// findCut tries every state of the relevant events of group g that
-// CloudFormation may reach and returns one for which fails holds.
-func (c *checker) findCut(proto AvailabilityIssue, rel []int, g int, fails func(moment) bool) (map[int]int8, bool) {
+// eachCut calls fn with every state of the relevant events of group g
+// that CloudFormation may reach (an event starts only when every event it
+// depends on is done), until fn returns false.
+func (c *checker) eachCut(proto AvailabilityIssue, rel []int, g int, fn func(cut map[int]int8) bool) {
 	var in []int
 	for _, e := range rel {
 		if c.d.events[e].group == g {
@@ -506,22 +511,11 @@ func (c *checker) findCut(proto AvailabilityIssue, rel []int, g int, fails func(
 	}
 	cut := map[int]int8{}
 	tried := 0
-	var found map[int]int8
-	var try func(i int) bool
+	var try func(i int) bool // false stops
 	try = func(i int) bool {
 		if i == len(in) {
 			tried++
-			if tried > maxCuts {
-				return true
-			}
-			if fails(c.stateIn(g, cut)) {
-				found = map[int]int8{}
-				for e, s := range cut {
-					found[e] = s
-				}
-				return true
-			}
-			return false
+			return tried <= maxCuts && fn(cut)
 		}
 		e := in[i]
 		for _, s := range []int8{0, 1, 2} {
@@ -539,20 +533,20 @@ func (c *checker) findCut(proto AvailabilityIssue, rel []int, g int, fails func(
 				continue
 			}
 			cut[e] = s
-			if try(i + 1) {
-				return true
+			if !try(i + 1) {
+				return false
 			}
 		}
 		delete(cut, e)
-		return false
+		return true
 	}
 	try(0)
 	if tried > maxCuts {
 		p := proto
-		p.Rule, p.Reason = RuleTooManyOrders, fmt.Sprintf("more than %d orders of the unordered changes of one phase; not every order was tried (add dependencies)", maxCuts)
+		p.From, p.To = nil, nil
+		p.Rule, p.Reason = RuleTooManyOrders, fmt.Sprintf("more than %d states of the unordered changes of one stack; not every order was tried (add dependencies between them)", maxCuts)
 		c.add(p)
 	}
-	return found, found != nil
 }
 
 // point is a start (or, for an atomic event, the whole) or the end of an
@@ -610,6 +604,11 @@ func (c *checker) walk(proto AvailabilityIssue, points []point, check func(momen
 	st := map[int]int8{}
 	cur := func(e int) int8 { return st[e] }
 	var open *AvailabilityIssue
+	if ok, reason := check(cur); !ok {
+		i := proto
+		i.From, i.Reason = &Step{Action: "before the deploy"}, reason+" (already before the deploy)"
+		open = &i
+	}
 	for _, p := range points {
 		if p.end {
 			st[p.event] = 2
@@ -675,9 +674,14 @@ func (c *checker) targetGroupsInUse() {
 			step := &c.d.events[ev].step
 			proto := AvailabilityIssue{Rule: RuleUnusedTargetGroup, Subject: fmt.Sprintf("%s/%s -> %s", c.d.stacks[svc.id.stack].name, svc.id.id, c.d.name(tg)), From: step, To: step,
 				Reason: "ECS refuses a target group that no listener uses (\"does not have an associated load balancer\")"}
-			if _, bad := c.findCut(proto, uniqueSorted(rel, c.d), c.d.events[ev].group, func(st moment) bool { return st(ev) == 1 && !used(st) }); bad {
-				c.add(proto)
-			}
+			g := c.d.events[ev].group
+			c.eachCut(proto, uniqueSorted(rel, c.d), g, func(cut map[int]int8) bool {
+				if st := c.stateIn(g, cut); st(ev) == 1 && !used(st) {
+					c.add(proto)
+					return false
+				}
+				return true
+			})
 		}
 	}
 }

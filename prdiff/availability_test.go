@@ -334,3 +334,61 @@ func TestAvailabilityRemovedOutputBreaksTheRollback(t *testing.T) {
 		stackDef{name: "b", resources: map[string]res{"Queue": {"Type": "AWS::SQS::Queue"}}})
 	requireWindow(t, CheckAvailability(old, new).Failures(), "reference 0 a -> b", "b/Queue -> a/OutTopic")
 }
+
+// A target group whose port changes is replaced: the old one is deleted in
+// its stack's cleanup. The stacks of the listener and the service name it
+// through an output whose name does not change: their templates are
+// unchanged, the CDK CLI skips them, and they keep the deleted group for
+// good.
+func TestAvailabilityReplacedTargetGroupFails(t *testing.T) {
+	after := assembly(t, network(),
+		stackDef{name: "tg", resources: map[string]res{"A": targetGroup(8081)}, outputs: outputs("A")},
+		stackDef{name: "svc", resources: map[string]res{"Service": service(2, stackOutput("tg", "OutA"))}},
+		stackDef{name: "lb", resources: map[string]res{"L443": nlbListener(443, "TLS", stackOutput("tg", "OutA"))}},
+	)
+	f := CheckAvailability(before(t), after).Failures()
+	requireWindow(t, f, "listener 443 tg cleanup -> end", "listener 443")
+	requireWindow(t, f, "reference 0 tg cleanup -> end", "svc/Service -> tg/A")
+	requireWindow(t, f, "reference 0 tg cleanup -> end", "lb/L443 -> tg/A")
+}
+
+// A port that has no targets before the deploy is reported as such, not
+// blamed on a step.
+func TestAvailabilityFailureBeforeTheDeploy(t *testing.T) {
+	stacks := func(count int) *Assembly {
+		return assembly(t, network(),
+			stackDef{name: "tg", resources: map[string]res{"A": targetGroup(8080)}, outputs: outputs("A")},
+			stackDef{name: "svc", resources: map[string]res{"Service": service(count, stackOutput("tg", "OutA"))}},
+			stackDef{name: "lb", resources: map[string]res{"L443": nlbListener(443, "TLS", stackOutput("tg", "OutA"))}},
+		)
+	}
+	f := CheckAvailability(stacks(0), stacks(0)).Failures()
+	if len(f) != 1 || f[0].From == nil || f[0].From.Stack != "" || f[0].To != nil {
+		t.Errorf("want one window from before the deploy; got:\n%s", strings.Join(describe(f), "\n"))
+	}
+	if f := CheckAvailability(stacks(0), stacks(2)).Failures(); len(f) != 1 || window(f[0]) != "listener 443  -> svc" {
+		t.Errorf("want one window from before the deploy to the service's update; got:\n%s", strings.Join(describe(f), "\n"))
+	}
+}
+
+// Stacks deploy after the stacks they depend on, whatever the manifest's
+// order.
+func TestDeployOrderFollowsDependencies(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `{"version": "54.0.0", "artifacts": {
+		"b": {"type": "aws:cloudformation:stack", "dependencies": ["a", "b.assets"], "properties": {"templateFile": "b.template.json"}},
+		"b.assets": {"type": "cdk:asset-manifest"},
+		"c": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "c.template.json"}},
+		"a": {"type": "aws:cloudformation:stack", "dependencies": ["c"], "properties": {"templateFile": "a.template.json"}}}}`
+	writeFile(t, filepath.Join(dir, "manifest.json"), []byte(manifest))
+	for _, s := range []string{"a", "b", "c"} {
+		writeFile(t, filepath.Join(dir, s+".template.json"), []byte(`{"Resources": {}}`))
+	}
+	a, err := ReadAssembly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(a.DeployOrder(), " "); got != "c a b" {
+		t.Errorf("deploy order %q, want \"c a b\"", got)
+	}
+}

@@ -21,6 +21,9 @@ type Step struct {
 }
 
 func (s Step) String() string {
+	if s.Stack == "" {
+		return s.Action
+	}
 	phase := ""
 	if s.Cleanup {
 		phase = " cleanup"
