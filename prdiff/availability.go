@@ -183,7 +183,7 @@ func (k listenerKey) String() string { return fmt.Sprintf("listener %d of %s", k
 
 func (def *definition) key() listenerKey { return listenerKey{def.lb, def.port} }
 
-func (c *checker) isListener(in *instance) bool {
+func isListener(in *instance) bool {
 	return in.typ == "AWS::ElasticLoadBalancingV2::Listener"
 }
 
@@ -221,7 +221,7 @@ func (c *checker) listeners() {
 func (c *checker) listenerNote(k listenerKey, rule, reason string) {
 	issue := AvailabilityIssue{Rule: rule, Subject: k.String(), Port: k.port, Reason: reason}
 	for _, in := range c.d.instances {
-		if !c.isListener(in) {
+		if !isListener(in) {
 			continue
 		}
 		switch {
@@ -328,7 +328,7 @@ func (c *checker) listener(k listenerKey) {
 	tgSet := map[ident]bool{}
 	var initial *definition
 	for _, in := range c.d.instances {
-		if !c.isListener(in) {
+		if !isListener(in) {
 			continue
 		}
 		matched := false
@@ -652,7 +652,7 @@ func (c *checker) targetGroupsInUse() {
 			var ls []*instance
 			rel := append([]int{ev}, tgIn.events()...)
 			for _, in := range c.d.instances {
-				if !c.isListener(in) {
+				if !isListener(in) {
 					continue
 				}
 				for _, def := range []*definition{in.before, in.after} {
