@@ -11,6 +11,15 @@ import (
 // Template is the part of a CloudFormation template the guard reads.
 type Template struct {
 	Resources map[string]Resource `json:"Resources"`
+	Outputs   map[string]Output   `json:"Outputs"`
+}
+
+// Output is one template output.
+type Output struct {
+	Value  any `json:"Value"`
+	Export *struct {
+		Name any `json:"Name"`
+	} `json:"Export"`
 }
 
 // Resource is one template resource.
@@ -19,6 +28,8 @@ type Resource struct {
 	Properties          map[string]any `json:"Properties"`
 	DeletionPolicy      string         `json:"DeletionPolicy"`
 	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
+	// DependsOn is a logical id or a list of them.
+	DependsOn any `json:"DependsOn"`
 }
 
 // Stack is one stack of a synthesized cloud assembly.
@@ -38,11 +49,36 @@ type Assembly struct {
 	Dir    string
 	Stacks map[string]*Stack // by artifact id
 	order  []string
+	deps   map[string][]string // artifact id -> the stacks it depends on
 }
 
 // IDs returns the artifact ids of the stacks in the order of the manifest,
 // which is the order of deployment.
 func (a *Assembly) IDs() []string { return append([]string{}, a.order...) }
+
+// DeployOrder returns the artifact ids in the order `cdk deploy --all`
+// updates them: every stack after the stacks it depends on, otherwise in the
+// order of the manifest.
+func (a *Assembly) DeployOrder() []string {
+	done := map[string]bool{}
+	var out []string
+	var visit func(id string, path map[string]bool)
+	visit = func(id string, path map[string]bool) {
+		if done[id] || path[id] || a.Stacks[id] == nil {
+			return
+		}
+		path[id] = true
+		for _, d := range a.deps[id] {
+			visit(d, path)
+		}
+		done[id] = true
+		out = append(out, id)
+	}
+	for _, id := range a.order {
+		visit(id, map[string]bool{})
+	}
+	return out
+}
 
 // ReadAssembly reads the stacks of the cloud assembly in dir from its
 // manifest.json.
@@ -57,11 +93,12 @@ func ReadAssembly(dir string) (*Assembly, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
-	asm := &Assembly{Dir: dir, Stacks: map[string]*Stack{}}
+	asm := &Assembly{Dir: dir, Stacks: map[string]*Stack{}, deps: map[string][]string{}}
 	for _, id := range m.Artifacts.keys {
 		var a struct {
-			Type       string `json:"type"`
-			Properties struct {
+			Type         string   `json:"type"`
+			Dependencies []string `json:"dependencies"`
+			Properties   struct {
 				TemplateFile string `json:"templateFile"`
 				StackName    string `json:"stackName"`
 			} `json:"properties"`
@@ -85,6 +122,7 @@ func ReadAssembly(dir string) (*Assembly, error) {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		asm.Stacks[id] = s
+		asm.deps[id] = a.Dependencies
 		asm.order = append(asm.order, id)
 	}
 	return asm, nil

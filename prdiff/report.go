@@ -25,6 +25,8 @@ type EnvReport struct {
 	OverrideFile string
 	// Unused are overrides that match no finding.
 	Unused []Override
+	// Availability is the result of the availability guard.
+	Availability AvailabilityReport
 }
 
 // StackReport is the comparison of one stack.
@@ -37,8 +39,22 @@ type StackReport struct {
 	CLIOutput string
 }
 
-// Failed tells whether any finding is not allowed by an override.
-func (r *Report) Failed() bool {
+// Failed tells whether either guard fails.
+func (r *Report) Failed() bool { return r.DataLossFailed() || r.AvailabilityFailed() }
+
+// AvailabilityFailed tells whether the availability guard fails in an
+// environment.
+func (r *Report) AvailabilityFailed() bool {
+	for _, e := range r.Envs {
+		if len(e.Availability.Failures()) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// DataLossFailed tells whether any finding is not allowed by an override.
+func (r *Report) DataLossFailed() bool {
 	for _, e := range r.Envs {
 		for _, f := range e.Findings {
 			if f.Allowed == nil {
@@ -82,14 +98,46 @@ func (r *Report) Markdown() string {
 			writeStackChanges(&b, s)
 		}
 		writeVerdict(&b, e)
+		writeAvailability(&b, e, maxAvailabilityLines)
 	}
 	b.WriteString("\n")
-	if r.Failed() {
+	if r.DataLossFailed() {
 		b.WriteString("**Data-loss guard: FAILED.** A change above would lose stored data. Change it, or, if the loss is intended and reviewed, allow it in the environment's override file (README, \"Reviewing a change\").\n")
 	} else {
 		b.WriteString("**Data-loss guard: passed.**\n")
 	}
+	if r.AvailabilityFailed() {
+		b.WriteString("**Availability guard: FAILED.** At some step of the deploy above, a public listener has no target or a reference points at something deleted or not created yet. Order the change so that every step is safe, or split it into deploys that are (README, \"Reviewing a change\").\n")
+	} else {
+		b.WriteString("**Availability guard: passed.**\n")
+	}
 	return b.String()
+}
+
+// maxAvailabilityLines bounds the failures listed per environment.
+const maxAvailabilityLines = 25
+
+// writeAvailability renders the availability guard's result for one
+// environment: every failure with its window (up to max), then the
+// listeners the deploy removes or creates.
+func writeAvailability(b *strings.Builder, e EnvReport, max int) {
+	failures, notes := e.Availability.Failures(), e.Availability.Notes()
+	b.WriteString("\n")
+	if len(failures) == 0 {
+		fmt.Fprintf(b, "Availability guard for `%s`: passed (every public listener kept by the deploy has targets at every step, and every reference resolves).\n", e.Name)
+	} else {
+		fmt.Fprintf(b, "Availability guard for `%s`: **FAILED**\n", e.Name)
+	}
+	for i, f := range failures {
+		if i == max {
+			fmt.Fprintf(b, "- ... and %d more (`make diff PRDIFF_ARGS=-full` lists them all)\n", len(failures)-max)
+			break
+		}
+		fmt.Fprintf(b, "- **%s** %s\n", f.Rule, f)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(b, "- note: %s\n", n)
+	}
 }
 
 func writeStackChanges(b *strings.Builder, s StackReport) {

@@ -35,3 +35,29 @@ func TestSummaryBoundsLongStacksButListsEveryLoss(t *testing.T) {
 		t.Error("Failed without findings")
 	}
 }
+
+func TestSummaryListsAvailabilityWindows(t *testing.T) {
+	var issues []AvailabilityIssue
+	for i := 0; i < maxAvailabilityLines+5; i++ {
+		issues = append(issues, AvailabilityIssue{Rule: RuleReference, Subject: fmt.Sprintf("p-Services/S%02d -> p-LoadBalancer/Group", i), Reason: "refers to p-LoadBalancer/Group, which is deleted",
+			From: &Step{Stack: "p-LoadBalancer", Cleanup: true, Action: "delete", LogicalID: "Group"}, To: &Step{Stack: "p-Services", Action: "update", LogicalID: fmt.Sprintf("S%02d", i)}})
+	}
+	issues = append(issues, AvailabilityIssue{Rule: RuleListenerRemoved, Subject: "listener 8886 of p-Network/Nlb", Port: 8886, Reason: "the deploy removes this public listener",
+		From: &Step{Stack: "p-LoadBalancer", Cleanup: true, Action: "delete", LogicalID: "L8886"}, To: &Step{Stack: "p-LoadBalancer", Cleanup: true, Action: "delete", LogicalID: "L8886"}})
+	r := &Report{Envs: []EnvReport{{Name: "prod", Availability: AvailabilityReport{Issues: issues}}}}
+	md := r.Markdown()
+	for _, want := range []string{
+		"Availability guard for `prod`: **FAILED**",
+		"- **reference** p-Services/S00 -> p-LoadBalancer/Group: refers to p-LoadBalancer/Group, which is deleted, from p-LoadBalancer cleanup: delete Group until p-Services: update S00",
+		"- ... and 5 more (`make diff PRDIFF_ARGS=-full` lists them all)",
+		"- note: listener 8886 of p-Network/Nlb: the deploy removes this public listener, at p-LoadBalancer cleanup: delete L8886",
+		"**Availability guard: FAILED.**",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if !r.Failed() || r.DataLossFailed() {
+		t.Error("an availability failure fails the report, and only the availability guard")
+	}
+}

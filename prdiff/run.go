@@ -55,7 +55,7 @@ func Environments(projectDir string) ([]string, error) {
 
 // Run synthesizes every environment at the base revision (in a temporary git
 // worktree, with that revision's own Makefile) and at the head, diffs every
-// stack with the CDK CLI and applies the data-loss guard.
+// stack with the CDK CLI and applies the data-loss and availability guards.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Jobs < 1 {
 		o.Jobs = 1
@@ -223,6 +223,7 @@ func (o Options) diffEnv(ctx context.Context, env, baseDir, headDir string, inBa
 		}
 	}
 	e.Unused = ApplyOverrides(e.Findings, overrides)
+	e.Availability = CheckAvailability(base, head)
 	return e, nil
 }
 

@@ -101,6 +101,11 @@ func TestRunComparesAWorkingTreeWithItsBase(t *testing.T) {
 		"| `lab-Data` (new stack) | 1 | 0 | 0 | 0 | - |",
 		"Data-loss guard for `lab`: passed",
 		"**Data-loss guard: FAILED.**",
+		// The listener keeps its target group but stops terminating TLS.
+		"Availability guard for `example`: **FAILED**\n- **listener** listener 443 of",
+		"protocol TLS -> TCP with the same target group",
+		"Availability guard for `lab`: passed",
+		"**Availability guard: FAILED.**",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)

@@ -2,13 +2,16 @@
 // it synthesizes every environment of params/ at a base revision (in a
 // temporary git worktree, with that revision's own Makefile) and in the
 // working tree, prints per stack the resources added, modified, replaced and
-// removed according to the CDK CLI's own diff (`cdk diff --template`), and
+// removed according to the CDK CLI's own diff (`cdk diff --template`),
 // refuses a change that would lose stored data unless a reviewed override
-// allows it.
+// allows it, and refuses a change whose deploy, walked step by step as
+// CloudFormation applies it, leaves a public listener without targets or a
+// reference pointing at something deleted or not created yet (the
+// availability guard).
 //
 //	go run ./cmd/prdiff [-base REV] [-head REV] [-summary FILE] [-full]
 //
-// Exit status: 0 when the data-loss guard passes, 1 when it fails, 2 when the
+// Exit status: 0 when both guards pass, 1 when either fails, 2 when the
 // comparison itself could not be made.
 package main
 
@@ -32,7 +35,7 @@ func run() int {
 	base := flag.String("base", "", "git revision to compare with (default origin/main, or HEAD~1 when there is no origin/main)")
 	head := flag.String("head", "", "git revision to compare (default: the working tree, with uncommitted changes)")
 	summary := flag.String("summary", "", "also write the summary (markdown) to this file, e.g. for a pull-request comment")
-	full := flag.Bool("full", false, "after the summary, print the CDK CLI's whole diff of every changed stack")
+	full := flag.Bool("full", false, "after the summary, print every availability failure and the CDK CLI's whole diff of every changed stack")
 	jobs := flag.Int("jobs", 2, "syntheses and CLI runs at once")
 	cdk := flag.String("cdk", strings.Join(prdiff.DefaultCDK(), " "), "command that runs the pinned CDK CLI")
 	version := flag.String("cdk-version", prdiff.DefaultCDKVersion, "CDK CLI version, for the report")
@@ -80,6 +83,14 @@ func run() int {
 	}
 	if *full {
 		for _, e := range report.Envs {
+			if failures := e.Availability.Failures(); len(failures) > 0 {
+				fmt.Printf("\n===== %s: every availability failure\n", e.Name)
+				for _, f := range failures {
+					fmt.Printf("- %s: %s\n", f.Rule, f)
+				}
+			}
+		}
+		for _, e := range report.Envs {
 			for _, s := range e.Stacks {
 				if s.CLIOutput != "" {
 					fmt.Printf("\n===== %s %s: cdk diff\n%s", e.Name, s.Name, s.CLIOutput)
@@ -93,6 +104,9 @@ func run() int {
 				if f.Allowed == nil {
 					fmt.Fprintf(os.Stderr, "prdiff: data-loss guard: %s: %s\n", e.Name, f)
 				}
+			}
+			if n := len(e.Availability.Failures()); n > 0 {
+				fmt.Fprintf(os.Stderr, "prdiff: availability guard: %s: %d failures (listed above)\n", e.Name, n)
 			}
 		}
 		return 1
