@@ -17,7 +17,9 @@ func (s flipState) overrides() map[string]string {
 	return snapshotCombo{proxyTLS: s.proxyTLS, interop: s.interop, packetBroker: s.interop}.overrides()
 }
 
-func (s flipState) String() string { return fmt.Sprintf("SupportProxyTLS=%v,InteropEnabled=%v", s.proxyTLS, s.interop) }
+func (s flipState) String() string {
+	return fmt.Sprintf("SupportProxyTLS=%v,InteropEnabled=%v", s.proxyTLS, s.interop)
+}
 
 // readAssembly reads a synthesized parameter set as the guard of make diff
 // reads a cloud assembly.

@@ -33,7 +33,9 @@ func TestPropsAreValidated(t *testing.T) {
 		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "set by the construct"},
 		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "pinned tag"},
 		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.Must("grpc")} }, "lack the http row"},
-		{"target not served", func(p *Props) { p.Targets = []*listeners.Target{{TargetSpec: listeners.TargetSpec{Server: ports.IdentityServer, Port: 1886}}} }, "port 1886 (is) is not among the container's Ports"},
+		{"target not served", func(p *Props) {
+			p.Targets = []*listeners.Target{{TargetSpec: listeners.TargetSpec{Server: ports.IdentityServer, Port: 1886}}}
+		}, "port 1886 (is) is not among the container's Ports"},
 		{"bad size", func(p *Props) { p.MemoryMiB = 512 }, "1024 to 4096"},
 		{"no tasks", func(p *Props) { p.DesiredCount = 0 }, "at least 1 task"},
 		{"short grace", func(p *Props) { p.HealthCheckGrace = time.Second }, "too short"},
