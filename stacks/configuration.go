@@ -305,7 +305,12 @@ func (c *Configuration) importParameter(stack awscdk.Stack, key string) awsssm.I
 	if found, ok := c.imported[cacheKey]; ok {
 		return found
 	}
-	imported := awsssm.StringParameter_FromStringParameterName(stack, jsii.String("Setting-"+key), jsii.String(ParameterName(c.prefix, key)))
+	// A dynamic reference for the value, which no task reads (ECS resolves
+	// the parameter by ARN), instead of a template parameter per setting.
+	imported := awsssm.StringParameter_FromStringParameterAttributes(stack, jsii.String("Setting-"+key), &awsssm.StringParameterAttributes{
+		ParameterName:         jsii.String(ParameterName(c.prefix, key)),
+		ForceDynamicReference: jsii.Bool(true),
+	})
 	c.imported[cacheKey] = imported
 	return imported
 }

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -128,32 +129,68 @@ func TestCertbotIAMIsLeastPrivilege(t *testing.T) {
 	}
 }
 
-func TestCertbotAlarms(t *testing.T) {
-	a := synthOnce(t, proxyOn())
-	tpl := a.Stack(t, "Services")
-	_, topic := only(t, tpl, "AWS::SNS::Topic")
-	if !strings.Contains(jsonText(get(topic.Properties, "KmsMasterKeyId")), "alias/"+a.Params.StackPrefix+"-alarms") {
-		t.Errorf("alarm topic is not encrypted with the alarm key: %s", jsonText(topic.Properties))
-	}
-	var expiry, failure, unhealthy int
-	for id, al := range tpl.OfType("AWS::CloudWatch::Alarm") {
-		if !strings.Contains(jsonText(get(al.Properties, "AlarmActions")), "Alarms") {
-			t.Errorf("%s does not notify the alarm topic", id)
+// The alarm topic and the target group alarms exist in both TLS modes; the
+// Certbot alarms in proxy TLS mode. Every target group of the deployment (in
+// the Services and IdentityServer stacks) has an UnHealthyHostCount alarm
+// whose dimensions are that target group's and the load balancer's full
+// names, followed across stacks to the resources that produce them.
+func TestAlarms(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		overrides := proxyOff()
+		if on {
+			overrides = proxyOn()
 		}
-		switch get(al.Properties, "MetricName") {
-		case "DaysToExpiry":
-			expiry++
-			if get(al.Properties, "Threshold") != 14.0 || get(al.Properties, "TreatMissingData") != "breaching" || get(al.Properties, "ComparisonOperator") != "LessThanThreshold" {
-				t.Errorf("expiry alarm %s", jsonText(al.Properties))
+		a := synthOnce(t, overrides)
+		tpl := a.Stack(t, "Services")
+		_, topic := only(t, tpl, "AWS::SNS::Topic")
+		if !strings.Contains(jsonText(get(topic.Properties, "KmsMasterKeyId")), "alias/"+a.Params.StackPrefix+"-alarms") {
+			t.Errorf("proxy TLS %v: alarm topic is not encrypted with the alarm key: %s", on, jsonText(topic.Properties))
+		}
+		groups := map[string]bool{}
+		for _, stack := range []string{"Services", "IdentityServer"} {
+			for id := range a.Stack(t, stack).OfType("AWS::ElasticLoadBalancingV2::TargetGroup") {
+				groups[a.Params.StackName(stack)+"/"+id] = true
 			}
-		case "RenewalFailure":
-			failure++
-		case "UnHealthyHostCount":
-			unhealthy++
 		}
-	}
-	if expiry != 1 || failure != 1 || unhealthy != len(proxyTargetGroups(a.Stack(t, "Services"))) {
-		t.Errorf("alarms: %d expiry, %d renewal failure, %d unhealthy; want 1, 1 and one per proxy target group", expiry, failure, unhealthy)
+		var expiry, failure int
+		alarmed := map[string]bool{}
+		for id, al := range tpl.OfType("AWS::CloudWatch::Alarm") {
+			if !strings.Contains(jsonText(get(al.Properties, "AlarmActions")), "Alarms") {
+				t.Errorf("%s does not notify the alarm topic", id)
+			}
+			switch get(al.Properties, "MetricName") {
+			case "DaysToExpiry":
+				expiry++
+				if get(al.Properties, "Threshold") != 14.0 || get(al.Properties, "TreatMissingData") != "breaching" || get(al.Properties, "ComparisonOperator") != "LessThanThreshold" {
+					t.Errorf("expiry alarm %s", jsonText(al.Properties))
+				}
+			case "RenewalFailure":
+				failure++
+			case "UnHealthyHostCount":
+				dims := namedValues(get(al.Properties, "Dimensions"), "Value")
+				stack, tg := a.Params.StackName("Services"), dims["TargetGroup"]
+				if s, v, ok := stackOutput(a, tg); ok {
+					stack, tg = s, v
+				}
+				if ga, _ := get(tg, "Fn::GetAtt").([]any); len(ga) != 2 || ga[1] != "TargetGroupFullName" {
+					t.Errorf("%s: TargetGroup dimension %s is not a target group's full name", id, jsonText(dims["TargetGroup"]))
+				}
+				alarmed[stack+"/"+refTo(tg)] = true
+				if _, lb, ok := stackOutput(a, dims["LoadBalancer"]); !ok || !strings.Contains(jsonText(lb), "LoadBalancerFullName") {
+					t.Errorf("%s: LoadBalancer dimension %s is not the load balancer's full name", id, jsonText(dims["LoadBalancer"]))
+				}
+			}
+		}
+		if fmt.Sprint(alarmed) != fmt.Sprint(groups) {
+			t.Errorf("proxy TLS %v: target groups with an unhealthy-host alarm %v, want every target group %v", on, alarmed, groups)
+		}
+		want := 0
+		if on {
+			want = 1
+		}
+		if expiry != want || failure != want {
+			t.Errorf("proxy TLS %v: %d expiry and %d renewal failure alarms, want %d of each", on, expiry, failure, want)
+		}
 	}
 }
 
@@ -162,7 +199,7 @@ func TestNoCertbotWithoutProxyTLS(t *testing.T) {
 	if _, _, c := certbotTask(tpl); c != nil {
 		t.Error("a Certbot task exists although the load balancer terminates TLS")
 	}
-	for _, typ := range []string{"AWS::Events::Rule", "Custom::CertbotRun", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm"} {
+	for _, typ := range []string{"AWS::Events::Rule", "Custom::CertbotRun"} {
 		if n := len(tpl.OfType(typ)); n != 0 {
 			t.Errorf("%d %s without SupportProxyTLS, want 0", n, typ)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -88,17 +89,18 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["frequency-plans.config-source"] = "directory"
 		want["is.profile-picture.disable-upload"] = "true"
 		want["is.end-device-picture.disable-upload"] = "true"
-		if c.interop {
-			want["interop.listen"] = ":1886"
-			want["interop.public-tls-address"] = "https://tts.example.com:8886"
-			want["is.network.net-id"] = "000013"
-			want["is.network.ns-id"] = "70B3D57ED0000001"
-			want["is.network.tenant-id"] = "example"
-		}
-		if c.packetBroker {
-			want["interop.packet-broker.enabled"] = "true"
-			want["interop.packet-broker.token-issuer"] = "https://iam.packetbroker.net"
-		}
+		// The interop and Packet Broker settings exist in every state, so
+		// that a switch never deletes a parameter that the Identity Server's
+		// task definition still names (stacks.keptParameters); the Identity
+		// Server reads them only in the states that use them
+		// (TestIdentityServerReadsOnlyItsSettings).
+		want["interop.listen"] = ":1886"
+		want["interop.public-tls-address"] = "https://tts.example.com:8886"
+		want["is.network.net-id"] = "000013"
+		want["is.network.ns-id"] = "70B3D57ED0000001"
+		want["is.network.tenant-id"] = "example"
+		want["interop.packet-broker.enabled"] = "true"
+		want["interop.packet-broker.token-issuer"] = "https://iam.packetbroker.net"
 		for k, v := range want {
 			if g, ok := got[k]; !ok {
 				t.Errorf("%s: no parameter for %s", name, k)
@@ -113,6 +115,50 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		}
 		if err := ttsconfig.Check(sortedKeys(got)...); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// The Identity Server's container reads the interop settings only with
+// interop on, and the Packet Broker ones only with Packet Broker on, from the
+// parameters the Configuration stack creates (by name, which is also how the
+// Configuration stack names them).
+func TestIdentityServerReadsOnlyItsSettings(t *testing.T) {
+	for _, c := range combos() {
+		if !c.valid() {
+			continue
+		}
+		a := synthOnce(t, c.overrides())
+		name := canonical(c.overrides())
+		params := map[string]bool{}
+		for _, r := range a.Stack(t, "Configuration").OfType("AWS::SSM::Parameter") {
+			params[fmt.Sprint(get(r.Properties, "Name"))] = true
+		}
+		read := map[string]bool{}
+		for _, td := range a.Stack(t, "IdentityServer").OfType("AWS::ECS::TaskDefinition") {
+			for _, ct := range asList(get(td.Properties, "ContainerDefinitions")) {
+				for env, from := range namedValues(get(ct, "Secrets"), "ValueFrom") {
+					text := jsonText(from)
+					i := strings.Index(text, ":parameter/")
+					if i < 0 {
+						continue
+					}
+					pname := strings.TrimSuffix(text[i+len(":parameter"):], `"]]}`)
+					pname = strings.TrimSuffix(pname, `"`)
+					if !params[pname] {
+						t.Errorf("%s: %s reads %s, which the Configuration stack does not create", name, env, pname)
+					}
+					read[env] = true
+				}
+			}
+		}
+		for env, want := range map[string]bool{
+			"TTN_LW_INTEROP_LISTEN": c.interop, "TTN_LW_IS_NETWORK_NET_ID": c.interop,
+			"TTN_LW_INTEROP_PACKET_BROKER_ENABLED": c.packetBroker, "TTN_LW_INTEROP_PACKET_BROKER_TOKEN_ISSUER": c.packetBroker,
+		} {
+			if read[env] != want {
+				t.Errorf("%s: the Identity Server reads %s: %v, want %v", name, env, read[env], want)
+			}
 		}
 	}
 }

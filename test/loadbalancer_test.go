@@ -277,7 +277,7 @@ func TestFlipOfSupportProxyTLSReplacesOnlyTargetGroups(t *testing.T) {
 							t.Errorf("%s: stateful %s %s is removed", stack, r.Type, id)
 						case r.Type == "AWS::ElasticLoadBalancingV2::Listener" && !kept && !staging(r):
 							t.Errorf("%s: listener %s is removed (a replacement)", stack, id)
-						case r.Type == "AWS::ElasticLoadBalancingV2::Listener" && get(r.Properties, "Port") != get(nr.Properties, "Port"):
+						case r.Type == "AWS::ElasticLoadBalancingV2::Listener" && kept && get(r.Properties, "Port") != get(nr.Properties, "Port"):
 							t.Errorf("%s: listener %s changes port (a replacement)", stack, id)
 						case !kept && r.Type != "AWS::ElasticLoadBalancingV2::TargetGroup" && r.Type != "AWS::EC2::SecurityGroupIngress" && !staging(r) && !certbotResource(stack, id):
 							t.Errorf("%s: %s %s is removed; only target groups and their ingress rules may go", stack, r.Type, id)
@@ -316,7 +316,7 @@ func certbotResource(stack, id string) bool {
 	if !strings.HasSuffix(stack, "-Services") {
 		return false
 	}
-	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "Alarms", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "ProxyUnhealthy", "ServiceproxyTaskRoleDefaultPolicy"} {
+	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "CertbotCluster", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "Unhealthy", "ServiceproxyTaskRoleDefaultPolicy"} {
 		if strings.HasPrefix(id, prefix) {
 			return true
 		}
