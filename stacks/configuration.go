@@ -33,6 +33,12 @@ const (
 	InteropPrefix = "interop-repository"
 	// ConsoleClientID is the OAuth client id of the Console.
 	ConsoleClientID = "console"
+	// DatabaseURIVersionVariable is set in every container that reads
+	// is.database-uri: the operator's DatabasePasswordVersion and the URI
+	// secret's version id that Custom::DatabaseURI wrote. A new password
+	// version changes the task definition (so the tasks restart and read the
+	// new URI); the version id ties the definition to the URI it reads.
+	DatabaseURIVersionVariable = "TTS_DB_URI_VERSION"
 )
 
 // Configuration holds the TTS configuration of every component: one
@@ -46,6 +52,8 @@ type Configuration struct {
 	// Secrets by the plan's secret names.
 	Secrets map[ttsconfig.Secret]awssecretsmanager.ISecret
 	Interop *interoprepo.Repository
+	// DatabaseURIVersion is DatabaseURIVersionVariable's value.
+	DatabaseURIVersion *string
 }
 
 // ConfigurationInputs are what the Configuration stack needs beyond the
@@ -133,9 +141,16 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			"Database": data.Database.Name,
 			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
 			"SSLMode": "require",
+			// A new value is the operator's signal that the password
+			// changed: CloudFormation sends an Update, which composes the
+			// URI again (README, Rotating the database password).
+			"PasswordVersion": p.DatabasePasswordVersion,
 		},
 	})
 	uriResource.Node().AddDependency(fn.Role)
+	out.DatabaseURIVersion = awscdk.Fn_Join(jsii.String(":"), &[]*string{
+		jsii.String(p.DatabasePasswordVersion), uriResource.GetAttString(jsii.String(deployres.DatabaseURIVersionAttr)),
+	})
 
 	out.Secrets = map[ttsconfig.Secret]awssecretsmanager.ISecret{ttsconfig.SecretDatabaseURI: uri}
 	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
@@ -230,6 +245,9 @@ func (c *Configuration) Container(components ...ttsconfig.Component) (*Container
 			switch s.Kind() {
 			case "secret":
 				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], nil)
+				if s.Secret == ttsconfig.SecretDatabaseURI {
+					out.Environment[DatabaseURIVersionVariable] = c.DatabaseURIVersion
+				}
 			case "parameter":
 				out.Secrets[s.Env()] = awsecs.Secret_FromSsmParameter(c.Parameters[s.Key])
 			default:
