@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -20,6 +23,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
@@ -312,11 +316,27 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) 
 	for _, a := range []awscloudwatch.Alarm{expiry, failure} {
 		a.AddAlarmAction(action)
 	}
+	// The metric's dimensions are the load balancer's and the target
+	// group's LoadBalancerFullName and TargetGroupFullName attributes, each
+	// an output of the stack that creates it. The target group's own
+	// Metrics() would take the load balancer's name apart from a listener's
+	// ARN with Fn::Split over Fn::GetStackOutput, which CloudFormation does
+	// not document (cfn-lint E1022).
+	nlb, err := loadBalancerOf(in.lb.Listeners)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range targetsOf(in.lb.Listeners, ports.Routed) {
 		id := fmt.Sprintf("ProxyUnhealthy%s%d", t.Protocol, int(t.Port))
 		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String(fmt.Sprintf("A proxy task fails the load balancer's health check on %s %d (nginx without a certificate, or stopped)", t.Protocol, int(t.Port))),
-			Metric: t.Group.Metrics().UnHealthyHostCount(&awscloudwatch.MetricOptions{
+			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:  jsii.String("AWS/NetworkELB"),
+				MetricName: jsii.String("UnHealthyHostCount"),
+				DimensionsMap: &map[string]*string{
+					"LoadBalancer": nlb.LoadBalancerFullName(),
+					"TargetGroup":  t.Group.TargetGroupFullName(),
+				},
 				Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
 			}),
 			Threshold:          jsii.Number(1),
@@ -327,4 +347,19 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) 
 		a.AddAlarmAction(action)
 	}
 	return topic, nil
+}
+
+// loadBalancerOf returns the load balancer of the listeners (all are on one),
+// created in this app (an imported one has no LoadBalancerFullName
+// attribute).
+func loadBalancerOf(l *listeners.Listeners) (elbv2.NetworkLoadBalancer, error) {
+	ports := slices.Sorted(maps.Keys(l.Listeners))
+	if len(ports) == 0 {
+		return nil, fmt.Errorf("certbot alarms: the load balancer has no listener")
+	}
+	nlb, ok := l.Listeners[ports[0]].LoadBalancer().(elbv2.NetworkLoadBalancer)
+	if !ok {
+		return nil, fmt.Errorf("certbot alarms: the listeners' load balancer is not one this app creates; the alarms need its LoadBalancerFullName attribute")
+	}
+	return nlb, nil
 }

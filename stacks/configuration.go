@@ -101,8 +101,13 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			EncryptionKey:     key,
 		})
 	}
+	// The name too, not only the ARN: CDK would otherwise take the name
+	// apart from the ARN with Fn::Split over the Data stack's output, which
+	// CloudFormation does not document for Fn::GetStackOutput (cfn-lint
+	// E1017).
 	interopBucket := awss3.Bucket_FromBucketAttributes(stack, jsii.String("InteropBucket"), &awss3.BucketAttributes{
 		BucketArn:     data.InteropBucket.BucketArn(),
+		BucketName:    data.InteropBucket.BucketName(),
 		EncryptionKey: key,
 	})
 	dbSecret := importSecret("DatabaseSecret", data.Database.Secret)
