@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"hash/fnv"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -39,6 +40,9 @@ const (
 	// version changes the task definition (so the tasks restart and read the
 	// new URI); the version id ties the definition to the URI it reads.
 	DatabaseURIVersionVariable = "TTS_DB_URI_VERSION"
+	// ParameterLanes is how many Parameter Store parameters CloudFormation
+	// may create, update or delete at the same time.
+	ParameterLanes = 3
 )
 
 // Configuration holds the TTS configuration of every component: one
@@ -178,6 +182,13 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		ttsconfig.RefBlobBucket:    data.BlobBucket.BucketName(),
 		ttsconfig.RefInteropBucket: data.InteropBucket.BucketName(),
 	}
+	// Parameter Store takes only a few PutParameter calls per second
+	// (README, Configuration); CloudFormation would create all parameters at
+	// once. They are chained in ParameterLanes lanes with DependsOn, so that
+	// at most that many are created, updated or deleted at a time. A key's
+	// lane follows from the key alone, so that a new key changes the
+	// ordering of its neighbours only.
+	laneTail := make([]awsssm.StringParameter, ParameterLanes)
 	for _, s := range plan.Parameters() {
 		value := jsii.String(s.Value)
 		if s.Ref != "" {
@@ -191,6 +202,11 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			StringValue:   value,
 			Tier:          awsssm.ParameterTier_STANDARD,
 		})
+		lane := parameterLane(s.Key)
+		if prev := laneTail[lane]; prev != nil {
+			out.Parameters[s.Key].Node().AddDependency(prev)
+		}
+		laneTail[lane] = out.Parameters[s.Key]
 	}
 
 	files, refsList := interop.EmptyFiles(), []interop.SecretRef(nil)
@@ -275,4 +291,11 @@ func (ct *Container) EnvNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// parameterLane returns the lane of a parameter's key (FNV-1a).
+func parameterLane(key string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % ParameterLanes)
 }
