@@ -318,11 +318,16 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) 
 	}
 	// The metric's dimensions are the load balancer's and the target
 	// group's LoadBalancerFullName and TargetGroupFullName attributes, each
-	// an output of the stack that creates it. The target group's own
+	// an output of the stack that creates it (the Network stack publishes
+	// the load balancer's in every mode). The target group's own
 	// Metrics() would take the load balancer's name apart from a listener's
 	// ARN with Fn::Split over Fn::GetStackOutput, which CloudFormation does
 	// not document (cfn-lint E1022).
 	nlb, err := loadBalancerOf(in.lb.Listeners)
+	if err != nil {
+		return nil, err
+	}
+	nlbName, err := readPublished(stack, nlb, LoadBalancerFullNameOutput)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +339,7 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) (awssns.Topic, error) 
 				Namespace:  jsii.String("AWS/NetworkELB"),
 				MetricName: jsii.String("UnHealthyHostCount"),
 				DimensionsMap: &map[string]*string{
-					"LoadBalancer": nlb.LoadBalancerFullName(),
+					"LoadBalancer": nlbName,
 					"TargetGroup":  t.Group.TargetGroupFullName(),
 				},
 				Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),

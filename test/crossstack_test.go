@@ -94,3 +94,45 @@ func TestNoSplitOfAnotherStacksOutput(t *testing.T) {
 		}
 	}
 }
+
+// The proxy's unhealthy-target alarms name the load balancer and the target
+// group by the attributes CloudWatch uses as dimensions (LoadBalancerFullName,
+// TargetGroupFullName), each published by the stack that creates the
+// resource; and the Network stack publishes the load balancer's name in
+// both TLS modes, so that a flip adds or removes no output another stack
+// reads.
+func TestProxyAlarmsNameWhatTheProducersPublish(t *testing.T) {
+	a := synthOnce(t, proxyOn())
+	resolve := func(v any, typ, attr string) bool {
+		stack, value, ok := stackOutput(a, v)
+		if !ok {
+			return false
+		}
+		id, _ := get(value, "Fn::GetAtt", "0").(string)
+		r, found := a.Templates[stack].Resources[id]
+		return found && r.Type == typ && get(value, "Fn::GetAtt", "1") == attr
+	}
+	alarms := 0
+	for id, al := range a.Stack(t, "Services").OfType("AWS::CloudWatch::Alarm") {
+		if get(al.Properties, "MetricName") != "UnHealthyHostCount" {
+			continue
+		}
+		alarms++
+		dims := namedValues(get(al.Properties, "Dimensions"), "Value")
+		if get(al.Properties, "Namespace") != "AWS/NetworkELB" || len(dims) != 2 {
+			t.Errorf("%s: namespace %v, dimensions %s; want AWS/NetworkELB with LoadBalancer and TargetGroup", id, get(al.Properties, "Namespace"), jsonText(dims))
+		}
+		if !resolve(dims["LoadBalancer"], "AWS::ElasticLoadBalancingV2::LoadBalancer", "LoadBalancerFullName") {
+			t.Errorf("%s: the LoadBalancer dimension %s is not a published LoadBalancerFullName of a load balancer", id, jsonText(dims["LoadBalancer"]))
+		}
+		if !resolve(dims["TargetGroup"], "AWS::ElasticLoadBalancingV2::TargetGroup", "TargetGroupFullName") {
+			t.Errorf("%s: the TargetGroup dimension %s is not a published TargetGroupFullName of a target group", id, jsonText(dims["TargetGroup"]))
+		}
+	}
+	if alarms == 0 {
+		t.Error("no UnHealthyHostCount alarm in proxy TLS mode")
+	}
+	if on, off := a.Stack(t, "Network").Raw, synthOnce(t, proxyOff()).Stack(t, "Network").Raw; on != off {
+		t.Error("the Network stack differs between the TLS modes: a flip would add or remove an output that the Services stack reads")
+	}
+}
