@@ -32,7 +32,23 @@ type DatabaseURIProps struct {
 	Database string
 	// SSLMode is the sslmode query parameter, e.g. require.
 	SSLMode string
+	// PasswordVersion is the operator's label of the database password
+	// (DatabasePasswordVersion). Its value is not used: a new value is a
+	// property change, so CloudFormation sends an Update and the URI is
+	// composed again from the changed password.
+	PasswordVersion string
 }
+
+// Attributes of a Custom::DatabaseURI (Fn::GetAtt).
+const (
+	// DatabaseURIVersionAttr is the Secrets Manager version id of the URI
+	// secret's current value after the Create or Update: it changes exactly
+	// when the URI changes, and tells nothing about the URI itself.
+	DatabaseURIVersionAttr = "VersionId"
+	// DatabaseURIChangedAttr is "true" when the Create or Update wrote a new
+	// version, "false" when the URI was already current.
+	DatabaseURIChangedAttr = "Changed"
+)
 
 // credentials is the JSON of an RDS generated secret. Port is a number there;
 // json.Number takes it whether written as a number or a string.
@@ -88,11 +104,11 @@ func (h *Handler) databaseURI(ctx context.Context, event cfn.Event) (string, map
 	if err := decodeProps(event.ResourceProperties, &p); err != nil {
 		return event.PhysicalResourceID, nil, fmt.Errorf("%s: properties: %v", DatabaseURIType, err)
 	}
-	if p.SourceSecretArn == "" || p.TargetSecretArn == "" {
-		return event.PhysicalResourceID, nil, fmt.Errorf("%s: SourceSecretArn and TargetSecretArn are required", DatabaseURIType)
+	if p.SourceSecretArn == "" || p.TargetSecretArn == "" || p.PasswordVersion == "" {
+		return event.PhysicalResourceID, nil, fmt.Errorf("%s: SourceSecretArn, TargetSecretArn and PasswordVersion are required", DatabaseURIType)
 	}
 	physicalID := p.TargetSecretArn
-	src, err := h.getSecret(ctx, p.SourceSecretArn)
+	src, _, err := h.getSecretVersion(ctx, p.SourceSecretArn)
 	if err != nil {
 		return physicalID, nil, fmt.Errorf("reading the database credentials %s: %w", p.SourceSecretArn, err)
 	}
@@ -100,21 +116,39 @@ func (h *Handler) databaseURI(ctx context.Context, event cfn.Event) (string, map
 	if err != nil {
 		return physicalID, nil, fmt.Errorf("%s: %w", p.SourceSecretArn, err)
 	}
-	// Write only when the value changes, so that the secret's versions mean
+	// Write only when the value changes, so that the secret's versions (and
+	// the VersionId attribute that restarts the Identity Server) mean
 	// something.
-	current, err := h.getSecret(ctx, p.TargetSecretArn)
+	current, version, err := h.getSecretVersion(ctx, p.TargetSecretArn)
 	var notFound *smtypes.ResourceNotFoundException
 	if err != nil && !errors.As(err, &notFound) {
 		return physicalID, nil, fmt.Errorf("reading %s: %w", p.TargetSecretArn, err)
 	}
-	if current == uri {
-		return physicalID, map[string]any{"Changed": "false"}, nil
+	if err == nil && current == uri {
+		return physicalID, map[string]any{DatabaseURIChangedAttr: "false", DatabaseURIVersionAttr: version}, nil
 	}
-	if _, err := h.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+	out, err := h.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId:     aws.String(p.TargetSecretArn),
 		SecretString: aws.String(uri),
-	}); err != nil {
+	})
+	if err != nil {
 		return physicalID, nil, fmt.Errorf("writing the database URI to %s: %w", p.TargetSecretArn, err)
 	}
-	return physicalID, map[string]any{"Changed": "true"}, nil
+	if aws.ToString(out.VersionId) == "" {
+		return physicalID, nil, fmt.Errorf("writing the database URI to %s: Secrets Manager returned no VersionId", p.TargetSecretArn)
+	}
+	return physicalID, map[string]any{DatabaseURIChangedAttr: "true", DatabaseURIVersionAttr: aws.ToString(out.VersionId)}, nil
+}
+
+// getSecretVersion returns the current SecretString of a secret and the id of
+// that version.
+func (h *Handler) getSecretVersion(ctx context.Context, id string) (value, versionID string, err error) {
+	out, err := h.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		return "", "", err
+	}
+	if out.SecretString == nil {
+		return "", "", errors.New("the secret has no SecretString (binary secrets are not supported)")
+	}
+	return *out.SecretString, aws.ToString(out.VersionId), nil
 }

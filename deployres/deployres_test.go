@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/fakesm"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
 	"github.com/lorawan-stack-aws/tts-ecs/interop"
 )
@@ -66,12 +69,9 @@ func (f *fakeS3) DeleteObjects(_ context.Context, in *s3.DeleteObjectsInput, _ .
 // fakeSecrets is an in-memory Secrets Manager.
 type fakeSecrets struct {
 	values map[string]string
-	puts   int
-	gets   []string
 }
 
 func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	f.gets = append(f.gets, *in.SecretId)
 	v, ok := f.values[*in.SecretId]
 	if !ok {
 		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
@@ -81,7 +81,6 @@ func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSe
 
 func (f *fakeSecrets) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
 	f.values[*in.SecretId] = *in.SecretString
-	f.puts++
 	return &secretsmanager.PutSecretValueOutput{}, nil
 }
 
@@ -286,32 +285,93 @@ func TestDatabaseURI(t *testing.T) {
 	}
 }
 
-func TestDatabaseURIHandlerWritesOnlyChanges(t *testing.T) {
-	sm := &fakeSecrets{values: map[string]string{
-		"src": `{"username":"tts","password":"pw-planted","host":"h","port":"5433"}`,
-		"dst": "placeholder",
-	}}
-	h := &Handler{Secrets: sm}
-	ev := cfn.Event{RequestType: cfn.RequestCreate, ResourceType: DatabaseURIType, ResourceProperties: map[string]any{
-		"SourceSecretArn": "src", "TargetSecretArn": "dst", "Database": "tts", "SSLMode": "require"}}
-	id, data, err := h.Handle(context.Background(), ev)
-	if err != nil || id != "dst" || data["Changed"] != "true" {
-		t.Fatalf("id %q data %v err %v", id, data, err)
-	}
-	if sm.values["dst"] != "postgres://tts:pw-planted@h:5433/tts?sslmode=require" {
-		t.Errorf("dst = %q", sm.values["dst"])
-	}
-	for k, v := range data {
-		if strings.Contains(v.(string), "planted") {
-			t.Errorf("response data %s carries the password", k)
+// TestDatabaseURIRotation runs the handler against the Secrets Manager
+// stand-in through the SDK, as the deployed function does: Create composes
+// the URI, an Update with an unchanged password keeps the version, a changed
+// password and a new PasswordVersion give a new URI and a new VersionId,
+// and Delete touches nothing.
+func TestDatabaseURIRotation(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(fakesm.New())
+	defer srv.Close()
+	client := secretsmanager.New(secretsmanager.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	create := func(name, value string) string {
+		out, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+		if err != nil {
+			t.Fatal(err)
 		}
+		return aws.ToString(out.ARN)
 	}
-	ev.RequestType = cfn.RequestUpdate
-	if _, data, err := h.Handle(context.Background(), ev); err != nil || data["Changed"] != "false" || sm.puts != 1 {
-		t.Errorf("unchanged update: data %v err %v puts %d; want no new version", data, err, sm.puts)
+	src := create("tts/database", `{"username":"tts","password":"pw-planted-1","host":"h","port":5433}`)
+	dst := create("tts/tts/database-uri", "placeholder")
+	uri := func() string {
+		out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(dst)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.SecretString)
 	}
-	ev.ResourceProperties["SourceSecretArn"] = "missing"
-	if _, _, err := h.Handle(context.Background(), ev); err == nil || !errors.As(err, new(*smtypes.ResourceNotFoundException)) {
+	h := &Handler{Secrets: client}
+	props := func(version string) map[string]any {
+		return map[string]any{"SourceSecretArn": src, "TargetSecretArn": dst, "Database": "ttn_lorawan", "SSLMode": "require", "PasswordVersion": version}
+	}
+	run := func(step string, ev cfn.Event) map[string]any {
+		t.Helper()
+		id, data, err := h.Handle(ctx, ev)
+		if err != nil || id != dst {
+			t.Fatalf("%s: physical id %q, err %v", step, id, err)
+		}
+		for k, v := range data {
+			if strings.Contains(fmt.Sprint(v), "planted") {
+				t.Errorf("%s: response data %s carries the password", step, k)
+			}
+		}
+		return data
+	}
+
+	created := run("create", cfn.Event{RequestType: cfn.RequestCreate, ResourceType: DatabaseURIType, ResourceProperties: props("1")})
+	if uri() != "postgres://tts:pw-planted-1@h:5433/ttn_lorawan?sslmode=require" || created[DatabaseURIChangedAttr] != "true" || created[DatabaseURIVersionAttr] == "" {
+		t.Fatalf("create: URI %q, data %v", uri(), created)
+	}
+
+	same := run("update, same password", cfn.Event{RequestType: cfn.RequestUpdate, ResourceType: DatabaseURIType, PhysicalResourceID: dst,
+		ResourceProperties: props("2"), OldResourceProperties: props("1")})
+	if same[DatabaseURIChangedAttr] != "false" || same[DatabaseURIVersionAttr] != created[DatabaseURIVersionAttr] {
+		t.Errorf("update with the password unchanged: data %v, want the version of the create (%v)", same, created[DatabaseURIVersionAttr])
+	}
+
+	// The operator's rotation: a new password in the database secret, then
+	// a new PasswordVersion.
+	if _, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(src),
+		SecretString: aws.String(`{"username":"tts","password":"pw-planted-2","host":"h","port":5433}`)}); err != nil {
+		t.Fatal(err)
+	}
+	rotated := run("update, new password", cfn.Event{RequestType: cfn.RequestUpdate, ResourceType: DatabaseURIType, PhysicalResourceID: dst,
+		ResourceProperties: props("3"), OldResourceProperties: props("2")})
+	if uri() != "postgres://tts:pw-planted-2@h:5433/ttn_lorawan?sslmode=require" {
+		t.Errorf("after rotation the URI is %q", uri())
+	}
+	if rotated[DatabaseURIChangedAttr] != "true" || rotated[DatabaseURIVersionAttr] == created[DatabaseURIVersionAttr] || rotated[DatabaseURIVersionAttr] == "" {
+		t.Errorf("rotation: data %v, want a new VersionId (was %v)", rotated, created[DatabaseURIVersionAttr])
+	}
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(dst)})
+	if err != nil || aws.ToString(out.VersionId) != rotated[DatabaseURIVersionAttr] {
+		t.Errorf("VersionId %v is not the URI secret's current version %v (%v)", rotated[DatabaseURIVersionAttr], aws.ToString(out.VersionId), err)
+	}
+
+	before := uri()
+	if data := run("delete", cfn.Event{RequestType: cfn.RequestDelete, ResourceType: DatabaseURIType, PhysicalResourceID: dst, ResourceProperties: props("3")}); len(data) != 0 || uri() != before {
+		t.Errorf("delete: data %v, URI %q; want nothing changed", data, uri())
+	}
+
+	missing := props("4")
+	missing["PasswordVersion"] = ""
+	if _, _, err := h.Handle(ctx, cfn.Event{RequestType: cfn.RequestUpdate, ResourceType: DatabaseURIType, PhysicalResourceID: dst, ResourceProperties: missing}); err == nil || !strings.Contains(err.Error(), "PasswordVersion") {
+		t.Errorf("no PasswordVersion: err = %v", err)
+	}
+	missing = props("4")
+	missing["SourceSecretArn"] = "tts/nope"
+	if _, _, err := h.Handle(ctx, cfn.Event{RequestType: cfn.RequestUpdate, ResourceType: DatabaseURIType, PhysicalResourceID: dst, ResourceProperties: missing}); err == nil || !errors.As(err, new(*smtypes.ResourceNotFoundException)) {
 		t.Errorf("missing source: err = %v", err)
 	}
 }

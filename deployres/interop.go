@@ -3,7 +3,6 @@ package deployres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/lorawan-stack-aws/tts-ecs/interop"
 )
@@ -110,14 +108,8 @@ func (h *Handler) interopRepository(ctx context.Context, event cfn.Event) (strin
 
 // getSecret is the interop.SecretGetter of the deployed function.
 func (h *Handler) getSecret(ctx context.Context, id string) (string, error) {
-	out, err := h.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		return "", err
-	}
-	if out.SecretString == nil {
-		return "", errors.New("the secret has no SecretString (binary secrets are not supported)")
-	}
-	return *out.SecretString, nil
+	v, _, err := h.getSecretVersion(ctx, id)
+	return v, err
 }
 
 // syncRepository makes Prefix/ in the bucket hold exactly files. config.yml is

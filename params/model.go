@@ -81,6 +81,7 @@ type Params struct {
 	DatabaseMaxCapacity         float64 `yaml:"DatabaseMaxCapacity" default:"4" doc:"Maximum Aurora Serverless v2 capacity in ACUs (1 to 256, in steps of 0.5, at least DatabaseMinCapacity)."`
 	DatabaseReaders             int     `yaml:"DatabaseReaders" default:"1" doc:"Number of Aurora reader instances (0 to 3). Readers are spread over the other availability zones and take over when the writer fails; 0 leaves no standby."`
 	DatabaseBackupRetentionDays int     `yaml:"DatabaseBackupRetentionDays" default:"7" doc:"Days of automated Aurora backups (1 to 35)."`
+	DatabasePasswordVersion     string  `yaml:"DatabasePasswordVersion" default:"1" doc:"Label of the database password's generation: letters, digits, dots, hyphens and underscores, at most 64 (e.g. 2 or 2026-12-01). After changing the password (see Rotating the database password), set a new value and deploy: the Configuration stack composes <prefix>/tts/database-uri again and the Identity Server's tasks restart with it."`
 	CacheNodeType               string  `yaml:"CacheNodeType" default:"cache.t4g.small" doc:"ElastiCache node type of the Redis replication group."`
 	CacheReplicas               int     `yaml:"CacheReplicas" default:"1" doc:"Redis replicas beside the primary (1 to 5), spread over the availability zones; at least 1 for Multi-AZ automatic failover."`
 	DeletionProtection          bool    `yaml:"DeletionProtection" default:"true" doc:"Turn on deletion protection of the database. Stateful resources are retained on stack deletion whatever this says."`

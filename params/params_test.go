@@ -174,6 +174,7 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		{"database capacity step", good + "DatabaseMinCapacity: 0.7\n", nil, "params/test.yaml:8", "DatabaseMinCapacity", "steps of 0.5"},
 		{"database max below min", good + "DatabaseMinCapacity: 8\nDatabaseMaxCapacity: 4\n", nil, "params/test.yaml:9", "DatabaseMaxCapacity", "below DatabaseMinCapacity"},
 		{"backup retention", good + "DatabaseBackupRetentionDays: 0\n", nil, "params/test.yaml:8", "DatabaseBackupRetentionDays", "use 1 to 35"},
+		{"password version", good + "DatabasePasswordVersion: \"two words\"\n", nil, "params/test.yaml:8", "DatabasePasswordVersion", "letters, digits"},
 		{"ingress CIDR", good + "GatewayIngressCidrs: [10.0.0.1/8]\n", nil, "params/test.yaml:8", "GatewayIngressCidrs", "IPv4 CIDR"},
 		{"empty ingress list", good + "InteropIngressCidrs: []\n", nil, "params/test.yaml:8", "InteropIngressCidrs", "close these ports"},
 		{"one identity server task", good + "IdentityServerTasks: 1\n", nil, "params/test.yaml:8", "IdentityServerTasks", "use 2 to 10"},

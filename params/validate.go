@@ -116,6 +116,7 @@ func (l *loader) validate() {
 		l.warnf("DatabaseReaders", "is 0: the database has no standby in another availability zone, and a failure of the writer's zone stops the network until Aurora recreates the writer")
 	}
 	l.intRange("DatabaseBackupRetentionDays", p.DatabaseBackupRetentionDays, 1, 35)
+	l.match("DatabasePasswordVersion", p.DatabasePasswordVersion, `^[A-Za-z0-9._-]{1,64}$`, "use a label of letters, digits, '.', '-' and '_', at most 64 characters, e.g. 2 or 2026-12-01")
 	l.match("CacheNodeType", p.CacheNodeType, `^cache\.[a-z][a-z0-9]*\.[a-z0-9]+$`, "use an ElastiCache node type like cache.t4g.small or cache.r7g.large")
 	l.intRange("CacheReplicas", p.CacheReplicas, 1, 5)
 	if !p.DeletionProtection {

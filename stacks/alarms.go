@@ -33,11 +33,12 @@ func newAlarmTopic(stack awscdk.Stack, p *params.Params) awssns.Topic {
 // targetGroupAlarms alarms when a registered target of a target group fails
 // the load balancer's health check for five minutes, for every target group
 // of the plan (also those without targets in this mode: an empty group never
-// alarms). Dimensions come from the resources' own full-name attributes: the
-// CDK's target group metrics would split the load balancer's ARN imported
-// from the Network stack. Every target group has its alarm in every mode, so
-// that the stacks that own them publish the same outputs in every mode.
-func targetGroupAlarms(stack awscdk.Stack, topic awssns.ITopic, nlbFullName *string, targets []*listeners.Target) {
+// alarms). The dimensions are the full-name attributes of the load balancer
+// and of each target group (names, by key, as this stack reads them), each
+// published by the stack that creates it: the CDK's target group metrics
+// would split the load balancer's ARN imported from the Network stack
+// (Fn::Split over Fn::GetStackOutput, which CloudFormation does not document).
+func targetGroupAlarms(stack awscdk.Stack, topic awssns.ITopic, nlbFullName *string, targets []*listeners.Target, names map[string]*string) {
 	action := awscloudwatchactions.NewSnsAction(topic)
 	for _, t := range targets {
 		what := fmt.Sprintf("%s %s %d", t.Server, t.Protocol, t.Port)
@@ -46,7 +47,7 @@ func targetGroupAlarms(stack awscdk.Stack, topic awssns.ITopic, nlbFullName *str
 				"see the service's events and log group (a task that cannot start, or the proxy without a certificate)", what)),
 			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace: jsii.String("AWS/NetworkELB"), MetricName: jsii.String("UnHealthyHostCount"),
-				DimensionsMap: &map[string]*string{"TargetGroup": t.Group.TargetGroupFullName(), "LoadBalancer": nlbFullName},
+				DimensionsMap: &map[string]*string{"TargetGroup": names[t.Key], "LoadBalancer": nlbFullName},
 				Statistic:     jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
 			}),
 			Threshold:          jsii.Number(1),

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"hash/fnv"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -33,6 +34,15 @@ const (
 	InteropPrefix = "interop-repository"
 	// ConsoleClientID is the OAuth client id of the Console.
 	ConsoleClientID = "console"
+	// DatabaseURIVersionVariable is set in every container that reads
+	// is.database-uri: the operator's DatabasePasswordVersion and the URI
+	// secret's version id that Custom::DatabaseURI wrote. A new password
+	// version changes the task definition (so the tasks restart and read the
+	// new URI); the version id ties the definition to the URI it reads.
+	DatabaseURIVersionVariable = "TTS_DB_URI_VERSION"
+	// ParameterLanes is how many Parameter Store parameters CloudFormation
+	// may create, update or delete at the same time.
+	ParameterLanes = 3
 )
 
 // Configuration holds the TTS configuration of every component: one
@@ -46,7 +56,9 @@ type Configuration struct {
 	// Secrets by the plan's secret names.
 	Secrets map[ttsconfig.Secret]awssecretsmanager.ISecret
 	Interop *interoprepo.Repository
-	prefix  string
+	// DatabaseURIVersion is DatabaseURIVersionVariable's value.
+	DatabaseURIVersion *string
+	prefix             string
 	// imported are the parameters imported into consumer stacks, by stack
 	// path and key.
 	imported map[string]awsssm.IStringParameter
@@ -103,8 +115,13 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			EncryptionKey:     key,
 		})
 	}
+	// The name too, not only the ARN: CDK would otherwise take the name
+	// apart from the ARN with Fn::Split over the Data stack's output, which
+	// CloudFormation does not document for Fn::GetStackOutput (cfn-lint
+	// E1017).
 	interopBucket := awss3.Bucket_FromBucketAttributes(stack, jsii.String("InteropBucket"), &awss3.BucketAttributes{
 		BucketArn:     data.InteropBucket.BucketArn(),
+		BucketName:    data.InteropBucket.BucketName(),
 		EncryptionKey: key,
 	})
 	dbSecret := importSecret("DatabaseSecret", data.Database.Secret)
@@ -143,9 +160,16 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			"Database": data.Database.Name,
 			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
 			"SSLMode": "require",
+			// A new value is the operator's signal that the password
+			// changed: CloudFormation sends an Update, which composes the
+			// URI again (README, Rotating the database password).
+			"PasswordVersion": p.DatabasePasswordVersion,
 		},
 	})
 	uriResource.Node().AddDependency(fn.Role)
+	out.DatabaseURIVersion = awscdk.Fn_Join(jsii.String(":"), &[]*string{
+		jsii.String(p.DatabasePasswordVersion), uriResource.GetAttString(jsii.String(deployres.DatabaseURIVersionAttr)),
+	})
 
 	out.Secrets = map[ttsconfig.Secret]awssecretsmanager.ISecret{ttsconfig.SecretDatabaseURI: uri}
 	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
@@ -168,6 +192,13 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		ttsconfig.RefBlobBucket:    data.BlobBucket.BucketName(),
 		ttsconfig.RefInteropBucket: data.InteropBucket.BucketName(),
 	}
+	// Parameter Store takes only a few PutParameter calls per second
+	// (README, Configuration); CloudFormation would create all parameters at
+	// once. They are chained in ParameterLanes lanes with DependsOn, so that
+	// at most that many are created, updated or deleted at a time. A key's
+	// lane follows from the key alone, so that a new key changes the
+	// ordering of its neighbours only.
+	laneTail := make([]awsssm.StringParameter, ParameterLanes)
 	for _, s := range parameters {
 		value := jsii.String(s.Value)
 		if s.Ref != "" {
@@ -181,6 +212,11 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 			StringValue:   value,
 			Tier:          awsssm.ParameterTier_STANDARD,
 		})
+		lane := parameterLane(s.Key)
+		if prev := laneTail[lane]; prev != nil {
+			out.Parameters[s.Key].Node().AddDependency(prev)
+		}
+		laneTail[lane] = out.Parameters[s.Key]
 	}
 
 	files, refsList := interop.EmptyFiles(), []interop.SecretRef(nil)
@@ -284,6 +320,9 @@ func (c *Configuration) Container(scope constructs.Construct, components ...ttsc
 			switch s.Kind() {
 			case "secret":
 				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], nil)
+				if s.Secret == ttsconfig.SecretDatabaseURI {
+					out.Environment[DatabaseURIVersionVariable] = c.DatabaseURIVersion
+				}
 			case "parameter":
 				if c.Parameters[s.Key] == nil {
 					return nil, fmt.Errorf("configuration: no parameter for %s", s.Key)
@@ -326,4 +365,11 @@ func (ct *Container) EnvNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// parameterLane returns the lane of a parameter's key (FNV-1a).
+func parameterLane(key string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % ParameterLanes)
 }

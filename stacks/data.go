@@ -117,8 +117,9 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(uri, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SMG4"),
-		Reason: jsii.String("The URI is derived from the database credentials, which are not rotated automatically (TTS reads is.database-uri once at start); a redeploy recomposes it."),
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The URI is derived from the database credentials, which are not rotated automatically (TTS reads is.database-uri once at start); " +
+			"after a password change, a deploy with a new DatabasePasswordVersion composes it again and restarts the Identity Server."),
 	}}, jsii.Bool(false))
 	placeholder := func(id, name, description string) awssecretsmanager.Secret {
 		s := awssecretsmanager.NewSecret(stack, jsii.String(id), &awssecretsmanager.SecretProps{

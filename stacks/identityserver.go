@@ -70,6 +70,14 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		return nil, err
 	}
 	out.Targets = targets
+	// Published in every mode (TLS mode, interop): the Services stack's 8886
+	// listener forwards to the target group only in some, its alarm reads
+	// it in all.
+	for _, t := range targets {
+		publish(t.Group, TargetGroupArnOutput(t.Key), "The load balancer's target group of the Identity Server's "+fmt.Sprint(t.Port), t.Group.TargetGroupArn())
+		publish(t.Group, TargetGroupFullNameOutput(t.Key), "The TargetGroupFullName of the Identity Server's "+fmt.Sprint(t.Port)+" target group (a dimension of its metrics)",
+			t.Group.TargetGroupFullName())
+	}
 
 	conf, err := cfg.Container(stack, ttsconfig.IdentityServer)
 	if err != nil {

@@ -76,5 +76,7 @@ func NewNetwork(scope constructs.Construct, id string, props *awscdk.StackProps,
 			Description: jsii.String("Fixed public IPv4 address of the load balancer in " + p.AvailabilityZones[i] + " (allow-list it on gateways)"),
 		})
 	}
+	// Read by the target group alarms of the Services stack.
+	publish(lb.Nlb, LoadBalancerFullNameOutput, "The load balancer's LoadBalancerFullName (the LoadBalancer dimension of its metrics)", lb.Nlb.LoadBalancerFullName())
 	return &Network{Stack: stack, Vpc: net.Vpc, Nlb: lb, Zone: zone, LogBucket: logs}, nil
 }

@@ -108,9 +108,19 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	if err != nil {
 		return nil, err
 	}
+	isARNs, isNames := map[string]*string{}, map[string]*string{}
+	for _, t := range is.Targets {
+		if isARNs[t.Key], err = readPublished(stack, t.Group, TargetGroupArnOutput(t.Key)); err != nil {
+			return nil, err
+		}
+		if isNames[t.Key], err = readPublished(stack, t.Group, TargetGroupFullNameOutput(t.Key)); err != nil {
+			return nil, err
+		}
+	}
 	public, err := listeners.NewPublic(stack, "Public", listeners.PublicProps{
 		Nlb: net.Nlb.Nlb, NlbSecurityGroup: net.Nlb.SecurityGroup, Certificate: lb.CertificateArn, Plan: lb.Plan,
-		Targets: append(append([]*listeners.Target{}, is.Targets...), targets...),
+		Targets:    append(append([]*listeners.Target{}, is.Targets...), targets...),
+		TargetARNs: isARNs,
 		IngressCIDRs: map[ports.Group][]string{
 			ports.Gateways:     p.GatewayIngressCidrs,
 			ports.Applications: p.ApplicationIngressCidrs,
@@ -203,18 +213,18 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 		deps = append(deps, out.Services[spec.component].Service)
 	}
 	out.Alarms = newAlarmTopic(stack, p)
-	all := append(append([]*listeners.Target{}, is.Targets...), targets...)
-	targetGroupAlarms(stack, out.Alarms, net.Nlb.Nlb.LoadBalancerFullName(), all)
-	// The Identity Server's target group ARN, named in every mode: the 8886
-	// listener forwards to it only in some modes, and without this output
-	// the IdentityServer stack would stop publishing the ARN, ahead of this
-	// stack's update, when a switch removes that listener's use of it.
-	for _, t := range is.Targets {
-		awscdk.NewCfnOutput(stack, jsii.String("Pin-"+t.Key), &awscdk.CfnOutputProps{
-			Description: jsii.String("The Identity Server's target group of " + fmt.Sprint(t.Port) + ", which a switch of mode may make 8886 forward to"),
-			Value:       t.Group.TargetGroupArn(),
-		})
+	nlbName, err := readPublished(stack, net.Nlb.Nlb, LoadBalancerFullNameOutput)
+	if err != nil {
+		return nil, err
 	}
+	names := map[string]*string{}
+	for k, v := range isNames {
+		names[k] = v
+	}
+	for _, t := range targets {
+		names[t.Key] = t.Group.TargetGroupFullName()
+	}
+	targetGroupAlarms(stack, out.Alarms, nlbName, append(append([]*listeners.Target{}, is.Targets...), targets...), names)
 	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.Routed), alarms: out.Alarms}
 	certbot, err := newCertbot(stack, in)
 	if err != nil {

@@ -406,3 +406,73 @@ func mapFS(files map[string]string) fs.FS {
 	}
 	return m
 }
+
+// putParameterRate is about how many PutParameter calls per second Parameter
+// Store takes with its default throughput (AWS Support's figure; the quota
+// table does not list it).
+const putParameterRate = 3
+
+// dependsOn returns the DependsOn list of a resource.
+func dependsOn(r Resource) []string {
+	switch d := r.DependsOn.(type) {
+	case string:
+		return []string{d}
+	case []any:
+		var out []string
+		for _, x := range d {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// CloudFormation starts every resource whose dependencies are done. The
+// Parameter Store parameters must form at most putParameterRate chains
+// (each waits for at most one other parameter, and at most one waits for
+// it), so that no more are in flight at once, and every parameter is on a
+// chain (no cycle).
+func TestParametersAreCreatedInLanes(t *testing.T) {
+	for _, overrides := range []map[string]string{nil, {"SupportProxyTLS": "true", "InteropEnabled": "true", "InteropPacketBrokerEnabled": "true"}} {
+		a := synthOnce(t, overrides)
+		params := a.Stack(t, "Configuration").OfType("AWS::SSM::Parameter")
+		next := map[string]string{}
+		var heads []string
+		for _, id := range sortedKeys(params) {
+			var prev []string
+			for _, d := range dependsOn(params[id]) {
+				if _, ok := params[d]; ok {
+					prev = append(prev, d)
+				}
+			}
+			switch len(prev) {
+			case 0:
+				heads = append(heads, id)
+			case 1:
+				if other, taken := next[prev[0]]; taken {
+					t.Errorf("%s: both %s and %s wait for %s: they would run at the same time", canonical(overrides), other, id, prev[0])
+				}
+				next[prev[0]] = id
+			default:
+				t.Errorf("%s: %s waits for %d parameters %v; one is enough for a chain", canonical(overrides), id, len(prev), prev)
+			}
+		}
+		if len(heads) > putParameterRate {
+			t.Errorf("%s: %d of %d parameters wait for no other parameter and would be created at once; want at most %d", canonical(overrides), len(heads), len(params), putParameterRate)
+		}
+		onChain := 0
+		for _, h := range heads {
+			for id, n := h, 0; id != "" && n <= len(params); id, n = next[id], n+1 {
+				onChain++
+			}
+		}
+		if onChain != len(params) {
+			t.Errorf("%s: %d of %d parameters are on a chain from a parameter that waits for none; the others are in a cycle", canonical(overrides), onChain, len(params))
+		}
+		if len(params) < 10 {
+			t.Errorf("%s: only %d parameters; the test expects the full configuration", canonical(overrides), len(params))
+		}
+	}
+}

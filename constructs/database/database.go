@@ -154,7 +154,8 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 	cdknag.NagSuppressions_AddResourceSuppressions(generated, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("The Things Stack reads the database password once at start and cannot follow a rotation; " +
-			"rotating it would break every running Identity Server task. Rotate by changing the secret and redeploying the services."),
+			"an automatic rotation would break every running Identity Server task. The operator rotates it: a new password on the cluster and in this secret, " +
+			"then a new DatabasePasswordVersion and a deploy, which composes the database URI again and restarts the Identity Server (README, Rotating the database password)."),
 	}}, jsii.Bool(true))
 	return &Database{Construct: c, Cluster: cluster, Secret: cluster.Secret(), Name: databaseName, SecurityGroup: sg}, nil
 }

@@ -23,6 +23,10 @@ type PublicProps struct {
 	Plan        Plan
 	// Targets are the target groups of the plan, from every stack.
 	Targets []*Target
+	// TargetARNs are the ARNs of target groups of other stacks, by key, as
+	// this stack reads them (an explicit output of the producing stack);
+	// the others are referenced directly.
+	TargetARNs map[string]*string
 	// IngressCIDRs by port group.
 	IngressCIDRs map[ports.Group][]string
 }
@@ -77,13 +81,17 @@ func NewPublic(scope constructs.Construct, id string, props PublicProps) (*Publi
 		if t == nil {
 			return nil, fmt.Errorf("listeners: the listener on %d forwards to target group %s, which is not among the Targets; create it with NewTargets", spec.Port, spec.Target)
 		}
+		arn := t.Group.TargetGroupArn()
+		if a, ok := props.TargetARNs[t.Key]; ok {
+			arn = a
+		}
 		lp := &elbv2.CfnListenerProps{
 			LoadBalancerArn: props.Nlb.LoadBalancerArn(),
 			Port:            jsii.Number(float64(spec.Port)),
 			Protocol:        jsii.String(string(spec.Protocol)),
 			DefaultActions: &[]any{&elbv2.CfnListener_ActionProperty{
 				Type:           jsii.String("forward"),
-				TargetGroupArn: t.Group.TargetGroupArn(),
+				TargetGroupArn: arn,
 			}},
 		}
 		if spec.Protocol == elbv2.Protocol_TLS {

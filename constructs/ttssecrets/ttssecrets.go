@@ -92,7 +92,8 @@ func New(scope constructs.Construct, id string, props Props) (*Secrets, error) {
 		cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-SMG4"),
 			Reason: jsii.String(fmt.Sprintf("%s is read by The Things Stack once at start and must be equal in every task; "+
-				"an automatic rotation would split running tasks (sessions, cluster authentication). Rotate it deliberately with a redeploy.", spec.Setting)),
+				"an automatic rotation would split running tasks (sessions, cluster authentication). A new value reaches only tasks started after it "+
+				"(a deploy that leaves the task definitions unchanged restarts none); unlike the database password, it has no rotation procedure.", spec.Setting)),
 		}}, jsii.Bool(false))
 		out.ByID[spec.ID] = s
 	}
