@@ -38,6 +38,8 @@ func TestGoodFileGetsDefaultsAndDerivedValues(t *testing.T) {
 		{"NatGateways default", p.NatGateways, 2},
 		{"TTSImage default", p.TTSImage, "thethingsnetwork/lorawan-stack:3.32.1"},
 		{"DeletionProtection default", p.DeletionProtection, true},
+		{"RetainData default", p.RetainData, true},
+		{"DatabaseSnapshot default", p.DatabaseSnapshot, ""},
 		{"SupportProxyTLS default", p.SupportProxyTLS, false},
 		{"DatabaseMinCapacity default", p.DatabaseMinCapacity, 0.5},
 		{"InteropPacketBrokerTokenIssuer default", p.InteropPacketBrokerTokenIssuer, "https://iam.packetbroker.net"},
@@ -229,6 +231,35 @@ func TestWarningsDoNotStopTheLoad(t *testing.T) {
 	}
 	if len(warningsOf(problems, "DeletionProtection")) != 1 || len(warningsOf(problems, "DatabaseReaders")) != 1 {
 		t.Errorf("want warnings for DeletionProtection and DatabaseReaders, got:\n%v", problems)
+	}
+}
+
+func TestRestoreSnapshotsAreChecked(t *testing.T) {
+	p, problems := load(t, good+"DatabaseSnapshot: tts-data-databasecluster5b53a178-snapshot-1a2b3c\nCacheSnapshot: tts-data-cachegroup-final\n", nil)
+	if p == nil {
+		t.Fatalf("rejected:\n%v", problems)
+	}
+	shared := "arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:tts-final"
+	if p, problems := load(t, good+"DatabaseSnapshot: "+shared+"\n", nil); p == nil {
+		t.Errorf("shared snapshot ARN rejected:\n%v", problems)
+	}
+	_, problems = load(t, good+"DatabaseSnapshot: my_snapshot\nCacheSnapshot: \"-x\"\n", nil)
+	for _, key := range []string{"DatabaseSnapshot", "CacheSnapshot"} {
+		found := false
+		for _, e := range problems.Errors() {
+			found = found || (e.Key == key && strings.Contains(e.Message, "remove the line"))
+		}
+		if !found {
+			t.Errorf("no error for %s that says how to fix it:\n%v", key, problems)
+		}
+	}
+}
+
+func TestDeletingEverythingWarns(t *testing.T) {
+	_, problems := load(t, good+"DeletionProtection: false\nRetainData: false\n", nil)
+	w := warningsOf(problems, "DeletionProtection")
+	if len(w) != 1 || !strings.Contains(w[0].Message, "for good") {
+		t.Errorf("want one warning that deleting the stacks deletes the data for good, got:\n%v", problems)
 	}
 }
 

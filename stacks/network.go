@@ -44,6 +44,7 @@ func NewNetwork(scope constructs.Construct, id string, props *awscdk.StackProps,
 	logs, err := securebucket.New(stack, "LoadBalancerLogs", securebucket.Props{
 		LogReason:       "This bucket receives the load balancer's access logs; logging its own access would only log the log deliveries.",
 		ExpireAfterDays: p.LogRetentionDays,
+		DeleteWithStack: !p.RetainData,
 	})
 	if err != nil {
 		return nil, err

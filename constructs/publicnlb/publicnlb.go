@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Props configure the load balancer.
@@ -66,7 +68,7 @@ func New(scope constructs.Construct, id string, props Props) (*LoadBalancer, err
 		})
 		// Gateways are configured with these addresses: keep them even when
 		// the stack is deleted.
-		eip.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		eip.ApplyRemovalPolicy(removal.Keep(), nil)
 		eips = append(eips, eip)
 		mappings = append(mappings, &elbv2.SubnetMapping{Subnet: s, AllocationId: eip.AttrAllocationId()})
 	}
