@@ -30,13 +30,13 @@ func Keep() awscdk.RemovalPolicy { return awscdk.RemovalPolicy_RETAIN_ON_UPDATE_
 // instead, without a snapshot. Buckets must also be emptied on deletion
 // (securebucket's DeleteWithStack), or CloudFormation cannot delete them.
 func DeleteEverything(scope constructs.IConstruct) {
-	awscdk.Aspects_Of(scope).Add(deleteAll{}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
+	awscdk.Aspects_Of(scope).Add(&deleteAll{}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
 }
 
 type deleteAll struct{}
 
 // Visit implements awscdk.IAspect.
-func (deleteAll) Visit(node constructs.IConstruct) {
+func (*deleteAll) Visit(node constructs.IConstruct) {
 	if !*awscdk.CfnResource_IsCfnResource(node) {
 		return
 	}
