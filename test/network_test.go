@@ -49,8 +49,8 @@ func TestNetworkFlowLogsAllTrafficToARetainedLogGroup(t *testing.T) {
 	if group.Type != "AWS::Logs::LogGroup" {
 		t.Fatalf("flow log does not go to a log group of this stack")
 	}
-	if get(group.Properties, "RetentionInDays") != float64(a.Params.LogRetentionDays) || group.DeletionPolicy != "Retain" {
-		t.Errorf("flow log group retention %v, deletion %q; want %d days and Retain", get(group.Properties, "RetentionInDays"), group.DeletionPolicy, a.Params.LogRetentionDays)
+	if get(group.Properties, "RetentionInDays") != float64(a.Params.LogRetentionDays) || group.DeletionPolicy != "RetainExceptOnCreate" {
+		t.Errorf("flow log group retention %v, deletion %q; want %d days and RetainExceptOnCreate", get(group.Properties, "RetentionInDays"), group.DeletionPolicy, a.Params.LogRetentionDays)
 	}
 }
 
@@ -68,7 +68,7 @@ func TestNetworkLoadBalancerHasOneFixedAddressPerZone(t *testing.T) {
 	seenZones := map[string]bool{}
 	for i, m := range mappings {
 		eip := tpl.Resources[refTo(get(m, "AllocationId"))]
-		if eip.Type != "AWS::EC2::EIP" || eip.DeletionPolicy != "Retain" {
+		if eip.Type != "AWS::EC2::EIP" || eip.DeletionPolicy != "RetainExceptOnCreate" {
 			t.Errorf("mapping %d: allocation is %q with deletion policy %q, want a retained AWS::EC2::EIP", i, eip.Type, eip.DeletionPolicy)
 		}
 		subnet := tpl.Resources[refTo(get(m, "SubnetId"))]
