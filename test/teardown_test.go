@@ -2,6 +2,8 @@ package test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -164,4 +166,60 @@ func TestTeardownLeavesNothingInUseAndRetriesWork(t *testing.T) {
 // deployment.
 func restoreSet() map[string]string {
 	return map[string]string{"DatabaseSnapshot": "tts-data-databasecluster5b53a178-snapshot-abc", "CacheSnapshot": "tts-data-final-cache"}
+}
+
+// README's "Before a new deployment with the same prefix" deletes exactly the
+// resources that a teardown keeps under a fixed name, which would otherwise
+// make the next creation of the Data stack fail.
+func TestTeardownReadmeFreesEveryFixedName(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "for s in "); ok {
+			list, _, _ := strings.Cut(rest, ";")
+			for _, s := range strings.Fields(list) {
+				documented["secret $P/"+s] = true
+			}
+		}
+		if rest, ok := strings.CutPrefix(line, "aws logs delete-log-group --log-group-name "); ok {
+			documented["log group "+strings.Trim(rest, `"`)] = true
+		}
+	}
+	left := map[string]bool{}
+	for _, set := range []map[string]string{nil, proxyOn()} {
+		a := synthOnce(t, set)
+		for stack, tpl := range a.Templates {
+			for id, r := range tpl.Resources {
+				name := fixedName(r)
+				if name == "" || !kept(r) {
+					continue
+				}
+				generic := strings.Replace(name, a.Params.StackPrefix, "$P", 1)
+				switch r.Type {
+				case "AWS::SecretsManager::Secret":
+					left["secret "+generic] = true
+				case "AWS::Logs::LogGroup":
+					left["log group "+generic] = true
+				default:
+					t.Errorf("%s: %s %s is kept under the fixed name %s; README's commands before a new deployment do not delete that type", stack, r.Type, id, name)
+				}
+			}
+		}
+	}
+	for _, k := range sortedKeys(left) {
+		if !documented[k] {
+			t.Errorf("a teardown keeps the %s, which README's commands before a new deployment with the same prefix do not delete", k)
+		}
+	}
+	for _, k := range sortedKeys(documented) {
+		if !left[k] {
+			t.Errorf("README deletes the %s, which no teardown keeps", k)
+		}
+	}
+	if len(left) == 0 {
+		t.Errorf("found no kept resource with a fixed name; the test reads nothing")
+	}
 }
