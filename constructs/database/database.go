@@ -155,7 +155,7 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 		cdknag.NagSuppressions_AddResourceSuppressions(cluster, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-RDS10"),
 			Reason: jsii.String("The operator set the parameter DeletionProtection to false (the synthesis warns about it); " +
-				"the cluster is still retained when its stack is deleted or the cluster replaced."),
+				"a deletion or replacement of the cluster by its stack still leaves a final snapshot (unless RetainData is false, which the synthesis also warns about)."),
 		}}, jsii.Bool(true))
 	}
 	if props.RestoreFrom != "" {
