@@ -255,6 +255,23 @@ func TestRestoreSnapshotsAreChecked(t *testing.T) {
 	}
 }
 
+func TestLoadBalancerAddressesAreOnePerZone(t *testing.T) {
+	p, problems := load(t, good+"LoadBalancerAddresses: [eipalloc-0123456789abcdef0, eipalloc-0fedcba987654321f]\n", nil)
+	if p == nil || len(p.LoadBalancerAddresses) != 2 {
+		t.Fatalf("two allocation ids for two zones rejected:\n%v", problems)
+	}
+	for _, bad := range []string{"[eipalloc-0123456789abcdef0]", "[eipalloc-0123456789abcdef0, eipalloc-0123456789abcdef0]", "[eipalloc-0123456789abcdef0, 203.0.113.7]"} {
+		_, problems := load(t, good+"LoadBalancerAddresses: "+bad+"\n", nil)
+		found := false
+		for _, e := range problems.Errors() {
+			found = found || e.Key == "LoadBalancerAddresses"
+		}
+		if !found {
+			t.Errorf("LoadBalancerAddresses %s: no error:\n%v", bad, problems)
+		}
+	}
+}
+
 func TestDeletingEverythingWarns(t *testing.T) {
 	_, problems := load(t, good+"DeletionProtection: false\nRetainData: false\n", nil)
 	w := warningsOf(problems, "DeletionProtection")

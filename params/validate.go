@@ -126,7 +126,28 @@ func (l *loader) validate() {
 		}
 	}
 	l.checkRestore()
+	l.checkAddresses()
 	l.checkRetention()
+}
+
+// checkAddresses checks the Elastic IPs given to the load balancer.
+func (l *loader) checkAddresses() {
+	p := l.params
+	if len(p.LoadBalancerAddresses) == 0 {
+		return
+	}
+	if len(p.LoadBalancerAddresses) != len(p.AvailabilityZones) {
+		l.errorf("LoadBalancerAddresses", "has %d allocation ids for %d availability zones; give one per zone, in the order of AvailabilityZones, or remove the line to allocate new addresses", len(p.LoadBalancerAddresses), len(p.AvailabilityZones))
+	}
+	seen := map[string]bool{}
+	for _, a := range p.LoadBalancerAddresses {
+		if seen[a] {
+			l.errorf("LoadBalancerAddresses", "%q is given twice; each zone needs an address of its own", a)
+		}
+		seen[a] = true
+		l.match("LoadBalancerAddresses", a, `^eipalloc-[0-9a-f]{8,17}$`,
+			"give allocation ids like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses --filters Name=tag:Name,Values=<prefix>-* --query 'Addresses[].[AllocationId,PublicIp]')")
+	}
 }
 
 // checkRestore checks the snapshots a new deployment is restored from. Their

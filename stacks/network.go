@@ -50,10 +50,11 @@ func NewNetwork(scope constructs.Construct, id string, props *awscdk.StackProps,
 		return nil, err
 	}
 	lb, err := publicnlb.New(stack, "PublicLoadBalancer", publicnlb.Props{
-		Vpc:        net.Vpc,
-		Subnets:    *net.Vpc.PublicSubnets(),
-		AccessLogs: logs,
-		Name:       p.StackPrefix,
+		Vpc:         net.Vpc,
+		Subnets:     *net.Vpc.PublicSubnets(),
+		AccessLogs:  logs,
+		Name:        p.StackPrefix,
+		Allocations: p.LoadBalancerAddresses,
 	})
 	if err != nil {
 		return nil, err

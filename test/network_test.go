@@ -131,3 +131,30 @@ func TestOverrideChangesTheTemplates(t *testing.T) {
 		t.Error("the overridden domain is not in the records")
 	}
 }
+
+// A deployment after a teardown takes the Elastic IPs the earlier one kept
+// (gateways are configured with them): the load balancer uses them, zone by
+// zone in the order of AvailabilityZones, and the stack allocates none and
+// so never releases them.
+func TestNetworkLoadBalancerAdoptsGivenAddresses(t *testing.T) {
+	given := []string{"eipalloc-0123456789abcdef0", "eipalloc-0fedcba987654321f"}
+	a := synthOnce(t, map[string]string{"LoadBalancerAddresses": strings.Join(given, ",")})
+	tpl := a.Stack(t, "Network")
+	_, nlb := only(t, tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	mappings, _ := get(nlb.Properties, "SubnetMappings").([]any)
+	if len(mappings) != len(given) {
+		t.Fatalf("%d subnet mappings, want %d", len(mappings), len(given))
+	}
+	for i, m := range mappings {
+		subnet := tpl.Resources[refTo(get(m, "SubnetId"))]
+		zone, _ := get(subnet.Properties, "AvailabilityZone").(string)
+		if got := get(m, "AllocationId"); got != given[i] || zone != a.Params.AvailabilityZones[i] {
+			t.Errorf("mapping %d: allocation %v in zone %s, want %s in %s", i, jsonText(got), zone, given[i], a.Params.AvailabilityZones[i])
+		}
+	}
+	for id := range tpl.OfType("AWS::EC2::EIP") {
+		if strings.Contains(id, "LoadBalancer") {
+			t.Errorf("the stack allocates %s although the load balancer's addresses are given", id)
+		}
+	}
+}
