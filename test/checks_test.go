@@ -27,6 +27,7 @@ func paramSets() []map[string]string {
 		map[string]string{"AvailabilityZones": "eu-west-1a,eu-west-1b,eu-west-1c", "NatGateways": "3", "DatabaseReaders": "2", "CacheReplicas": "2"},
 		map[string]string{"RetainData": "false", "DeletionProtection": "false"},
 		restoreSet(),
+		givenAddresses(),
 	)
 }
 

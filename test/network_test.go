@@ -137,8 +137,9 @@ func TestOverrideChangesTheTemplates(t *testing.T) {
 // zone in the order of AvailabilityZones, and the stack allocates none and
 // so never releases them.
 func TestNetworkLoadBalancerAdoptsGivenAddresses(t *testing.T) {
-	given := []string{"eipalloc-0123456789abcdef0", "eipalloc-0fedcba987654321f"}
-	a := synthOnce(t, map[string]string{"LoadBalancerAddresses": strings.Join(given, ",")})
+	set := givenAddresses()
+	given := strings.Split(set["LoadBalancerAddresses"], ",")
+	a := synthOnce(t, set)
 	tpl := a.Stack(t, "Network")
 	_, nlb := only(t, tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
 	mappings, _ := get(nlb.Properties, "SubnetMappings").([]any)
@@ -157,4 +158,9 @@ func TestNetworkLoadBalancerAdoptsGivenAddresses(t *testing.T) {
 			t.Errorf("the stack allocates %s although the load balancer's addresses are given", id)
 		}
 	}
+}
+
+// givenAddresses is the example with the load balancer's Elastic IPs given.
+func givenAddresses() map[string]string {
+	return map[string]string{"LoadBalancerAddresses": "eipalloc-0123456789abcdef0,eipalloc-0fedcba987654321f"}
 }

@@ -153,6 +153,7 @@ func TestTeardownLeavesNothingInUseAndRetriesWork(t *testing.T) {
 		{"DeletionProtection": "false"},
 		{"RetainData": "false", "DeletionProtection": "false"},
 		restoreSet(),
+		givenAddresses(),
 	}
 	for _, set := range sets {
 		a := synthOnce(t, set)
