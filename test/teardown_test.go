@@ -224,3 +224,44 @@ func TestTeardownReadmeFreesEveryFixedName(t *testing.T) {
 		t.Errorf("found no kept resource with a fixed name; the test reads nothing")
 	}
 }
+
+// The walk finds the defects of the templates before RetainExceptOnCreate and
+// Snapshot: a retained cluster and cache keep their parameter group, subnet
+// groups and security groups in use, and a retained secret with a fixed name
+// blocks the retry of a failed creation.
+func TestTeardownWalkFindsRetainedDataTier(t *testing.T) {
+	a := synthOnce(t, nil)
+	data := a.Params.StackName("Data")
+	old := *a
+	old.Templates = map[string]Template{}
+	for name, tpl := range a.Templates {
+		old.Templates[name] = tpl
+	}
+	tpl := a.Templates[data]
+	resources := map[string]Resource{}
+	var want []string
+	for id, r := range tpl.Resources {
+		switch r.Type {
+		case "AWS::RDS::DBCluster", "AWS::ElastiCache::ReplicationGroup", "AWS::SecretsManager::Secret":
+			r.DeletionPolicy = "Retain"
+		}
+		switch r.Type {
+		case "AWS::RDS::DBClusterParameterGroup", "AWS::ElastiCache::SubnetGroup", "AWS::EC2::SecurityGroup":
+			want = append(want, "uses "+r.Type+" "+id)
+		case "AWS::SecretsManager::Secret":
+			want = append(want, "Secret "+id+" has the fixed name")
+		}
+		resources[id] = r
+	}
+	tpl.Resources = resources
+	old.Templates[data] = tpl
+	found := strings.Join(teardownProblems(&old), "\n")
+	for _, w := range want {
+		if !strings.Contains(found, w) {
+			t.Errorf("the walk misses %q; it found:\n%s", w, found)
+		}
+	}
+	if len(want) < 5 {
+		t.Errorf("only %d expectations; the Data template lacks what this test retains", len(want))
+	}
+}
