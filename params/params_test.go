@@ -38,6 +38,8 @@ func TestGoodFileGetsDefaultsAndDerivedValues(t *testing.T) {
 		{"NatGateways default", p.NatGateways, 2},
 		{"TTSImage default", p.TTSImage, "thethingsnetwork/lorawan-stack:3.32.1"},
 		{"DeletionProtection default", p.DeletionProtection, true},
+		{"RetainData default", p.RetainData, true},
+		{"DatabaseSnapshot default", p.DatabaseSnapshot, ""},
 		{"SupportProxyTLS default", p.SupportProxyTLS, false},
 		{"DatabaseMinCapacity default", p.DatabaseMinCapacity, 0.5},
 		{"InteropPacketBrokerTokenIssuer default", p.InteropPacketBrokerTokenIssuer, "https://iam.packetbroker.net"},
@@ -230,6 +232,52 @@ func TestWarningsDoNotStopTheLoad(t *testing.T) {
 	}
 	if len(warningsOf(problems, "DeletionProtection")) != 1 || len(warningsOf(problems, "DatabaseReaders")) != 1 {
 		t.Errorf("want warnings for DeletionProtection and DatabaseReaders, got:\n%v", problems)
+	}
+}
+
+func TestRestoreSnapshotsAreChecked(t *testing.T) {
+	p, problems := load(t, good+"DatabaseSnapshot: tts-data-databasecluster5b53a178-snapshot-1a2b3c\nCacheSnapshot: tts-data-cachegroup-final\n", nil)
+	if p == nil {
+		t.Fatalf("rejected:\n%v", problems)
+	}
+	shared := "arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:tts-final"
+	if p, problems := load(t, good+"DatabaseSnapshot: "+shared+"\n", nil); p == nil {
+		t.Errorf("shared snapshot ARN rejected:\n%v", problems)
+	}
+	_, problems = load(t, good+"DatabaseSnapshot: my_snapshot\nCacheSnapshot: \"-x\"\n", nil)
+	for _, key := range []string{"DatabaseSnapshot", "CacheSnapshot"} {
+		found := false
+		for _, e := range problems.Errors() {
+			found = found || (e.Key == key && strings.Contains(e.Message, "remove the line"))
+		}
+		if !found {
+			t.Errorf("no error for %s that says how to fix it:\n%v", key, problems)
+		}
+	}
+}
+
+func TestLoadBalancerAddressesAreOnePerZone(t *testing.T) {
+	p, problems := load(t, good+"LoadBalancerAddresses: [eipalloc-0123456789abcdef0, eipalloc-0fedcba987654321f]\n", nil)
+	if p == nil || len(p.LoadBalancerAddresses) != 2 {
+		t.Fatalf("two allocation ids for two zones rejected:\n%v", problems)
+	}
+	for _, bad := range []string{"[eipalloc-0123456789abcdef0]", "[eipalloc-0123456789abcdef0, eipalloc-0123456789abcdef0]", "[eipalloc-0123456789abcdef0, 203.0.113.7]"} {
+		_, problems := load(t, good+"LoadBalancerAddresses: "+bad+"\n", nil)
+		found := false
+		for _, e := range problems.Errors() {
+			found = found || e.Key == "LoadBalancerAddresses"
+		}
+		if !found {
+			t.Errorf("LoadBalancerAddresses %s: no error:\n%v", bad, problems)
+		}
+	}
+}
+
+func TestDeletingEverythingWarns(t *testing.T) {
+	_, problems := load(t, good+"DeletionProtection: false\nRetainData: false\n", nil)
+	w := warningsOf(problems, "DeletionProtection")
+	if len(w) != 1 || !strings.Contains(w[0].Message, "for good") {
+		t.Errorf("want one warning that deleting the stacks deletes the data for good, got:\n%v", problems)
 	}
 }
 

@@ -120,9 +120,52 @@ func (l *loader) validate() {
 	l.match("CacheNodeType", p.CacheNodeType, `^cache\.[a-z][a-z0-9]*\.[a-z0-9]+$`, "use an ElastiCache node type like cache.t4g.small or cache.r7g.large")
 	l.intRange("CacheReplicas", p.CacheReplicas, 1, 5)
 	if !p.DeletionProtection {
-		l.warnf("DeletionProtection", "is false: the database can be deleted by an API call; it is still retained when the stack is deleted")
+		if p.RetainData {
+			l.warnf("DeletionProtection", "is false: the database can be deleted by an API call, and the stacks can be deleted (RetainData is true: the database and Redis end in final snapshots, the rest of the data stays)")
+		} else {
+			l.warnf("DeletionProtection", "is false and RetainData is false: deleting the stacks now deletes every database, cache, bucket, key and secret of %q for good, with no snapshot", p.StackPrefix)
+		}
 	}
+	l.checkRestore()
+	l.checkAddresses()
 	l.checkRetention()
+}
+
+// checkAddresses checks the Elastic IPs given to the load balancer.
+func (l *loader) checkAddresses() {
+	p := l.params
+	if len(p.LoadBalancerAddresses) == 0 {
+		return
+	}
+	if len(p.LoadBalancerAddresses) != len(p.AvailabilityZones) {
+		l.errorf("LoadBalancerAddresses", "has %d allocation ids for %d availability zones; give one per zone, in the order of AvailabilityZones, or remove the line to allocate new addresses", len(p.LoadBalancerAddresses), len(p.AvailabilityZones))
+	}
+	seen := map[string]bool{}
+	for _, a := range p.LoadBalancerAddresses {
+		if seen[a] {
+			l.errorf("LoadBalancerAddresses", "%q is given twice; each zone needs an address of its own", a)
+		}
+		seen[a] = true
+		l.match("LoadBalancerAddresses", a, `^eipalloc-[0-9a-f]{8,17}$`,
+			"give allocation ids like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses --filters Name=tag:Name,Values=<prefix>-* --query 'Addresses[].[AllocationId,PublicIp]')")
+	}
+}
+
+// checkRestore checks the snapshots a new deployment is restored from. Their
+// existence can only be checked in the account: CloudFormation fails the
+// creation of the Data stack (and removes what it created) when one is missing.
+func (l *loader) checkRestore() {
+	p := l.params
+	if p.DatabaseSnapshot != "" {
+		// A name is what Aurora accepts as DBClusterSnapshotIdentifier; an
+		// ARN names a snapshot of another account (shared) or a copy.
+		l.match("DatabaseSnapshot", p.DatabaseSnapshot, `^(?:[A-Za-z](?:-?[A-Za-z0-9])*|arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:cluster-snapshot:[A-Za-z][A-Za-z0-9:-]*)$`,
+			"give the name of an Aurora cluster snapshot (aws rds describe-db-cluster-snapshots --query 'DBClusterSnapshots[].DBClusterSnapshotIdentifier'), or its ARN when it is shared from another account; remove the line to start with an empty database")
+	}
+	if p.CacheSnapshot != "" {
+		l.match("CacheSnapshot", p.CacheSnapshot, `^[A-Za-z](?:-?[A-Za-z0-9])*$`,
+			"give the name of an ElastiCache snapshot (aws elasticache describe-snapshots --query 'Snapshots[].SnapshotName'); remove the line to start with an empty cache")
+	}
 }
 
 func (l *loader) match(key, value, pattern, fix string) bool {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 	"github.com/lorawan-stack-aws/tts-ecs/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
@@ -83,7 +84,7 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	if out.Network, err = NewNetwork(app, p.StackName(NetworkName), props(NetworkName, "VPC, load balancer, DNS"), p); err != nil {
 		return nil, err
 	}
-	dataProps := props(DataName, "database, cache, buckets, keys, secrets (retained on deletion)")
+	dataProps := props(DataName, "database, cache, buckets, keys, secrets")
 	dataProps.TerminationProtection = jsii.Bool(p.DeletionProtection)
 	if out.Data, err = NewData(app, p.StackName(DataName), dataProps, p, out.Network); err != nil {
 		return nil, err
@@ -108,6 +109,9 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	}
 	out.Services.AddStackDependency(out.IdentityServer.Stack, jsii.String("the components run in the Identity Server's cluster and need the Identity Server"))
 
+	if !p.RetainData {
+		removal.DeleteEverything(app)
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return out, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 	"github.com/lorawan-stack-aws/tts-ecs/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
@@ -95,11 +96,11 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 	out := &Certbot{}
 	out.LogGroup = awslogs.NewLogGroup(stack, jsii.String("CertbotLogs"), &awslogs.LogGroupProps{
 		Retention:     retention(p.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	runnerLogs := awslogs.NewLogGroup(stack, jsii.String("CertbotRunnerLogs"), &awslogs.LogGroupProps{
 		Retention:     retention(p.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	if !p.ProxyTerminatesTLS() {
 		return out, nil

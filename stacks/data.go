@@ -14,14 +14,17 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/cache"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/securebucket"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttssecrets"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
 // Data holds every stateful resource: the data key, the database, the cache,
-// the buckets and the generated secrets. All of it is retained when the stack
-// is deleted, and no parameter change replaces any of it.
+// the buckets and the generated secrets. Deleting the stack keeps the data
+// (final snapshots of the database and the cache, the rest retained) unless
+// RetainData is false, and no parameter change replaces any of it (but
+// DatabaseSnapshot and CacheSnapshot, which are read at creation only).
 type Data struct {
 	awscdk.Stack
 	Key           awskms.Key
@@ -58,7 +61,7 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		Description:       jsii.String("The Things Stack " + p.StackPrefix + ": database, cache, buckets and secrets"),
 		EnableKeyRotation: jsii.Bool(true),
 		Alias:             jsii.String("alias/" + p.StackPrefix + "-data"),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     removal.Keep(),
 	})
 	isolated := &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.IsolatedSubnets)}
 	db, err := database.New(stack, "Database", database.Props{
@@ -74,6 +77,7 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		BackupRetention:    p.DatabaseBackupRetentionDays,
 		DeletionProtection: p.DeletionProtection,
 		LogRetention:       retention(p.LogRetentionDays),
+		RestoreFrom:        p.DatabaseSnapshot,
 	})
 	if err != nil {
 		return nil, err
@@ -87,6 +91,7 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		NodeType:          p.CacheNodeType,
 		Replicas:          p.CacheReplicas,
 		LogRetention:      retention(p.LogRetentionDays),
+		RestoreFrom:       p.CacheSnapshot,
 	})
 	if err != nil {
 		return nil, err
@@ -94,15 +99,16 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 	logs, err := securebucket.New(stack, "AccessLogs", securebucket.Props{
 		LogReason:       "This bucket receives the server access logs of the other buckets; logging its own access would loop.",
 		ExpireAfterDays: p.LogRetentionDays,
+		DeleteWithStack: !p.RetainData,
 	})
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := securebucket.New(stack, "Blobs", securebucket.Props{Key: key, Versioned: true, AccessLogs: logs, AccessLogsPrefix: "blobs/"})
+	blobs, err := securebucket.New(stack, "Blobs", securebucket.Props{Key: key, Versioned: true, AccessLogs: logs, AccessLogsPrefix: "blobs/", DeleteWithStack: !p.RetainData})
 	if err != nil {
 		return nil, err
 	}
-	interop, err := securebucket.New(stack, "InteropRepository", securebucket.Props{Key: key, Versioned: true, AccessLogs: logs, AccessLogsPrefix: "interop/"})
+	interop, err := securebucket.New(stack, "InteropRepository", securebucket.Props{Key: key, Versioned: true, AccessLogs: logs, AccessLogsPrefix: "interop/", DeleteWithStack: !p.RetainData})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +120,7 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		SecretName:    jsii.String(p.StackPrefix + "/tts/database-uri"),
 		Description:   jsii.String("The Things Stack: is.database-uri, composed from " + p.StackPrefix + "/database by the Configuration stack at deploy time"),
 		EncryptionKey: key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(uri, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
@@ -126,7 +132,7 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 			SecretName:    jsii.String(p.StackPrefix + "/tts/" + name),
 			Description:   jsii.String(description),
 			EncryptionKey: key,
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy: removal.Keep(),
 			// A random placeholder: not JSON, so Certbot sees "no certificate
 			// (account) yet" and issues (registers). No value is in a template.
 			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
@@ -149,7 +155,7 @@ func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p 
 		Description:       jsii.String("The Things Stack " + p.StackPrefix + ": alarm topic (CloudWatch publishes with it)"),
 		EnableKeyRotation: jsii.Bool(true),
 		Alias:             jsii.String(AlarmKeyAlias(p.StackPrefix)),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     removal.Keep(),
 	})
 	alarmKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchAlarmsPublishToTheTopic"),

@@ -44,15 +44,17 @@ func NewNetwork(scope constructs.Construct, id string, props *awscdk.StackProps,
 	logs, err := securebucket.New(stack, "LoadBalancerLogs", securebucket.Props{
 		LogReason:       "This bucket receives the load balancer's access logs; logging its own access would only log the log deliveries.",
 		ExpireAfterDays: p.LogRetentionDays,
+		DeleteWithStack: !p.RetainData,
 	})
 	if err != nil {
 		return nil, err
 	}
 	lb, err := publicnlb.New(stack, "PublicLoadBalancer", publicnlb.Props{
-		Vpc:        net.Vpc,
-		Subnets:    *net.Vpc.PublicSubnets(),
-		AccessLogs: logs,
-		Name:       p.StackPrefix,
+		Vpc:         net.Vpc,
+		Subnets:     *net.Vpc.PublicSubnets(),
+		AccessLogs:  logs,
+		Name:        p.StackPrefix,
+		Allocations: p.LoadBalancerAddresses,
 	})
 	if err != nil {
 		return nil, err

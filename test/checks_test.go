@@ -25,6 +25,9 @@ func paramSets() []map[string]string {
 		map[string]string{"PlainPortsEnabled": "true"},
 		map[string]string{"NatGateways": "1", "DatabaseReaders": "0", "DeletionProtection": "false"},
 		map[string]string{"AvailabilityZones": "eu-west-1a,eu-west-1b,eu-west-1c", "NatGateways": "3", "DatabaseReaders": "2", "CacheReplicas": "2"},
+		map[string]string{"RetainData": "false", "DeletionProtection": "false"},
+		restoreSet(),
+		givenAddresses(),
 	)
 }
 

@@ -14,21 +14,48 @@ func statefulTypes() []string {
 	}
 }
 
-func TestEveryStatefulResourceIsRetained(t *testing.T) {
-	for _, set := range []map[string]string{nil, {"SupportProxyTLS": "true"}, {"DeletionProtection": "false"}} {
+// With the default RetainData: true, deleting a stack keeps every resource
+// that holds data: the database and the cache end in a final snapshot
+// (Snapshot deletes them, so what they use can go too), the rest stays; a
+// replacement keeps the old one the same way. Database instances hold no data
+// of their own (the cluster's storage does). With RetainData: false nothing
+// stays, and every bucket is emptied before CloudFormation deletes it.
+func TestEveryStatefulResourceKeepsItsDataUnlessRetainDataIsFalse(t *testing.T) {
+	keep := map[string]string{"AWS::RDS::DBCluster": "Snapshot", "AWS::ElastiCache::ReplicationGroup": "Snapshot"}
+	for _, set := range []map[string]string{nil, {"SupportProxyTLS": "true"}, {"DeletionProtection": "false"}, restoreSet()} {
 		a := synthOnce(t, set)
 		for stack, tpl := range a.Templates {
 			for id, r := range tpl.Resources {
-				if !contains(statefulTypes(), r.Type) {
+				if !contains(statefulTypes(), r.Type) || r.Type == "AWS::RDS::DBInstance" {
 					continue
 				}
 				// Elastic IPs of NAT gateways are not data; those of the load balancer are (gateways allow-list them).
 				if r.Type == "AWS::EC2::EIP" && !strings.Contains(id, "LoadBalancer") {
 					continue
 				}
-				if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
-					t.Errorf("%s: %s %s has DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", stack, r.Type, id, r.DeletionPolicy, r.UpdateReplacePolicy)
+				want, replaced := keep[r.Type], keep[r.Type]
+				if want == "" {
+					want, replaced = "RetainExceptOnCreate", "Retain"
 				}
+				if r.DeletionPolicy != want || r.UpdateReplacePolicy != replaced {
+					t.Errorf("%s: %s: %s %s has DeletionPolicy %q, UpdateReplacePolicy %q; want %s and %s", canonical(set), stack, r.Type, id, r.DeletionPolicy, r.UpdateReplacePolicy, want, replaced)
+				}
+			}
+		}
+	}
+
+	a := synthOnce(t, map[string]string{"RetainData": "false", "DeletionProtection": "false"})
+	for stack, tpl := range a.Templates {
+		emptied := map[string]bool{}
+		for _, r := range tpl.OfType("Custom::S3AutoDeleteObjects") {
+			emptied[refTo(r.Properties["BucketName"])] = true
+		}
+		for id, r := range tpl.Resources {
+			if r.DeletionPolicy != "" && r.DeletionPolicy != "Delete" {
+				t.Errorf("RetainData false: %s: %s %s has DeletionPolicy %s; want it deleted with the stack", stack, r.Type, id, r.DeletionPolicy)
+			}
+			if r.Type == "AWS::S3::Bucket" && !emptied[id] {
+				t.Errorf("RetainData false: %s: bucket %s is not emptied before its deletion; CloudFormation cannot delete a bucket that holds objects", stack, id)
 			}
 		}
 	}
@@ -93,8 +120,8 @@ func TestDatabaseDeletionProtectionFollowsTheParameter(t *testing.T) {
 	if get(c.Properties, "DeletionProtection") != false {
 		t.Errorf("-c DeletionProtection=false left deletion protection %v", get(c.Properties, "DeletionProtection"))
 	}
-	if c.DeletionPolicy != "Retain" {
-		t.Errorf("cluster deletion policy %q without deletion protection; it must still be retained", c.DeletionPolicy)
+	if c.DeletionPolicy != "Snapshot" {
+		t.Errorf("cluster deletion policy %q without deletion protection; a deletion must still leave a final snapshot", c.DeletionPolicy)
 	}
 }
 

@@ -99,3 +99,57 @@ func TestDatabaseURINamesTheDatabaseTheClusterCreates(t *testing.T) {
 		}
 	}
 }
+
+// A deployment restored from the final snapshots of an earlier one: the
+// cluster is created from DatabaseSnapshot with the master user name the
+// snapshot carries (the one this app's clusters are created with), and its
+// password is reset to the secret the Configuration stack composes the
+// database URI from; the replication group is created from CacheSnapshot.
+// Without the parameters nothing is restored.
+func TestDatabaseAndCacheRestoreFromSnapshots(t *testing.T) {
+	fresh := synthOnce(t, nil)
+	_, freshCluster := only(t, fresh.Stack(t, "Data"), "AWS::RDS::DBCluster")
+	_, freshGroup := only(t, fresh.Stack(t, "Data"), "AWS::ElastiCache::ReplicationGroup")
+	if freshCluster.Properties["SnapshotIdentifier"] != nil || freshGroup.Properties["SnapshotName"] != nil {
+		t.Errorf("without DatabaseSnapshot and CacheSnapshot, cluster SnapshotIdentifier %v and cache SnapshotName %v; want none",
+			freshCluster.Properties["SnapshotIdentifier"], freshGroup.Properties["SnapshotName"])
+	}
+	snapshotUser, _ := freshCluster.Properties["MasterUsername"].(string)
+
+	set := restoreSet()
+	a := synthOnce(t, set)
+	data := a.Stack(t, "Data")
+	clusterID, cluster := only(t, data, "AWS::RDS::DBCluster")
+	if got := cluster.Properties["SnapshotIdentifier"]; got != set["DatabaseSnapshot"] {
+		t.Errorf("cluster SnapshotIdentifier %v, want %s", got, set["DatabaseSnapshot"])
+	}
+	if u, ok := cluster.Properties["MasterUsername"]; ok {
+		t.Errorf("cluster restored from a snapshot sets MasterUsername %v; the snapshot brings its own", u)
+	}
+	if cluster.Properties["DatabaseName"] == nil {
+		t.Errorf("restored cluster has no DatabaseName; the database URI needs the name the snapshot holds")
+	}
+
+	_, uri := only(t, a.Stack(t, "Configuration"), deployres.DatabaseURIType)
+	_, value, ok := stackOutput(a, uri.Properties["SourceSecretArn"])
+	att, found := data.Resources[refTo(value)]
+	if !ok || !found {
+		t.Fatalf("SourceSecretArn %s is not an output of the Data stack naming a resource", jsonText(uri.Properties["SourceSecretArn"]))
+	}
+	secretID := refTo(att.Properties["SecretId"])
+	if refTo(att.Properties["TargetId"]) != clusterID {
+		t.Errorf("the database URI's secret is attached to %s, not to the restored cluster %s", jsonText(att.Properties["TargetId"]), clusterID)
+	}
+	if pw := jsonText(cluster.Properties["MasterUserPassword"]); secretID == "" || !strings.Contains(pw, `"Ref":"`+secretID+`"`) {
+		t.Errorf("the restored cluster's password (%s) is not reset to the secret %s the database URI is composed from", pw, secretID)
+	}
+	template, _ := get(data.Resources[secretID].Properties, "GenerateSecretString", "SecretStringTemplate").(string)
+	if snapshotUser == "" || !strings.Contains(template, fmt.Sprintf("%q", snapshotUser)) {
+		t.Errorf("the secret's user (%s) is not %q, the master user of the snapshots this app's clusters leave", template, snapshotUser)
+	}
+
+	_, group := only(t, data, "AWS::ElastiCache::ReplicationGroup")
+	if got := group.Properties["SnapshotName"]; got != set["CacheSnapshot"] {
+		t.Errorf("cache SnapshotName %v, want %s", got, set["CacheSnapshot"])
+	}
+}

@@ -62,6 +62,10 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 			get(r, listeners[443], "Properties").(map[string]any)["SslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 		})},
 		{name: "SupportProxyTLS flipped", asm: to, stack: lb, old: editTemplate(t, from, lb, func(map[string]any) {})},
+		// A deployment restored from snapshots whose parameter file loses
+		// DatabaseSnapshot and CacheSnapshot: CloudFormation would create an
+		// empty cluster and cache in place of the restored ones.
+		{name: "restore parameters removed", asm: a, stack: data, old: editTemplate(t, synthOnce(t, restoreSet()), data, func(map[string]any) {})},
 	}
 	diffAll(t, runs)
 
@@ -79,11 +83,15 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 	// Replacing the cluster replaces its instances too (they name it).
 	dbIDs := append([]string{dbID}, sortedKeys(a.Stack(t, "Data").OfType("AWS::RDS::DBInstance"))...)
 	sort.Strings(dbIDs)
+	cacheID, _ := only(t, a.Stack(t, "Data"), "AWS::ElastiCache::ReplicationGroup")
+	restored := append([]string{cacheID}, dbIDs...)
+	sort.Strings(restored)
 	for name, want := range map[string]string{
 		"database identifier changed": strings.Join(dbIDs, ","),
 		"bucket removed":              "RetiredBlobs0123ABCD",
 		"listener 443 changed":        "",
 		"SupportProxyTLS flipped":     "",
+		"restore parameters removed":  strings.Join(restored, ","),
 	} {
 		if verdicts[name] != want {
 			t.Errorf("%s: the guard refuses %q, want %q", name, verdicts[name], want)

@@ -49,8 +49,8 @@ func TestNetworkFlowLogsAllTrafficToARetainedLogGroup(t *testing.T) {
 	if group.Type != "AWS::Logs::LogGroup" {
 		t.Fatalf("flow log does not go to a log group of this stack")
 	}
-	if get(group.Properties, "RetentionInDays") != float64(a.Params.LogRetentionDays) || group.DeletionPolicy != "Retain" {
-		t.Errorf("flow log group retention %v, deletion %q; want %d days and Retain", get(group.Properties, "RetentionInDays"), group.DeletionPolicy, a.Params.LogRetentionDays)
+	if get(group.Properties, "RetentionInDays") != float64(a.Params.LogRetentionDays) || group.DeletionPolicy != "RetainExceptOnCreate" {
+		t.Errorf("flow log group retention %v, deletion %q; want %d days and RetainExceptOnCreate", get(group.Properties, "RetentionInDays"), group.DeletionPolicy, a.Params.LogRetentionDays)
 	}
 }
 
@@ -68,7 +68,7 @@ func TestNetworkLoadBalancerHasOneFixedAddressPerZone(t *testing.T) {
 	seenZones := map[string]bool{}
 	for i, m := range mappings {
 		eip := tpl.Resources[refTo(get(m, "AllocationId"))]
-		if eip.Type != "AWS::EC2::EIP" || eip.DeletionPolicy != "Retain" {
+		if eip.Type != "AWS::EC2::EIP" || eip.DeletionPolicy != "RetainExceptOnCreate" {
 			t.Errorf("mapping %d: allocation is %q with deletion policy %q, want a retained AWS::EC2::EIP", i, eip.Type, eip.DeletionPolicy)
 		}
 		subnet := tpl.Resources[refTo(get(m, "SubnetId"))]
@@ -130,4 +130,37 @@ func TestOverrideChangesTheTemplates(t *testing.T) {
 	if !strings.Contains(other.Stack(t, "Network").Raw, `"lns.example.com."`) {
 		t.Error("the overridden domain is not in the records")
 	}
+}
+
+// A deployment after a teardown takes the Elastic IPs the earlier one kept
+// (gateways are configured with them): the load balancer uses them, zone by
+// zone in the order of AvailabilityZones, and the stack allocates none and
+// so never releases them.
+func TestNetworkLoadBalancerAdoptsGivenAddresses(t *testing.T) {
+	set := givenAddresses()
+	given := strings.Split(set["LoadBalancerAddresses"], ",")
+	a := synthOnce(t, set)
+	tpl := a.Stack(t, "Network")
+	_, nlb := only(t, tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	mappings, _ := get(nlb.Properties, "SubnetMappings").([]any)
+	if len(mappings) != len(given) {
+		t.Fatalf("%d subnet mappings, want %d", len(mappings), len(given))
+	}
+	for i, m := range mappings {
+		subnet := tpl.Resources[refTo(get(m, "SubnetId"))]
+		zone, _ := get(subnet.Properties, "AvailabilityZone").(string)
+		if got := get(m, "AllocationId"); got != given[i] || zone != a.Params.AvailabilityZones[i] {
+			t.Errorf("mapping %d: allocation %v in zone %s, want %s in %s", i, jsonText(got), zone, given[i], a.Params.AvailabilityZones[i])
+		}
+	}
+	for id := range tpl.OfType("AWS::EC2::EIP") {
+		if strings.Contains(id, "LoadBalancer") {
+			t.Errorf("the stack allocates %s although the load balancer's addresses are given", id)
+		}
+	}
+}
+
+// givenAddresses is the example with the load balancer's Elastic IPs given.
+func givenAddresses() map[string]string {
+	return map[string]string{"LoadBalancerAddresses": "eipalloc-0123456789abcdef0,eipalloc-0fedcba987654321f"}
 }

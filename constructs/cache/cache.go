@@ -1,7 +1,8 @@
 // Package cache is the Redis replication group of The Things Stack: TLS in
 // transit, encryption at rest with the data key, Multi-AZ with automatic
 // failover, an AUTH token generated into Secrets Manager, snapshots, logs with
-// a retention, and the group retained when the stack is deleted.
+// a retention, and a final snapshot when the stack deletes the group (see
+// package removal), from which a new group can be restored.
 package cache
 
 import (
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Port is the Redis port. It is not the default 6379 (cdk-nag AwsSolutions-AEC5).
@@ -36,6 +39,10 @@ type Props struct {
 	NodeType     string
 	Replicas     int
 	LogRetention awslogs.RetentionDays
+	// RestoreFrom names an ElastiCache snapshot the group is created from;
+	// empty for an empty cache. CloudFormation reads it only at creation,
+	// and a change replaces the group.
+	RestoreFrom string
 }
 
 // Cache is the replication group and what clients need to reach it.
@@ -82,7 +89,7 @@ func New(scope constructs.Construct, id string, props Props) (*Cache, error) {
 			ExcludePunctuation: jsii.Bool(true),
 			IncludeSpace:       jsii.Bool(false),
 		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(token, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
@@ -91,7 +98,7 @@ func New(scope constructs.Construct, id string, props Props) (*Cache, error) {
 	}}, jsii.Bool(false))
 	slowLog := awslogs.NewLogGroup(c, jsii.String("SlowLog"), &awslogs.LogGroupProps{
 		Retention:     props.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	azs := make([]*string, props.Replicas+1)
 	for i := range azs {
@@ -127,6 +134,15 @@ func New(scope constructs.Construct, id string, props Props) (*Cache, error) {
 			},
 		}},
 	})
-	group.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	if props.RestoreFrom != "" {
+		// The AUTH token is not part of a snapshot: the restored group
+		// takes the token generated above.
+		group.SetSnapshotName(jsii.String(props.RestoreFrom))
+	}
+	// A final snapshot, then the group itself is deleted: retaining it would
+	// keep its subnet group and security group in use, and the stack's
+	// deletion would fail on them (and the Network stack's on the subnets
+	// that hold its network interfaces).
+	group.ApplyRemovalPolicy(awscdk.RemovalPolicy_SNAPSHOT, nil)
 	return &Cache{Construct: c, Group: group, AuthToken: token, SecurityGroup: sg}, nil
 }

@@ -1,8 +1,9 @@
 // Package database is the Aurora PostgreSQL cluster of the Identity Server:
 // Serverless v2 writer and readers in different availability zones, storage
 // encrypted with the data key, TLS 1.2+ required, credentials generated into
-// Secrets Manager, backups, logs exported with a retention, and the cluster
-// retained when the stack is deleted.
+// Secrets Manager, backups, logs exported with a retention, and a final
+// snapshot when the stack deletes the cluster (see package removal), from
+// which a new cluster can be restored.
 package database
 
 import (
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Port is the PostgreSQL port. It is not the default 5432, so that scans for
@@ -45,6 +48,10 @@ type Props struct {
 	// DeletionProtection of the cluster.
 	DeletionProtection bool
 	LogRetention       awslogs.RetentionDays
+	// RestoreFrom names an Aurora cluster snapshot (or its ARN) the cluster
+	// is created from; empty for an empty database. CloudFormation restores
+	// only at creation, and a change or removal later replaces the cluster.
+	RestoreFrom string
 }
 
 // Database is the cluster and what clients need to reach it.
@@ -97,7 +104,7 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 	logGroup := awslogs.NewLogGroup(c, jsii.String("PostgresLogs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String(fmt.Sprintf("/aws/rds/cluster/%s/postgresql", props.Identifier)),
 		Retention:     props.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	readers := make([]awsrds.IClusterInstance, props.Readers)
 	for i := range readers {
@@ -136,21 +143,31 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 		},
 		PreferredMaintenanceWindow: jsii.String("sun:03:30-sun:04:30"),
 		DeletionProtection:         jsii.Bool(props.DeletionProtection),
-		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
-		CopyTagsToSnapshot:         jsii.Bool(true),
+		// A final snapshot, then the cluster and its instances are deleted,
+		// and with them the parameter group, subnet group and security group
+		// they use: a retained cluster would keep those in use and fail the
+		// stack's deletion.
+		RemovalPolicy:      awscdk.RemovalPolicy_SNAPSHOT,
+		CopyTagsToSnapshot: jsii.Bool(true),
 	})
 	cluster.Node().AddDependency(logGroup)
 	if !props.DeletionProtection {
 		cdknag.NagSuppressions_AddResourceSuppressions(cluster, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-RDS10"),
 			Reason: jsii.String("The operator set the parameter DeletionProtection to false (the synthesis warns about it); " +
-				"the cluster is still retained when its stack is deleted or the cluster replaced."),
+				"a deletion or replacement of the cluster by its stack still leaves a final snapshot (unless RetainData is false, which the synthesis also warns about)."),
 		}}, jsii.Bool(true))
+	}
+	if props.RestoreFrom != "" {
+		restore(cluster, props.RestoreFrom)
 	}
 	// cluster.Secret() is the secret's attachment; the retention and the
 	// suppression belong to the generated secret itself, the child "Secret".
 	generated := cluster.Node().FindChild(jsii.String("Secret"))
-	awscdk.RemovalPolicies_Of(generated).Retain(nil)
+	generated.Node().DefaultChild().(awscdk.CfnResource).ApplyRemovalPolicy(removal.Keep(), nil)
+	// The attachment only adds the cluster's address to the secret: it goes
+	// with the cluster.
+	cluster.Secret().Node().DefaultChild().(awscdk.CfnResource).ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY, nil)
 	cdknag.NagSuppressions_AddResourceSuppressions(generated, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("The Things Stack reads the database password once at start and cannot follow a rotation; " +
@@ -158,4 +175,26 @@ func New(scope constructs.Construct, id string, props Props) (*Database, error) 
 			"then a new DatabasePasswordVersion and a deploy, which composes the database URI again and restarts the Identity Server (README, Rotating the database password)."),
 	}}, jsii.Bool(true))
 	return &Database{Construct: c, Cluster: cluster, Secret: cluster.Secret(), Name: databaseName, SecurityGroup: sg}, nil
+}
+
+// restore makes the cluster a restore of a snapshot. The snapshot brings the
+// database (ttn_lorawan) and the master user (tts) with it; MasterUsername
+// goes, as CloudFormation's documentation asks with SnapshotIdentifier.
+// MasterUserPassword stays: CloudFormation's handler sets it on the restored
+// cluster right after the restore (a ModifyDBCluster), so the password is the
+// one of this deployment's generated secret, not the one the snapshot was
+// taken with, and the database URI composed from that secret works. This is
+// what the CDK's own DatabaseClusterFromSnapshot renders with
+// snapshotCredentials. The storage is encrypted with this deployment's data
+// key; reading the snapshot needs its own key (the earlier data key, kept on
+// deletion) to be enabled.
+func restore(cluster awsrds.DatabaseCluster, snapshot string) {
+	cfn := cluster.Node().DefaultChild().(awsrds.CfnDBCluster)
+	cfn.SetSnapshotIdentifier(jsii.String(snapshot))
+	cfn.AddPropertyDeletionOverride(jsii.String("MasterUsername"))
+	awscdk.Validations_Of(cfn).Acknowledge(&awscdk.Acknowledgment{
+		Id: jsii.String("CloudFormation-Validate::F3021"),
+		Reason: jsii.String("A restore from SnapshotIdentifier keeps the snapshot's master user name (CloudFormation's documentation: do not specify MasterUsername with SnapshotIdentifier); " +
+			"MasterUserPassword resets that user's password after the restore."),
+	})
 }

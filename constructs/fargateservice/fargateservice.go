@@ -19,6 +19,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Props configure a service.
@@ -113,7 +114,7 @@ func NewTask(scope constructs.Construct, props TaskProps) *Task {
 	})
 	t.LogGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     props.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal.Keep(),
 	})
 	var family *string
 	if props.Family != "" {

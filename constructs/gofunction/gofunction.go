@@ -21,6 +21,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Props configure a Function.
@@ -81,7 +83,7 @@ func New(scope constructs.Construct, id string, props Props) (*Function, error) 
 	if logs == nil {
 		logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 			Retention:     props.LogRetention,
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy: removal.Keep(),
 		})
 	}
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{

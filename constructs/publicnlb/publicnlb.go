@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Props configure the load balancer.
@@ -24,6 +26,11 @@ type Props struct {
 	AccessLogs awss3.IBucket
 	// Name tags the Elastic IPs, so that operators find them.
 	Name string
+	// Allocations are the allocation ids of existing Elastic IPs, one per
+	// subnet in subnet order (e.g. those a torn-down deployment kept, which
+	// gateways are configured with). Empty: the construct allocates them.
+	// The stack never releases addresses it did not allocate.
+	Allocations []string
 }
 
 // LoadBalancer is the NLB with its addresses.
@@ -31,7 +38,8 @@ type LoadBalancer struct {
 	constructs.Construct
 	Nlb           elbv2.NetworkLoadBalancer
 	SecurityGroup awsec2.SecurityGroup
-	// ElasticIPs are the public addresses, one per subnet, in subnet order.
+	// ElasticIPs are the public addresses, one per subnet, in subnet order;
+	// none when Allocations were given.
 	ElasticIPs []awsec2.CfnEIP
 }
 
@@ -46,6 +54,8 @@ func New(scope constructs.Construct, id string, props Props) (*LoadBalancer, err
 		return nil, fmt.Errorf("publicnlb: AccessLogs is nil; give the bucket that receives the access logs")
 	case props.Name == "":
 		return nil, fmt.Errorf("publicnlb: Name is empty; give the name that tags the Elastic IPs")
+	case len(props.Allocations) > 0 && len(props.Allocations) != len(props.Subnets):
+		return nil, fmt.Errorf("publicnlb: %d allocations for %d subnets; give one Elastic IP per subnet, or none", len(props.Allocations), len(props.Subnets))
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
@@ -60,13 +70,17 @@ func New(scope constructs.Construct, id string, props Props) (*LoadBalancer, err
 	var mappings []*elbv2.SubnetMapping
 	var eips []awsec2.CfnEIP
 	for i, s := range props.Subnets {
+		if len(props.Allocations) > 0 {
+			mappings = append(mappings, &elbv2.SubnetMapping{Subnet: s, AllocationId: jsii.String(props.Allocations[i])})
+			continue
+		}
 		eip := awsec2.NewCfnEIP(c, jsii.String(fmt.Sprintf("Address%d", i+1)), &awsec2.CfnEIPProps{
 			Domain: jsii.String("vpc"),
 			Tags:   &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String(fmt.Sprintf("%s-%d", props.Name, i+1))}},
 		})
 		// Gateways are configured with these addresses: keep them even when
 		// the stack is deleted.
-		eip.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		eip.ApplyRemovalPolicy(removal.Keep(), nil)
 		eips = append(eips, eip)
 		mappings = append(mappings, &elbv2.SubnetMapping{Subnet: s, AllocationId: eip.AttrAllocationId()})
 	}

@@ -1,6 +1,7 @@
 // Package securebucket is an S3 bucket with the settings every bucket of the
 // app needs: public access blocked, TLS 1.2+ enforced, owner-enforced object
-// ownership, encryption, server access logs, and retention on stack deletion.
+// ownership, encryption, server access logs, and retention on stack deletion
+// (or deletion with its contents).
 package securebucket
 
 import (
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Props configure a bucket.
@@ -32,6 +35,10 @@ type Props struct {
 	// ExpireAfterDays deletes objects (and old versions) after that many days;
 	// 0 keeps them.
 	ExpireAfterDays int
+	// DeleteWithStack deletes the bucket with its stack, after deleting every
+	// object and version in it (CloudFormation cannot delete a bucket that
+	// is not empty). False keeps the bucket, see package removal.
+	DeleteWithStack bool
 }
 
 // New creates the bucket.
@@ -48,8 +55,12 @@ func New(scope constructs.Construct, id string, props Props) (awss3.Bucket, erro
 		MinimumTLSVersion: jsii.Number(1.2),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		Versioned:         jsii.Bool(props.Versioned),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     removal.Keep(),
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+	}
+	if props.DeleteWithStack {
+		bp.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
+		bp.AutoDeleteObjects = jsii.Bool(true)
 	}
 	if props.Key != nil {
 		bp.Encryption = awss3.BucketEncryption_KMS

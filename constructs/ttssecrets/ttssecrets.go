@@ -7,12 +7,13 @@ package ttssecrets
 import (
 	"fmt"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 )
 
 // Charset is the alphabet of a generated value.
@@ -87,7 +88,7 @@ func New(scope constructs.Construct, id string, props Props) (*Secrets, error) {
 			Description:          jsii.String("The Things Stack: " + spec.Setting),
 			EncryptionKey:        props.Key,
 			GenerateSecretString: gen,
-			RemovalPolicy:        awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy:        removal.Keep(),
 		})
 		cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-SMG4"),
