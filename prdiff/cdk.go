@@ -69,10 +69,13 @@ func (c CDK) DiffStack(ctx context.Context, asmDir, stackID, oldTemplate string,
 	cmd := exec.CommandContext(ctx, c.Command[0], args...)
 	cmd.Dir = c.Scratch
 	cmd.Env = offlineEnv(c.Scratch)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// The CLI writes the diff and the list of destructive changes to
+	// different streams; one shared buffer would interleave them mid-line
+	// (seen under load), so each is kept whole and they are joined after.
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	text := out.String()
+	text := stdout.String() + "\n" + stderr.String()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
