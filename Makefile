@@ -4,14 +4,14 @@ CDK_VERSION := 2.1148.1
 CDK := npx -y aws-cdk@$(CDK_VERSION)
 ARGS ?=
 # make diff: the revision to compare with (empty: origin/main, or HEAD~1 when
-# there is no origin/main), and more flags of cmd/prdiff (-summary FILE, -full).
+# there is no origin/main), and more flags of internal/tools/cmd/prdiff (-summary FILE, -full).
 BASE ?=
 PRDIFF_ARGS ?=
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth rehearse test vet docs diff snapshots clean
+.PHONY: synth rehearse test vet docs diff snapshots interop clean
 
 ## synth: synthesize every stack into cdk.out (no AWS account or credentials needed).
 ##        make synth ARGS='-c env=NAME -c SupportProxyTLS=true'
@@ -21,7 +21,7 @@ synth:
 ## rehearse: run the synthesized assembly on this machine (PostgreSQL, Redis, nginx and the
 ##           ttn-lw-stack binary of TTS_BINARY) and a smoke scenario; see README.
 rehearse:
-	go run ./cmd/rehearse -assembly cdk.out
+	go run ./internal/tools/cmd/rehearse -assembly cdk.out
 
 ## test: the whole test suite (vet, unit, template and integration tests).
 test:
@@ -32,7 +32,12 @@ test:
 ##       print per stack what is added, modified, replaced and removed; fails when
 ##       a change would lose stored data. make diff BASE=origin/main
 diff:
-	go run ./cmd/prdiff -base '$(BASE)' -cdk '$(CDK)' -cdk-version $(CDK_VERSION) $(PRDIFF_ARGS)
+	go run ./internal/tools/cmd/prdiff -base '$(BASE)' -cdk '$(CDK)' -cdk-version $(CDK_VERSION) $(PRDIFF_ARGS)
+
+## interop: check an interop repository (and more: ARGS='help').
+##          make interop ARGS='check params/example-interop'
+interop:
+	go run ./internal/tools/cmd/interop $(ARGS)
 
 ## snapshots: rewrite the template snapshots of test/snapshots after an intended change.
 snapshots:
@@ -40,7 +45,7 @@ snapshots:
 
 ## docs: regenerate the generated sections of README.md.
 docs:
-	go run ./cmd/gendocs README.md
+	go run ./internal/tools/cmd/gendocs README.md
 
 clean:
 	rm -rf cdk.out

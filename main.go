@@ -42,7 +42,7 @@ func run() int {
 		for _, e := range errs {
 			fmt.Fprintln(os.Stderr, e)
 		}
-		fmt.Fprintf(os.Stderr, "%d problem(s) in the interop repository; nothing was synthesized. Fix them and run again (go run ./cmd/interop check DIR).\n", len(errs))
+		fmt.Fprintf(os.Stderr, "%d problem(s) in the interop repository; nothing was synthesized. Fix them and run again (make interop ARGS='check DIR').\n", len(errs))
 		return 1
 	}
 	// cdk.json runs the app from the project folder, which holds go.mod.

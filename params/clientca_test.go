@@ -6,7 +6,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
 )
 
 // proxyTLS is good with the proxy terminating TLS and interop on.

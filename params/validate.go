@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lorawan-stack-aws/tts-ecs/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 )
 
 // validate checks every value and the combinations of values. It runs before

@@ -12,7 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
-	"github.com/lorawan-stack-aws/tts-ecs/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -227,7 +227,7 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 
 	fn, err := gofunction.New(stack, "CertbotRunner", gofunction.Props{
 		ModuleDir:    in.moduleDir,
-		Package:      "./cmd/deploy-resources",
+		Package:      "./internal/run/cmd/deploy-resources",
 		Description:  "Runs the Certbot task at deploy time and waits for its exit code",
 		Timeout:      awscdk.Duration_Minutes(jsii.Number(15)),
 		LogRetention: retention(p.LogRetentionDays),

@@ -17,11 +17,11 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/interoprepo"
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
-	"github.com/lorawan-stack-aws/tts-ecs/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // Fixed names of the configuration.
@@ -128,7 +128,7 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 
 	fn, err := gofunction.New(stack, "DeployResources", gofunction.Props{
 		ModuleDir:    in.ModuleDir,
-		Package:      "./cmd/deploy-resources",
+		Package:      "./internal/run/cmd/deploy-resources",
 		Description:  "Deploys the interop repository with its secrets resolved, and composes the database URI",
 		LogRetention: retention(p.LogRetentionDays),
 	})

@@ -4,7 +4,7 @@ import (
 	"path"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 

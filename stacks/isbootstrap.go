@@ -14,7 +14,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -62,7 +62,7 @@ func newDatabaseBootstrap(stack awscdk.Stack, p *params.Params, is *IdentityServ
 	// to ECS tasks, and watch tasks of this cluster.
 	fn, err := gofunction.New(stack, "DatabaseBootstrapRunner", gofunction.Props{
 		ModuleDir:    moduleDir,
-		Package:      "./cmd/deploy-resources",
+		Package:      "./internal/run/cmd/deploy-resources",
 		Description:  "Runs the " + DatabaseBootstrapPurpose + " task at deploy time and waits for its exit code",
 		Timeout:      awscdk.Duration_Minutes(jsii.Number(15)),
 		LogRetention: retention(p.LogRetentionDays),

@@ -14,7 +14,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // LoadBalancer holds the certificate of the load balancer's TLS listeners, the

@@ -14,8 +14,8 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/proxy"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 )
 
 // Sizing of the proxy's tasks: nginx needs little, and it scales out on CPU.
@@ -97,7 +97,7 @@ func ProxyConfig(p *params.Params) proxy.Config {
 // resolve when nginx starts: nginx refuses to start when an upstream host
 // does not resolve.
 //
-// With SupportProxyTLS it runs the image of proxy/Dockerfile (built by `cdk
+// With SupportProxyTLS it runs the image of internal/run/certsync/Dockerfile (built by `cdk
 // deploy` from the module folder, like Certbot's), whose certsync reads the
 // Data stack's certificate secret, named rather than referenced as in the
 // Certbot task.
@@ -114,14 +114,14 @@ func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateServic
 		}
 		image := awsecrassets.NewDockerImageAsset(stack, jsii.String("ProxyImage"), &awsecrassets.DockerImageAssetProps{
 			Directory: jsii.String(in.moduleDir),
-			File:      jsii.String("proxy/Dockerfile"),
+			File:      jsii.String("internal/run/certsync/Dockerfile"),
 			Platform:  awsecrassets.Platform_LINUX_AMD64(),
 			// The build context is the module root; only what the image
 			// builds: certsync and the certbot packages it imports.
 			IgnoreMode: awscdk.IgnoreMode_DOCKER,
-			Exclude: jsii.Strings("*", "!go.mod", "!go.sum", "!proxy/Dockerfile",
+			Exclude: jsii.Strings("*", "!go.mod", "!go.sum", "!internal/run/certsync/Dockerfile",
 				"!certbot/awsenv", "!certbot/certmetrics", "!certbot/certsecret",
-				"!proxy/certsync", "!proxy/cmd/certsync", "**/*_test.go"),
+				"!internal/run/certsync", "!internal/run/cmd/certsync", "**/*_test.go"),
 		})
 		certName := p.StackPrefix + "/tts/" + ProxyCertificateSecret
 		tlsProps = &proxyservice.TLS{

@@ -20,8 +20,8 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // Sizing of the services of the Services stack that is not a parameter.

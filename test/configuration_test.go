@@ -15,9 +15,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
-	"github.com/lorawan-stack-aws/tts-ecs/interop"
-	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // parameterKeys returns the TTS keys of the Configuration stack's Parameter

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
 
 // stackOutput follows a Fn::GetStackOutput of one template to the value of

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/prdiff"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/prdiff"
 )
 
 // guardRun is one `cdk diff --template` of a real synthesized stack against

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/prdiff"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/prdiff"
 )
 
 // flipState is one value of the switches that move traffic: the TLS mode and

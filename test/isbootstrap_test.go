@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
 )
 
 // TestDatabaseBootstrapAgainstRealPostgreSQL runs the Identity Server's

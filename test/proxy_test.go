@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
 )
 
 // proxyService finds the proxy's service in the Services stack by its nginx
@@ -235,7 +235,7 @@ func checkProxyConfig(t *testing.T, id, conf string, proxyTLS, interop bool) {
 }
 
 // checkProxyImage: the stock nginx image, or in proxy TLS mode the image of
-// proxy/Dockerfile (a CDK asset) with certsync supervising nginx.
+// internal/run/certsync/Dockerfile (a CDK asset) with certsync supervising nginx.
 func checkProxyImage(t *testing.T, proxyTLS bool, main map[string]any) {
 	t.Helper()
 	img, script := jsonText(main["Image"]), jsonText(main["Command"])
@@ -246,7 +246,7 @@ func checkProxyImage(t *testing.T, proxyTLS bool, main map[string]any) {
 		return
 	}
 	if !strings.Contains(img, "cdk-hnb659fds-container-assets") {
-		t.Errorf("proxy: image %s, want the CDK asset built from proxy/Dockerfile", img)
+		t.Errorf("proxy: image %s, want the CDK asset built from internal/run/certsync/Dockerfile", img)
 	}
 	if !strings.Contains(script, "exec /usr/local/bin/certsync -- nginx -g 'daemon off;'") {
 		t.Errorf("proxy: start script %s, want certsync supervising nginx", script)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/rehearse"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/rehearse"
 )
 
 // TestRehearsal runs the synthesized example environment on this machine in

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
 
 // uriReaders returns the task definitions of a template (by logical id) with

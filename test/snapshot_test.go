@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/lorawan-stack-aws/tts-ecs/params"
-	"github.com/lorawan-stack-aws/tts-ecs/prdiff"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/prdiff"
 )
 
 // Snapshots of the synthesized templates, under test/snapshots:

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/lorawan-stack-aws/tts-ecs/certbot/certsecret"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/fakesm"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
 )
 
 var names = []string{"tts.example.com", "*.tts.example.com"}

@@ -32,10 +32,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/lorawan-stack-aws/tts-ecs/certbot/certsecret"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/fakecw"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/fakesm"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
-	"github.com/lorawan-stack-aws/tts-ecs/proxy/certsync"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakecw"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/certsync"
 )
 
 var printLoad = flag.Bool("print-load", false, "print the load-test numbers to stdout (also without -v)")
@@ -454,7 +454,7 @@ func TestRenewalUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	must(t, os.MkdirAll(bin, 0o755))
-	goBuild(t, bin, "certbot/cmd/certbot-task", "certbot/cmd/deploy-hook", "proxy/cmd/certsync")
+	goBuild(t, bin, "certbot/cmd/certbot-task", "certbot/cmd/deploy-hook", "internal/run/cmd/certsync")
 	t.Logf("built binaries in %s", time.Since(testStart).Round(time.Millisecond))
 
 	smFake := fakesm.New()

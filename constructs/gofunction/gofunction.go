@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -31,7 +32,7 @@ type Props struct {
 	// to the working directory of the synth).
 	ModuleDir string
 	// Package is the main package to build, relative to ModuleDir, e.g.
-	// "./cmd/deploy-resources".
+	// "./internal/run/cmd/deploy-resources".
 	Package string
 	// Description of the function.
 	Description string
@@ -87,8 +88,10 @@ func New(scope constructs.Construct, id string, props Props) (*Function, error) 
 		})
 	}
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Runs " + props.Package + "; writes only its own logs unless granted more"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		// The program's name, not its folder: the template does not change
+		// when the code moves.
+		Description: jsii.String("Runs " + path.Base(props.Package) + "; writes only its own logs unless granted more"),
 	})
 	logs.GrantWrite(role)
 	b := &builder{goTool: goTool, moduleDir: props.ModuleDir, pkg: props.Package}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 func allModes() []Mode {

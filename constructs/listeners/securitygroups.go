@@ -7,7 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // InternalServer names the task security group of the components that have

@@ -16,9 +16,9 @@
 // CLI, and a change would not roll the service by itself), or an EFS volume
 // (state outside the task definition).
 //
-// In proxy TLS mode (Props.TLS) the task runs the image of proxy/Dockerfile
+// In proxy TLS mode (Props.TLS) the task runs the image of internal/run/certsync/Dockerfile
 // instead: the same nginx plus the certsync supervisor
-// (proxy/cmd/certsync). The entrypoint writes the configuration (and the
+// (internal/run/cmd/certsync). The entrypoint writes the configuration (and the
 // client CA bundle of the interop listener, also carried in the task
 // definition) and execs certsync, which fetches the certificate secret,
 // writes fullchain.pem and privkey.pem to CertDir, starts nginx, and reloads
@@ -46,8 +46,8 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
-	"github.com/lorawan-stack-aws/tts-ecs/fargate"
-	"github.com/lorawan-stack-aws/tts-ecs/proxy"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 )
 
 // Names inside the task.
@@ -70,13 +70,13 @@ const (
 	// ClientCAPath is where the entrypoint writes the client CA bundle; the
 	// configuration names it (proxy.ClientCert.CAFile).
 	ClientCAPath = "/etc/nginx/bi/client-ca.pem"
-	// CertsyncBinary is certsync's path in the image of proxy/Dockerfile.
+	// CertsyncBinary is certsync's path in the image of internal/run/certsync/Dockerfile.
 	CertsyncBinary = "/usr/local/bin/certsync"
 )
 
 // TLS configures proxy TLS mode.
 type TLS struct {
-	// Image is built from proxy/Dockerfile (nginx proxy.Image plus
+	// Image is built from internal/run/certsync/Dockerfile (nginx proxy.Image plus
 	// certsync), e.g. ecs.ContainerImage_FromDockerImageAsset.
 	Image awsecs.ContainerImage
 	// SecretName is the name of the certificate secret (CERT_SECRET_ID);
@@ -164,7 +164,7 @@ func (p Props) validate() error {
 	if t := p.TLS; t != nil {
 		caBytes = len(t.ClientCA)
 		if t.Image == nil || t.SecretName == "" || t.SecretArn == nil || t.SecretsKeyArn == nil || t.Region == "" || t.Domain == "" || t.MetricNamespace == "" {
-			bad("TLS needs Image, SecretName, SecretArn, SecretsKeyArn, Region, Domain and MetricNamespace: the image of proxy/Dockerfile and the certificate secret it reads")
+			bad("TLS needs Image, SecretName, SecretArn, SecretsKeyArn, Region, Domain and MetricNamespace: the image of internal/run/certsync/Dockerfile and the certificate secret it reads")
 		}
 		if t.ClientCA != "" && !strings.Contains(p.Config, "ssl_client_certificate "+ClientCAPath+";") {
 			bad("TLS.ClientCA is set but Config does not name %s; render it with ClientCert.CAFile %q", ClientCAPath, ClientCAPath)

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
-	"github.com/lorawan-stack-aws/tts-ecs/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 )
 
 // JobContainer is the container name of a Job's task.

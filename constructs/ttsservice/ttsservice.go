@@ -24,9 +24,9 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
-	"github.com/lorawan-stack-aws/tts-ecs/fargate"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // Binary is the program of The Things Stack in its images. The images of

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
-	"github.com/lorawan-stack-aws/tts-ecs/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // The validation runs before any construct exists, so these cases need no

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/lorawan-stack-aws/tts-ecs/certbot/certsecret"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/fakecw"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/fakesm"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/testpki"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakecw"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
 )
 
 type env map[string]string

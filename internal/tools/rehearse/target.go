@@ -1,0 +1,100 @@
+package rehearse
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/rehearse/smoke"
+)
+
+// target describes the rehearsed deployment to the scenario, from the
+// configuration the templates deploy.
+func (r *run) target() smoke.Target {
+	t := smoke.Target{RootCAs: r.ca.Pool(), JoinServers: r.joinCases, Logs: r.logs.All, Timeout: 30 * time.Second, PacketBroker: r.pb}
+	t.Secrets = append([]string(nil), r.secrets...)
+	env := map[string]string{}
+	ctx := context.Background()
+	for _, s := range r.services {
+		for _, c := range s.containers {
+			e, err := r.containerEnv(ctx, c, s.addr)
+			if err != nil {
+				continue
+			}
+			for k, v := range e {
+				env[k] = v
+			}
+			for _, pm := range c.PortMappings {
+				switch int(pm.ContainerPort) {
+				case 1700:
+					t.GatewayUDPAddr = s.addr + ":1700"
+				case 1883:
+					t.AppMQTTAddr = s.addr + ":1883"
+				}
+			}
+			if r.isProxy(c) {
+				t.GRPCAddr = s.addr + ":1884"
+				t.HTTPBaseURL = "http://" + s.addr + ":1885"
+				if r.domainCert {
+					t.HTTPBaseURL = "https://" + s.addr + ":443"
+					t.InteropURL = "https://" + s.addr + ":8886"
+				}
+			}
+			if s.name == "is" && !r.domainCert && env["TTN_LW_INTEROP_LISTEN"] != "" {
+				t.InteropURL = "http://" + env["TTN_LW_INTEROP_LISTEN"]
+			}
+		}
+		for _, c := range s.task.containers {
+			if !c.essential() {
+				r.bootstrapTarget(ctx, &t, c, s.addr)
+			}
+		}
+	}
+	// The Identity Server's bootstrap (a task run at deploy time) names the
+	// administrator and registers the Console's OAuth client.
+	for _, tr := range r.taskRuns {
+		for _, c := range tr.task.containers {
+			r.bootstrapTarget(ctx, &t, c, "")
+		}
+	}
+	if u, err := url.Parse(env["TTN_LW_IS_OAUTH_UI_CANONICAL_URL"]); err == nil && u.Host != "" {
+		t.Domain = u.Hostname()
+		t.PublicBaseURL = u.Scheme + "://" + u.Host
+	}
+	t.InteropAudience = env["TTN_LW_INTEROP_PUBLIC_TLS_ADDRESS"]
+	t.NetID = env["TTN_LW_IS_NETWORK_NET_ID"]
+	t.TenantID = env["TTN_LW_IS_NETWORK_TENANT_ID"]
+	t.NSID = env["TTN_LW_IS_NETWORK_NS_ID"]
+	t.FrequencyPlanID = "EU_863_870_TTN"
+	return t
+}
+
+var (
+	adminIDFlag     = regexp.MustCompile(`create-admin-user --id (\S+)`)
+	clientIDFlag    = regexp.MustCompile(`create-oauth-client (?:--log\.level \S+ )?--id (\S+)`)
+	redirectURIFlag = regexp.MustCompile(`--redirect-uri '([^']+)'`)
+)
+
+// bootstrapTarget reads the administrator and the Console's OAuth client
+// from a bootstrap container's command and secrets.
+func (r *run) bootstrapTarget(ctx context.Context, t *smoke.Target, c container, addr string) {
+	cmd := strings.Join(c.Command, " ")
+	if !strings.Contains(cmd, "is-db") {
+		return
+	}
+	if m := adminIDFlag.FindStringSubmatch(cmd); m != nil {
+		t.AdminUserID = strings.Trim(m[1], `'"`)
+	}
+	if m := clientIDFlag.FindStringSubmatch(cmd); m != nil {
+		t.ConsoleClientID = strings.Trim(m[1], `'"`)
+	}
+	if m := redirectURIFlag.FindStringSubmatch(cmd); m != nil {
+		t.ConsoleRedirectURI = m[1]
+	}
+	if e, err := r.containerEnv(ctx, c, addr); err == nil {
+		t.AdminPassword = e["ADMIN_PASSWORD"]
+		t.ConsoleClientSecret = e["CONSOLE_SECRET"]
+	}
+}
