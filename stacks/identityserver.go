@@ -18,9 +18,9 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
-	"github.com/lorawan-stack-aws/tts-ecs/params"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
 // AdminUserID is the administrator the Identity Server's bootstrap creates.

@@ -13,8 +13,8 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/cache"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
-	"github.com/lorawan-stack-aws/tts-ecs/params"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
 // LoadBalancer holds the certificate of the load balancer's TLS listeners, the

@@ -13,9 +13,9 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
-	"github.com/lorawan-stack-aws/tts-ecs/params"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
 // Sizing of the proxy's tasks: nginx needs little, and it scales out on CPU.

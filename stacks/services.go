@@ -19,9 +19,9 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
-	"github.com/lorawan-stack-aws/tts-ecs/params"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
 // Sizing of the services of the Services stack that is not a parameter.

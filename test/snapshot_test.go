@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/params"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/prdiff"
+	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
 // Snapshots of the synthesized templates, under test/snapshots:

@@ -32,10 +32,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/lorawan-stack-aws/tts-ecs/certbot/certsecret"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/certsync"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakecw"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/run/certsync"
 )
 
 var printLoad = flag.Bool("print-load", false, "print the load-test numbers to stdout (also without -v)")

@@ -23,8 +23,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
 
 // MaxBytes bounds the repository's size: its files travel in the custom

@@ -18,10 +18,10 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/certbot/certmetrics"
 	"github.com/lorawan-stack-aws/tts-ecs/certbot/certsecret"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/certsync"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakecw"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/run/certsync"
 )
 
 const domain = "tts.example.com"

@@ -21,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 )
 
 // fakeS3 is an in-memory bucket that records the order of writes.

@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
 
 // localS3 is deployres.S3API over a folder: one sub-folder per bucket, as
