@@ -14,7 +14,7 @@ const (
 )
 
 func TestExampleRepository(t *testing.T) {
-	repo, probs := Load(os.DirFS("../params/example-interop"), ".", time.Now())
+	repo, probs := Load(os.DirFS("../../params/example-interop"), ".", time.Now())
 	if len(probs) != 0 {
 		t.Fatalf("the example repository must be clean, got:\n%s", dump(probs))
 	}
@@ -35,7 +35,7 @@ func TestExampleRepository(t *testing.T) {
 		t.Errorf("example-js join URL = %s", js.URL(js.Paths.Join))
 	}
 	// The example's certificates must stay valid for years, not weeks.
-	if _, probs := Load(os.DirFS("../params/example-interop"), ".", time.Now().AddDate(5, 0, 0)); len(probs) != 0 {
+	if _, probs := Load(os.DirFS("../../params/example-interop"), ".", time.Now().AddDate(5, 0, 0)); len(probs) != 0 {
 		t.Errorf("the example's certificates must be valid for at least 5 more years:\n%s", dump(probs))
 	}
 	var refs []string

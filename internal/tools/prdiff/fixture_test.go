@@ -49,7 +49,7 @@ func TestRegenerateFixtures(t *testing.T) {
 		if err := os.RemoveAll(dir); err != nil {
 			t.Fatal(err)
 		}
-		files, err := filepath.Glob(filepath.Join("..", "test", "snapshots", src, "*.json"))
+		files, err := filepath.Glob(filepath.Join("../../..", "test", "snapshots", src, "*.json"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("no snapshots in %s: %v", src, err)
 		}

@@ -76,7 +76,7 @@ func TestEnvironmentsAreTheParameterFiles(t *testing.T) {
 
 // TestReadmeOverrideExampleIsValid keeps the example of README.md loadable.
 func TestReadmeOverrideExampleIsValid(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	data, err := os.ReadFile(filepath.Join("../../..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 func workflowFiles(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", ".github", "workflows", "*.yml"))
+	files, err := filepath.Glob(filepath.Join("../../..", ".github", "workflows", "*.yml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no workflow in .github/workflows (%v)", err)
 	}
@@ -29,14 +29,14 @@ func TestWorkflowsPassActionlint(t *testing.T) {
 	}
 	args := []string{"tool", "actionlint", "-no-color"}
 	for _, f := range workflowFiles(t) {
-		rel, err := filepath.Rel("..", f)
+		rel, err := filepath.Rel("../../..", f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		args = append(args, rel)
 	}
 	cmd := exec.Command("go", args...)
-	cmd.Dir = ".." // the module root, where .github is
+	cmd.Dir = "../../.." // the module root, where .github is
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Errorf("actionlint found problems (%v):\n%s", err, out)
@@ -89,7 +89,7 @@ func TestWorkflowsArePinnedAndNeedNoAWSCredentials(t *testing.T) {
 // TestMakefilePinsTheSameCLI keeps the Makefile's CDK_VERSION and the
 // default of prdiff (used by its tests) the same.
 func TestMakefilePinsTheSameCLI(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	data, err := os.ReadFile(filepath.Join("../../..", "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-const example = "../../params/example-interop"
+const example = "../../../../params/example-interop"
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
