@@ -11,7 +11,7 @@ PRDIFF_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth rehearse test vet docs diff snapshots interop clean
+.PHONY: synth rehearse test lint docs diff snapshots interop clean
 
 ## synth: synthesize every stack into cdk.out (no AWS account or credentials needed).
 ##        make synth ARGS='-c env=NAME -c SupportProxyTLS=true'
@@ -23,10 +23,15 @@ synth:
 rehearse:
 	go run ./internal/tools/cmd/rehearse -assembly cdk.out
 
-## test: the whole test suite (vet, unit, template and integration tests).
-test:
-	go vet ./...
+## test: the whole test suite (vet, staticcheck, unit, template and integration tests).
+test: lint
 	go test -count=1 -timeout 40m ./...
+
+## lint: go vet and staticcheck (pinned in go.mod as a tool). ST1005 is off: error
+##       messages here start with product names (PostgreSQL, Fargate, The Things Stack).
+lint:
+	go vet ./...
+	go tool staticcheck -checks 'inherit,-ST1005' ./...
 
 ## diff: synthesize every environment at BASE and in the working tree, offline, and
 ##       print per stack what is added, modified, replaced and removed; fails when

@@ -94,7 +94,7 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 		return nil, err
 	}
 	if out.Configuration, err = NewConfiguration(app, p.StackName(ConfigurationName), props(ConfigurationName, "TTS configuration, interop repository"), p, out.Data,
-		ConfigurationInputs{Interop: in.Interop, ModuleDir: in.ModuleDir}); err != nil {
+		ConfigurationInputs(in)); err != nil {
 		return nil, err
 	}
 	out.Configuration.AddStackDependency(out.LoadBalancer.Stack, jsii.String("deployed after the load balancer, in the documented order"))

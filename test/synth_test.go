@@ -185,6 +185,7 @@ func synthesize(overrides map[string]string) (asm *Assembly, err error) {
 		tpl.Raw = string(raw)
 		asm.Templates[name] = tpl
 		for _, m := range *s.Messages() {
+			//lint:ignore SA1019 the Go binding has no other type for synthesis messages
 			asm.Messages = append(asm.Messages, Message{Stack: name, Level: string(m.Level), Path: *m.Id, Text: fmt.Sprint(m.Entry.Data)})
 		}
 	}

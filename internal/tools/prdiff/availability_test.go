@@ -22,14 +22,6 @@ func window(i AvailabilityIssue) string {
 	return fmt.Sprintf("%s %d %s -> %s", i.Rule, i.Port, stack(i.From), stack(i.To))
 }
 
-func windows(issues []AvailabilityIssue) []string {
-	var out []string
-	for _, i := range issues {
-		out = append(out, window(i))
-	}
-	return out
-}
-
 func requireWindow(t *testing.T, issues []AvailabilityIssue, want string, subject string) {
 	t.Helper()
 	for _, i := range issues {

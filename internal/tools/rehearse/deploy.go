@@ -1,7 +1,6 @@
 package rehearse
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -196,14 +195,4 @@ func (r *run) interopStandIns(ctx context.Context, props map[string]any) error {
 		r.sub("interop secret %s (not created by any template) → generated local value", id)
 	}
 	return nil
-}
-
-// interopRootCAs rewrites the deployed Join Server files: fqdn and port to
-// the stand-in, root-ca to the rehearsal CA.
-func rewriteRootCA(dir, rel string, caPEM []byte) error {
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		return err
-	}
-	return os.WriteFile(p, bytes.TrimSpace(caPEM), 0o644)
 }

@@ -107,7 +107,11 @@ func TestPacketBrokerToken(t *testing.T) {
 	if header.Alg != "ES256" || header.Kid != k.Kid || k.Kty != "EC" || k.Crv != "P-256" {
 		t.Fatalf("header %+v, key %+v", header, k)
 	}
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(dec(k.X)), Y: new(big.Int).SetBytes(dec(k.Y))}
+	point := append([]byte{4}, append(pad32(dec(k.X)), pad32(dec(k.Y))...)...)
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+	if err != nil {
+		t.Fatalf("published key: %v", err)
+	}
 	sig := dec(parts[2])
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if len(sig) != 64 || !ecdsa.Verify(pub, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
@@ -346,4 +350,12 @@ func TestNoSecretInLogs(t *testing.T) {
 		!strings.Contains(err.Error(), "secret #1 in a line of ns") {
 		t.Fatalf("leak report %v", err)
 	}
+}
+
+// pad32 left-pads a big-endian coordinate to the 32 bytes of P-256.
+func pad32(b []byte) []byte {
+	if len(b) >= 32 {
+		return b
+	}
+	return append(make([]byte, 32-len(b)), b...)
 }
