@@ -3,7 +3,6 @@ package stacks
 import (
 	"fmt"
 	"hash/fnv"
-	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -352,19 +351,6 @@ func (c *Configuration) importParameter(stack awscdk.Stack, key string) awsssm.I
 	})
 	c.imported[cacheKey] = imported
 	return imported
-}
-
-// EnvNames returns the sorted environment variable names of a Container.
-func (ct *Container) EnvNames() []string {
-	var out []string
-	for k := range ct.Environment {
-		out = append(out, k)
-	}
-	for k := range ct.Secrets {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // parameterLane returns the lane of a parameter's key (FNV-1a).

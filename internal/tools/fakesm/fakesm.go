@@ -78,9 +78,6 @@ func WithRegion(r string) Option { return func(s *Server) { s.region = r } }
 // WithAccount sets the account used in ARNs (default 123456789012).
 func WithAccount(a string) Option { return func(s *Server) { s.account = a } }
 
-// WithClock sets the clock used for timestamps.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
-
 // New returns an empty fake.
 func New(opts ...Option) *Server {
 	s := &Server{
