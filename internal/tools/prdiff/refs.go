@@ -322,11 +322,7 @@ func topo(t *Template, deps map[string][]string) []string {
 	if t == nil {
 		return nil
 	}
-	ids := make([]string, 0, len(t.Resources))
-	for id := range t.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := sortedIDs(t)
 	done := map[string]bool{}
 	var out []string
 	var visit func(id string, path map[string]bool)
