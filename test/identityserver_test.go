@@ -365,9 +365,6 @@ func TestClusterHasInsightsAndServiceConnectNamespace(t *testing.T) {
 	if refTo(get(cluster.Properties, "ServiceConnectDefaults", "Namespace")) != nsID {
 		t.Errorf("the cluster's Service Connect default is not %s", nsID)
 	}
-	if n := len(tpl.OfType("AWS::CloudFormation::WaitConditionHandle")); n != 0 {
-		t.Errorf("the IdentityServer stack still has %d placeholder(s)", n)
-	}
 }
 
 func TestIdentityServerLogsAreRetainedForLogRetentionDays(t *testing.T) {
