@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // Severity of a problem.
@@ -272,7 +274,8 @@ func (l *loader) applyDefaults() {
 		p.AvailabilityZones = []string{p.Region + "a", p.Region + "b"}
 	}
 	if _, ok := l.set["InteropPublicTLSAddress"]; !ok && p.DomainName != "" {
-		p.InteropPublicTLSAddress = "https://" + p.DomainName + ":8886"
+		// The port on which the load balancer exposes the interop row.
+		p.InteropPublicTLSAddress = "https://" + p.DomainName + ":" + strconv.Itoa(ports.Interop().PublicTLS())
 	}
 	if _, ok := l.set["AdminEmail"]; !ok && p.DomainName != "" {
 		p.AdminEmail = "admin@" + p.DomainName

@@ -79,9 +79,6 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 		DomainName:              p.DomainName,
 		Region:                  p.Region,
 		ServiceDomain:           ServiceDomain,
-		GRPCPort:                ports.Must("grpc").Plain,
-		HTTPPort:                ports.Must("http").Plain,
-		InteropPort:             ports.Must("interop").Plain,
 		NetID:                   p.NetID,
 		TenantID:                p.TenantID,
 		NSID:                    p.NSID,
@@ -297,7 +294,7 @@ type Container struct {
 // scope's stack, which imports the parameters by name (ParameterName). The
 // ECS execution role that gets these secrets can read exactly these
 // parameters and secrets.
-func (c *Configuration) Container(scope constructs.Construct, components ...ttsconfig.Component) (*Container, error) {
+func (c *Configuration) Container(scope constructs.Construct, components ...ports.Component) (*Container, error) {
 	stack := awscdk.Stack_Of(scope)
 	out := &Container{Environment: map[string]*string{}, Secrets: map[string]awsecs.Secret{}}
 	seen := map[string]ttsconfig.Setting{}

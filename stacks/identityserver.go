@@ -64,7 +64,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 
 	targets, err := listeners.NewTargets(stack, "Front", listeners.TargetsProps{
 		Vpc: net.Vpc, Nlb: net.Nlb.Nlb, NlbSecurityGroup: net.Nlb.SecurityGroup, Tasks: lb.Tasks, Plan: lb.Plan,
-		Servers: []ports.Server{ports.IdentityServer},
+		Servers: []ports.Server{ports.ServerIS},
 	})
 	if err != nil {
 		return nil, err
@@ -79,13 +79,13 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 			t.Group.TargetGroupFullName())
 	}
 
-	conf, err := cfg.Container(stack, ttsconfig.IdentityServer)
+	conf, err := cfg.Container(stack, ports.IdentityServer)
 	if err != nil {
 		return nil, err
 	}
-	served := []ports.Port{ports.Must("grpc"), ports.Must("http")}
+	served := []ports.Port{ports.GRPC(), ports.HTTP()}
 	if p.InteropEnabledIS() {
-		served = append(served, ports.Must("interop"))
+		served = append(served, ports.Interop())
 	}
 
 	// The Data stack's resources are imported by ARN, as in the
@@ -108,10 +108,10 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		Cluster:          cluster,
 		Namespace:        out.Namespace.NamespaceArn(),
 		Subnets:          &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)},
-		SecurityGroup:    lb.Tasks.ByServer[ports.IdentityServer],
-		Name:             string(ttsconfig.IdentityServer),
+		SecurityGroup:    lb.Tasks.ByServer[ports.ServerIS],
+		Name:             string(ports.IdentityServer),
 		ServiceDomain:    ServiceDomain,
-		Components:       []ttsconfig.Component{ttsconfig.IdentityServer},
+		Components:       []ports.Component{ports.IdentityServer},
 		Image:            p.TTSImage,
 		Environment:      conf.Environment,
 		Secrets:          conf.Secrets,
@@ -130,7 +130,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.Stac
 		return nil, err
 	}
 	out.Service = svc
-	if err := newDatabaseBootstrap(stack, p, out, lb.Tasks.ByServer[ports.IdentityServer], moduleDir, map[string]awsecs.Secret{
+	if err := newDatabaseBootstrap(stack, p, out, lb.Tasks.ByServer[ports.ServerIS], moduleDir, map[string]awsecs.Secret{
 		"ADMIN_PASSWORD": awsecs.Secret_FromSecretsManager(adminSecret, nil),
 		"CONSOLE_SECRET": awsecs.Secret_FromSecretsManager(consoleSecret, nil),
 	}); err != nil {

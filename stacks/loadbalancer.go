@@ -70,8 +70,8 @@ func NewLoadBalancer(scope constructs.Construct, id string, props *awscdk.StackP
 	}
 	// The Identity Server (and its database migration task, which runs with
 	// the same group) uses PostgreSQL; every component uses Redis.
-	ingress("DatabaseFromIdentityServer", data.Database.SecurityGroup, l.ByServer[ports.IdentityServer], database.Port, "PostgreSQL from the Identity Server")
-	for _, s := range []ports.Server{ports.GatewayServer, ports.ApplicationServer, ports.IdentityServer, listeners.InternalServer} {
+	ingress("DatabaseFromIdentityServer", data.Database.SecurityGroup, l.ByServer[ports.ServerIS], database.Port, "PostgreSQL from the Identity Server")
+	for _, s := range []ports.Server{ports.ServerGS, ports.ServerAS, ports.ServerIS, ports.ServerInternal} {
 		ingress(fmt.Sprintf("CacheFrom-%s", s), data.Cache.SecurityGroup, l.ByServer[s], cache.Port, fmt.Sprintf("Redis from %s tasks", s))
 	}
 	return &LoadBalancer{Stack: stack, CertificateArn: certArn, Tasks: l, Plan: plan}, nil

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -28,39 +29,12 @@ const (
 	ProxyHealthGrace = 30 * time.Second
 )
 
-// ProxyServedBy says which service of the deployment serves the APIs of each
-// component of the proxy's route table (proxy.Components). Components that
-// are missing here are left out of the proxy (ProxyOmitted): their routes
-// answer 404 or gRPC UNIMPLEMENTED.
-//
-//   - is, gs, ns, as, js, console, gcs, dcs: their own services.
-//   - qrg and dtc: the Device Claiming Server's service. `ttn-lw-stack start
-//     dcs` also starts the QR Code Generator and the Device Template
-//     Converter (cmd/ttn-lw-stack/commands/start.go: case "dcs" sets
-//     DeviceClaimingServer, DeviceTemplateConverter and QRCodeGenerator), and
-//     each registers its own gRPC service and HTTP binding.
-//   - dr (Device Repository) and pba (Packet Broker Agent) run nowhere: the
-//     Device Repository needs its store of device definitions, the Packet
-//     Broker Agent a Packet Broker registration, and neither is part of this
-//     deployment yet. No other component registers their APIs.
-func ProxyServedBy() map[proxy.Component]proxy.Component {
-	return map[proxy.Component]proxy.Component{
-		proxy.IdentityServer:             proxy.IdentityServer,
-		proxy.GatewayServer:              proxy.GatewayServer,
-		proxy.NetworkServer:              proxy.NetworkServer,
-		proxy.ApplicationServer:          proxy.ApplicationServer,
-		proxy.JoinServer:                 proxy.JoinServer,
-		proxy.Console:                    proxy.Console,
-		proxy.GatewayConfigurationServer: proxy.GatewayConfigurationServer,
-		proxy.DeviceClaimingServer:       proxy.DeviceClaimingServer,
-		proxy.QRCodeGenerator:            proxy.DeviceClaimingServer,
-		proxy.DeviceTemplateConverter:    proxy.DeviceClaimingServer,
-	}
-}
-
 // ProxyConfig is the proxy's configuration: upstreams
 // by Service Connect name (<service>.tts.local) of the service that serves
-// each component, the components that run nowhere omitted. With
+// each component of the route table (the deployed service of the component
+// that starts it, ports.Component.StartedBy), the components that run
+// nowhere (not in ports.Deployed) omitted: their routes answer 404 or gRPC
+// UNIMPLEMENTED. With
 // SupportProxyTLS the proxy terminates TLS on 443 and, when InteropEnabled,
 // on 8886, which it forwards to the Identity Server's interop port through
 // Service Connect (is.tts.local:1886, discovery name is-interop); the
@@ -70,11 +44,10 @@ func ProxyServedBy() map[proxy.Component]proxy.Component {
 // proxyservice.ClientCAPath.
 func ProxyConfig(p *params.Params) proxy.Config {
 	names := proxy.ServiceConnectUpstreams(ServiceDomain)
-	cfg := proxy.Config{Upstreams: map[proxy.Component]proxy.Upstream{}, User: "nginx"}
-	servedBy := ProxyServedBy()
-	for _, c := range proxy.Components() {
-		svc, ok := servedBy[c]
-		if !ok {
+	cfg := proxy.Config{Upstreams: map[ports.Component]proxy.Upstream{}, User: "nginx"}
+	for _, c := range ports.Components() {
+		svc := c.StartedBy()
+		if !slices.Contains(ports.Deployed(), svc) {
 			cfg.Omitted = append(cfg.Omitted, c)
 			continue
 		}
@@ -137,9 +110,9 @@ func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateServic
 			ClientCA:         string(p.InteropClientCA()),
 		}
 	}
-	sg := lb.Tasks.ByServer[ports.Routed]
+	sg := lb.Tasks.ByServer[ports.ServerProxy]
 	if sg == nil {
-		return nil, fmt.Errorf("proxy: the LoadBalancer stack has no task security group of %s", ports.Routed)
+		return nil, fmt.Errorf("proxy: the LoadBalancer stack has no task security group of %s", ports.ServerProxy)
 	}
 	targets := in.targets
 	svc, err := proxyservice.New(stack, "Service-proxy", proxyservice.Props{

@@ -20,7 +20,6 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -52,7 +51,7 @@ const (
 type Services struct {
 	awscdk.Stack
 	// Services by component.
-	Services map[ttsconfig.Component]*ttsservice.Service
+	Services map[ports.Component]*ttsservice.Service
 	// Proxy is the reverse proxy (nginx) in front of the HTTP and gRPC APIs.
 	Proxy *proxyservice.Service
 	// Certbot issues and renews the proxy's certificate (SupportProxyTLS).
@@ -67,11 +66,9 @@ type Services struct {
 
 // serviceSpec is what differs between the components' services.
 type serviceSpec struct {
-	component ttsconfig.Component
-	// server is the load balancer's server whose task security group,
-	// target groups and data ports the service has; empty for a component
-	// without public ports, which is in the internal security group.
-	server ports.Server
+	// component's Server is the load balancer's server whose task security
+	// group, target groups and data ports the service has.
+	component ports.Component
 	// tasks is the desired count; scale turns on CPU scaling from it.
 	tasks int
 	scale bool
@@ -81,13 +78,13 @@ type serviceSpec struct {
 
 func serviceSpecs(p *params.Params) []serviceSpec {
 	return []serviceSpec{
-		{component: ttsconfig.GatewayServer, server: ports.GatewayServer, tasks: p.GatewayServerTasks, scale: true},
-		{component: ttsconfig.NetworkServer, tasks: p.NetworkServerTasks, scale: true, interop: true},
-		{component: ttsconfig.ApplicationServer, server: ports.ApplicationServer, tasks: p.ApplicationServerTasks, scale: true, interop: true},
-		{component: ttsconfig.JoinServer, tasks: FixedTasks},
-		{component: ttsconfig.Console, tasks: FixedTasks},
-		{component: ttsconfig.GatewayConfigurationServer, tasks: FixedTasks},
-		{component: ttsconfig.DeviceClaimingServer, tasks: FixedTasks},
+		{component: ports.GatewayServer, tasks: p.GatewayServerTasks, scale: true},
+		{component: ports.NetworkServer, tasks: p.NetworkServerTasks, scale: true, interop: true},
+		{component: ports.ApplicationServer, tasks: p.ApplicationServerTasks, scale: true, interop: true},
+		{component: ports.JoinServer, tasks: FixedTasks},
+		{component: ports.Console, tasks: FixedTasks},
+		{component: ports.GatewayConfigurationServer, tasks: FixedTasks},
+		{component: ports.DeviceClaimingServer, tasks: FixedTasks},
 	}
 }
 
@@ -96,14 +93,14 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
 	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer, moduleDir string) (*Services, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
-	out := &Services{Stack: stack, Services: map[ttsconfig.Component]*ttsservice.Service{}}
+	out := &Services{Stack: stack, Services: map[ports.Component]*ttsservice.Service{}}
 
 	// The target groups of this stack's services and every public listener:
 	// they come last in the deployment, after the services that register
 	// with them (see package listeners).
 	targets, err := listeners.NewTargets(stack, "Front", listeners.TargetsProps{
 		Vpc: net.Vpc, Nlb: net.Nlb.Nlb, NlbSecurityGroup: net.Nlb.SecurityGroup, Tasks: lb.Tasks, Plan: lb.Plan,
-		Servers: []ports.Server{ports.GatewayServer, ports.ApplicationServer, ports.Routed},
+		Servers: []ports.Server{ports.ServerGS, ports.ServerAS, ports.ServerProxy},
 	})
 	if err != nil {
 		return nil, err
@@ -122,9 +119,9 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 		Targets:    append(append([]*listeners.Target{}, is.Targets...), targets...),
 		TargetARNs: isARNs,
 		IngressCIDRs: map[ports.Group][]string{
-			ports.Gateways:     p.GatewayIngressCidrs,
-			ports.Applications: p.ApplicationIngressCidrs,
-			ports.Interop:      p.InteropIngressCidrs,
+			ports.GroupGateways:     p.GatewayIngressCidrs,
+			ports.GroupApplications: p.ApplicationIngressCidrs,
+			ports.GroupInterop:      p.InteropIngressCidrs,
 		},
 	})
 	if err != nil {
@@ -154,15 +151,12 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			// NS and AS read the repository only at start.
 			digest += "-" + cfg.Interop.Digest
 		}
-		sg := lb.Tasks.Internal
-		served := []ports.Port{ports.Must("grpc"), ports.Must("http")}
-		if spec.server != "" {
-			sg = lb.Tasks.ByServer[spec.server]
-			if sg == nil {
-				return nil, fmt.Errorf("services: the LoadBalancer stack has no task security group of %s", spec.server)
-			}
-			served = append(served, ports.ServedBy(spec.server)...)
+		server := spec.component.Server()
+		sg := lb.Tasks.ByServer[server]
+		if sg == nil {
+			return nil, fmt.Errorf("services: the LoadBalancer stack has no task security group of %s", server)
 		}
+		served := append([]ports.Port{ports.GRPC(), ports.HTTP()}, ports.ServedBy(server)...)
 		name := string(spec.component)
 		svc, err := ttsservice.New(stack, "Service-"+name, ttsservice.Props{
 			Cluster:          is.Cluster,
@@ -171,14 +165,14 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			SecurityGroup:    sg,
 			Name:             name,
 			ServiceDomain:    ServiceDomain,
-			Components:       []ttsconfig.Component{spec.component},
+			Components:       []ports.Component{spec.component},
 			Image:            p.TTSImage,
 			Environment:      conf.Environment,
 			Secrets:          conf.Secrets,
 			ConfigDigest:     digest,
 			SecretsKey:       key,
 			Ports:            served,
-			Targets:          byServer(spec.server),
+			Targets:          byServer(server),
 			DesiredCount:     spec.tasks,
 			CPU:              p.ServiceCpu,
 			MemoryMiB:        p.ServiceMemory,
@@ -190,7 +184,7 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 			return nil, err
 		}
 		out.Services[spec.component] = svc
-		if err := waitForListeners(svc.Service, byServer(spec.server), lb.Plan, public); err != nil {
+		if err := waitForListeners(svc.Service, byServer(server), lb.Plan, public); err != nil {
 			return nil, err
 		}
 		if spec.interop {
@@ -225,7 +219,7 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 		names[t.Key] = t.Group.TargetGroupFullName()
 	}
 	targetGroupAlarms(stack, out.Alarms, nlbName, append(append([]*listeners.Target{}, is.Targets...), targets...), names)
-	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.Routed), alarms: out.Alarms}
+	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.ServerProxy), alarms: out.Alarms}
 	certbot, err := newCertbot(stack, in)
 	if err != nil {
 		return nil, err

@@ -236,7 +236,7 @@ type target struct {
 func (t target) key() string { return fmt.Sprintf("%s-%s%d", t.server, t.protocol, t.port) }
 
 func (t target) health() *elbv2.HealthCheck {
-	if t.server == ports.Routed {
+	if t.server == ports.ServerProxy {
 		return &elbv2.HealthCheck{Protocol: elbv2.Protocol_HTTP, Port: jsii.String(fmt.Sprint(proxy.DefaultHealthPort)), Path: jsii.String(proxy.HealthPath),
 			Interval: awscdk.Duration_Seconds(jsii.Number(10)), HealthyThresholdCount: jsii.Number(3), UnhealthyThresholdCount: jsii.Number(3)}
 	}
@@ -256,7 +256,7 @@ type listenerSpec struct {
 // listenerSpecs returns the public listeners of a mode, sorted by port.
 func listenerSpecs(m Mode) []listenerSpec {
 	var out []listenerSpec
-	grpc := ports.Must("grpc")
+	grpc := ports.GRPC()
 	for _, p := range ports.Table() {
 		if p.Kind == ports.KindInterop && !m.Interop {
 			continue
@@ -270,13 +270,13 @@ func listenerSpecs(m Mode) []listenerSpec {
 		}
 		server := p.ServedBy
 		if p.Kind == ports.KindHTTP {
-			server = ports.Routed
+			server = ports.ServerProxy
 		}
 		plain := target{server: server, port: p.Plain, protocol: elbv2.Protocol_TCP, healthPort: p.Plain}
 		if m.ProxyTLS && (p.Kind == ports.KindHTTP || p.Kind == ports.KindInterop) {
 			// The proxy listens with TLS on the public port itself.
 			out = append(out, listenerSpec{port: p.PublicTLS(), protocol: elbv2.Protocol_TCP, group: p.Group,
-				target: target{server: ports.Routed, port: p.PublicTLS(), protocol: elbv2.Protocol_TCP, passThrough: true}})
+				target: target{server: ports.ServerProxy, port: p.PublicTLS(), protocol: elbv2.Protocol_TCP, passThrough: true}})
 		} else {
 			alpn := elbv2.AlpnPolicy_NONE
 			if p.Kind == ports.KindGRPC {
@@ -289,8 +289,8 @@ func listenerSpecs(m Mode) []listenerSpec {
 		}
 	}
 	// 80 redirects to https in the proxy.
-	out = append(out, listenerSpec{port: ports.HTTPRedirectPort, protocol: elbv2.Protocol_TCP, group: ports.Applications,
-		target: target{server: ports.Routed, port: ports.HTTPRedirectPort, protocol: elbv2.Protocol_TCP}})
+	out = append(out, listenerSpec{port: ports.HTTPRedirectPort, protocol: elbv2.Protocol_TCP, group: ports.GroupApplications,
+		target: target{server: ports.ServerProxy, port: ports.HTTPRedirectPort, protocol: elbv2.Protocol_TCP}})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].port < out[j].port })
 	return out
 }

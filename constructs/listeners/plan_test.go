@@ -71,17 +71,17 @@ func TestPlanSwitchesKeepTargets(t *testing.T) {
 // a deploy never deletes one a listener of a later stack still forwards to;
 // a proxy TLS port exists only in proxy TLS mode (it needs the certificate).
 func TestPlanKeepsTargetGroupsAcrossModes(t *testing.T) {
-	interop := ports.Must("interop")
-	http := ports.Must("http")
+	interop := ports.Interop()
+	http := ports.HTTP()
 	for _, m := range allModes() {
 		p := mustPlan(t, m)
-		is, ok := p.Target(fmt.Sprintf("%s-TCP%d", ports.IdentityServer, interop.Plain))
+		is, ok := p.Target(fmt.Sprintf("%s-TCP%d", ports.ServerIS, interop.Plain))
 		if !ok {
 			t.Errorf("%+v: no Identity Server interop target group", m)
 		} else if is.Registered != m.Interop {
 			t.Errorf("%+v: Identity Server interop target group registered = %v, want %v", m, is.Registered, m.Interop)
 		}
-		if plain, ok := p.Target(fmt.Sprintf("%s-TCP%d", ports.Routed, http.Plain)); !ok || !plain.Registered {
+		if plain, ok := p.Target(fmt.Sprintf("%s-TCP%d", ports.ServerProxy, http.Plain)); !ok || !plain.Registered {
 			t.Errorf("%+v: the proxy's plain HTTP target group is missing or unregistered: %+v", m, plain)
 		}
 		for _, tg := range p.Targets {

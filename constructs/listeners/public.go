@@ -64,7 +64,7 @@ func NewPublic(scope constructs.Construct, id string, props PublicProps) (*Publi
 	case props.Certificate == "":
 		return nil, fmt.Errorf("listeners: Certificate is empty; the TLS ports other than 443 and 8886 always need the ACM certificate")
 	}
-	for _, g := range []ports.Group{ports.Gateways, ports.Applications, ports.Interop} {
+	for _, g := range ports.Groups() {
 		if len(props.IngressCIDRs[g]) == 0 {
 			return nil, fmt.Errorf("listeners: no ingress CIDRs for the %s ports; give at least one", g)
 		}

@@ -10,12 +10,9 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
-// InternalServer names the task security group of the components that have
-// no public port.
-const InternalServer ports.Server = "internal"
-
-// TaskGroups are the security groups of the tasks, by server; ports.Routed is
-// the proxy's. Other components (Network Server, Join Server, ...) use
+// TaskGroups are the security groups of the tasks, by server (ports.Servers);
+// ports.ServerProxy is the proxy's. The components without a public port
+// (Network Server, Join Server, ...) use ports.ServerInternal's, also named
 // Internal. They admit the other tasks here; the load balancer is admitted
 // beside each target group (NewTargets), in the stack of the target group,
 // so that a rule lives exactly as long as the target group it serves.
@@ -32,7 +29,7 @@ func NewTaskGroups(scope constructs.Construct, id string, vpc awsec2.IVpc) (*Tas
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &TaskGroups{Construct: c, ByServer: map[ports.Server]awsec2.SecurityGroup{}}
-	servers := []ports.Server{ports.GatewayServer, ports.ApplicationServer, ports.IdentityServer, ports.Routed, InternalServer}
+	servers := ports.Servers()
 	for _, s := range servers {
 		out.ByServer[s] = awsec2.NewSecurityGroup(c, jsii.String("Tasks-"+string(s)), &awsec2.SecurityGroupProps{
 			Vpc:              vpc,
@@ -40,17 +37,17 @@ func NewTaskGroups(scope constructs.Construct, id string, vpc awsec2.IVpc) (*Tas
 			AllowAllOutbound: jsii.Bool(true),
 		})
 	}
-	out.Internal = out.ByServer[InternalServer]
+	out.Internal = out.ByServer[ports.ServerInternal]
 	// Every task reaches the cluster ports (gRPC and HTTP) of every other
 	// task, and the proxy reaches the Identity Server's interop port.
-	grpc, http, interop := ports.Must("grpc"), ports.Must("http"), ports.Must("interop")
+	grpc, http, interop := ports.GRPC(), ports.HTTP(), ports.Interop()
 	for _, to := range servers {
 		for _, from := range servers {
 			out.ByServer[to].AddIngressRule(out.ByServer[from], awsec2.Port_TcpRange(jsii.Number(float64(grpc.Plain)), jsii.Number(float64(http.Plain))),
 				jsii.String(fmt.Sprintf("cluster gRPC and HTTP from %s tasks", from)), nil)
 		}
 	}
-	out.ByServer[ports.IdentityServer].AddIngressRule(out.ByServer[ports.Routed], awsec2.Port_Tcp(jsii.Number(float64(interop.Plain))),
+	out.ByServer[ports.ServerIS].AddIngressRule(out.ByServer[ports.ServerProxy], awsec2.Port_Tcp(jsii.Number(float64(interop.Plain))),
 		jsii.String("Backend Interfaces from the proxy"), nil)
 	return out, nil
 }

@@ -26,7 +26,6 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // Binary is the program of The Things Stack in its images. The images of
@@ -62,7 +61,7 @@ type Props struct {
 	// ServiceDomain is the Service Connect namespace's name, e.g. tts.local.
 	ServiceDomain string
 	// Components started in the container: `ttn-lw-stack start <Components>`.
-	Components []ttsconfig.Component
+	Components []ports.Component
 	// Image of The Things Stack, with a pinned tag or digest.
 	Image string
 	// Environment, Secrets and ConfigDigest are the components'
@@ -151,9 +150,9 @@ func (p Props) validate() error {
 	for _, port := range p.Ports {
 		served[port.Plain] = true
 	}
-	for _, name := range []string{"grpc", "http"} {
-		if !served[ports.Must(name).Plain] {
-			bad("Ports lack the %s row: every component serves it and Service Connect exposes it", name)
+	for _, row := range []ports.Port{ports.GRPC(), ports.HTTP()} {
+		if !served[row.Plain] {
+			bad("Ports lack the %s row: every component serves it and Service Connect exposes it", row.Name)
 		}
 	}
 	for _, t := range p.Targets {
@@ -199,7 +198,7 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition
 	logs := task.Logs
 
-	http := ports.Must("http").Plain
+	http := ports.HTTP().Plain
 	command := append([]string{"start"}, componentNames(props.Components)...)
 	out.Container = out.TaskDefinition.AddContainer(jsii.String(MainContainer), &awsecs.ContainerDefinitionOptions{
 		ContainerName: jsii.String(MainContainer),
@@ -267,7 +266,7 @@ func newTask(scope constructs.Construct, props Props, task fargateservice.TaskPr
 	return t, awsecs.ContainerImage_FromRegistry(jsii.String(props.Image), nil), env
 }
 
-func componentNames(cs []ttsconfig.Component) []string {
+func componentNames(cs []ports.Component) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = string(c)
@@ -307,14 +306,13 @@ func portMappings(rows []ports.Port) *[]*awsecs.PortMapping {
 // (15 s by default) would cut.
 func serviceConnect(props Props) *[]*awsecs.ServiceConnectService {
 	var out []*awsecs.ServiceConnectService
-	names := []string{"grpc", "http"}
+	rows := []ports.Port{ports.GRPC(), ports.HTTP()}
 	for _, p := range props.Ports {
 		if p.Kind == ports.KindInterop {
-			names = append(names, p.Name)
+			rows = append(rows, p)
 		}
 	}
-	for _, name := range names {
-		p := ports.Must(name)
+	for _, p := range rows {
 		out = append(out, &awsecs.ServiceConnectService{
 			PortMappingName: jsii.String(p.Name),
 			DiscoveryName:   jsii.String(props.Name + "-" + p.Name),

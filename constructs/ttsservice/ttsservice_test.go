@@ -10,16 +10,15 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // The validation runs before any construct exists, so these cases need no
 // jsii runtime: every problem is reported at once, with what to do.
 func TestPropsAreValidated(t *testing.T) {
 	good := Props{
-		Name: "is", ServiceDomain: "tts.local", Components: []ttsconfig.Component{ttsconfig.IdentityServer},
+		Name: "is", ServiceDomain: "tts.local", Components: []ports.Component{ports.IdentityServer},
 		Image: "thethingsnetwork/lorawan-stack:3.32.1", ConfigDigest: "0123456789abcdef",
-		Ports:        []ports.Port{ports.Must("grpc"), ports.Must("http")},
+		Ports:        []ports.Port{ports.GRPC(), ports.HTTP()},
 		DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: "ONE_YEAR",
 	}
 	for _, c := range []struct {
@@ -32,9 +31,9 @@ func TestPropsAreValidated(t *testing.T) {
 		{"cluster keys in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_CLUSTER_KEYS": jsii.String("x")} }, "TTN_LW_CLUSTER_KEYS looks like a credential"},
 		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "set by the construct"},
 		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "pinned tag"},
-		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.Must("grpc")} }, "lack the http row"},
+		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.GRPC()} }, "lack the http row"},
 		{"target not served", func(p *Props) {
-			p.Targets = []*listeners.Target{{TargetSpec: listeners.TargetSpec{Server: ports.IdentityServer, Port: 1886}}}
+			p.Targets = []*listeners.Target{{TargetSpec: listeners.TargetSpec{Server: ports.ServerIS, Port: 1886}}}
 		}, "port 1886 (is) is not among the container's Ports"},
 		{"bad size", func(p *Props) { p.MemoryMiB = 512 }, "1024 to 4096"},
 		{"no tasks", func(p *Props) { p.DesiredCount = 0 }, "at least 1 task"},

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // seen is one request as an upstream received it.
@@ -115,15 +117,15 @@ func serve(t *testing.T, name string, rec *recorder) string {
 }
 
 // fakeComponents starts recording upstreams for every component.
-func fakeComponents(t *testing.T) (map[Component]Upstream, *recorder) {
+func fakeComponents(t *testing.T) (map[ports.Component]Upstream, *recorder) {
 	rec := &recorder{}
-	ups := make(map[Component]Upstream)
-	for _, c := range Components() {
+	ups := make(map[ports.Component]Upstream)
+	for _, c := range ports.Components() {
 		u := Upstream{
 			HTTP: serve(t, string(c)+"/http", rec),
 			GRPC: serve(t, string(c)+"/grpc", rec),
 		}
-		if c == IdentityServer {
+		if c == ports.IdentityServer {
 			u.Interop = serve(t, "is/interop", rec)
 		}
 		ups[c] = u

@@ -139,7 +139,7 @@ type Config struct {
 	// Upstreams gives the addresses of every component the route table uses
 	// (see Routes.UsedComponents). Several components may share an address:
 	// `ttn-lw-stack start dcs` also starts dtc and qrg, for example.
-	Upstreams map[Component]Upstream
+	Upstreams map[ports.Component]Upstream
 	// Omitted are components of the route table that run nowhere in the
 	// deployment (no service, and no service that also serves their APIs).
 	// The proxy renders no upstream for them, so nginx does not need their
@@ -147,7 +147,7 @@ type Config struct {
 	// plain-text body that names the component, their gRPC services
 	// UNIMPLEMENTED (12) with the same message. A component is either in
 	// Upstreams or in Omitted, never in both.
-	Omitted []Component
+	Omitted []ports.Component
 	// Listen overrides listen ports.
 	Listen Listen
 	// ListenAddress is the IP address to listen on; empty means all. Tests
@@ -200,10 +200,10 @@ func (l Listen) withDefaults() Listen {
 			*v = d
 		}
 	}
-	def(&l.HTTP, ports.Must("http").Plain)
-	def(&l.GRPC, ports.Must("grpc").Plain)
+	def(&l.HTTP, ports.HTTP().Plain)
+	def(&l.GRPC, ports.GRPC().Plain)
 	def(&l.HTTPS, DefaultHTTPSPort)
-	def(&l.Interop, ports.Must("interop").TLS)
+	def(&l.Interop, ports.Interop().TLS)
 	def(&l.Redirect, DefaultRedirectPort)
 	def(&l.Health, DefaultHealthPort)
 	return l
@@ -256,16 +256,16 @@ func (c Config) WithDefaults() Config {
 // on the plain ports of the port table, e.g. "is.tts.local:1885", which is
 // how ECS Service Connect names the services when each component's discovery
 // name is its `ttn-lw-stack start` argument.
-func ServiceConnectUpstreams(namespace string) map[Component]Upstream {
-	out := make(map[Component]Upstream)
-	for _, c := range Components() {
+func ServiceConnectUpstreams(namespace string) map[ports.Component]Upstream {
+	out := make(map[ports.Component]Upstream)
+	for _, c := range ports.Components() {
 		host := string(c) + "." + namespace
 		u := Upstream{
-			HTTP: net.JoinHostPort(host, strconv.Itoa(ports.Must("http").Plain)),
-			GRPC: net.JoinHostPort(host, strconv.Itoa(ports.Must("grpc").Plain)),
+			HTTP: net.JoinHostPort(host, strconv.Itoa(ports.HTTP().Plain)),
+			GRPC: net.JoinHostPort(host, strconv.Itoa(ports.GRPC().Plain)),
 		}
-		if c == IdentityServer {
-			u.Interop = net.JoinHostPort(host, strconv.Itoa(ports.Must("interop").Plain))
+		if c == ports.IdentityServer {
+			u.Interop = net.JoinHostPort(host, strconv.Itoa(ports.Interop().Plain))
 		}
 		out[c] = u
 	}
@@ -325,11 +325,11 @@ func (c Config) Validate() error {
 
 	for _, comp := range c.Omitted {
 		switch {
-		case !slices.Contains(Components(), comp):
-			add("proxy: Omitted names unknown component %q; known components: %v", comp, Components())
+		case !slices.Contains(ports.Components(), comp):
+			add("proxy: Omitted names unknown component %q; known components: %v", comp, ports.Components())
 		case c.Upstreams[comp] != (Upstream{}):
 			add("proxy: %q (%s) is both in Upstreams and in Omitted; keep it in one of them", comp, comp.Title())
-		case comp == IdentityServer && c.SupportProxyTLS:
+		case comp == ports.IdentityServer && c.SupportProxyTLS:
 			add("proxy: the Identity Server cannot be omitted with SupportProxyTLS: the interop listener forwards to it")
 		}
 	}
@@ -346,12 +346,12 @@ func (c Config) Validate() error {
 		checkAddr(&errs, fmt.Sprintf("Upstreams[%q].GRPC", comp), u.GRPC)
 	}
 	for comp := range c.Upstreams {
-		if !slices.Contains(Components(), comp) {
-			add("proxy: Upstreams has an entry for unknown component %q; known components: %v", comp, Components())
+		if !slices.Contains(ports.Components(), comp) {
+			add("proxy: Upstreams has an entry for unknown component %q; known components: %v", comp, ports.Components())
 		}
 	}
 	if c.interop() {
-		checkAddr(&errs, fmt.Sprintf("Upstreams[%q].Interop", IdentityServer), c.Upstreams[IdentityServer].Interop)
+		checkAddr(&errs, fmt.Sprintf("Upstreams[%q].Interop", ports.IdentityServer), c.Upstreams[ports.IdentityServer].Interop)
 	}
 	if c.SupportProxyTLS {
 		if !filepath.IsAbs(c.CertDir) || strings.ContainsAny(c.CertDir, " ;{}\"'") {
@@ -420,13 +420,13 @@ func (c Config) Validate() error {
 func (c Config) interop() bool { return c.SupportProxyTLS && !c.NoInterop }
 
 // isOmitted tells whether comp is listed in Omitted.
-func (c Config) isOmitted(comp Component) bool {
+func (c Config) isOmitted(comp ports.Component) bool {
 	return slices.Contains(c.Omitted, comp)
 }
 
 // omittedMessage is the body (HTTP) and grpc-message (gRPC) of the routes of
 // an omitted component.
-func omittedMessage(comp Component) string {
+func omittedMessage(comp ports.Component) string {
 	return fmt.Sprintf("%s (%s) is not deployed here", comp.Title(), comp)
 }
 
@@ -534,7 +534,7 @@ func Render(cfg Config) (string, error) {
 		w.upstream(upstreamName(comp, "grpc"), u.GRPC)
 	}
 	if c.interop() {
-		w.upstream(upstreamName(IdentityServer, "interop"), c.Upstreams[IdentityServer].Interop)
+		w.upstream(upstreamName(ports.IdentityServer, "interop"), c.Upstreams[ports.IdentityServer].Interop)
 	}
 
 	pp := ""
@@ -617,7 +617,7 @@ func Render(cfg Config) (string, error) {
 		}
 		w.proxyHeaders(c, "https", cert)
 		w.open("location /")
-		w.line("proxy_pass http://%s;", upstreamName(IdentityServer, "interop"))
+		w.line("proxy_pass http://%s;", upstreamName(ports.IdentityServer, "interop"))
 		w.close()
 		w.close()
 	}
@@ -656,7 +656,7 @@ var tlsCiphers = []string{
 	"DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384",
 }
 
-func upstreamName(c Component, kind string) string {
+func upstreamName(c ports.Component, kind string) string {
 	return "tts_" + string(c) + "_" + kind
 }
 

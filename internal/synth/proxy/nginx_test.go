@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // nginxBinary returns the nginx executable. Where nginx is missing the test
@@ -146,9 +148,9 @@ func must(t *testing.T, err error) {
 
 // loopbackUpstreams points every component at distinct loopback ports (which
 // need not listen for `nginx -t`).
-func loopbackUpstreams() map[Component]Upstream {
-	out := make(map[Component]Upstream)
-	for i, c := range Components() {
+func loopbackUpstreams() map[ports.Component]Upstream {
+	out := make(map[ports.Component]Upstream)
+	for i, c := range ports.Components() {
 		out[c] = Upstream{
 			HTTP:    fmt.Sprintf("127.0.0.1:%d", 21000+i),
 			GRPC:    fmt.Sprintf("127.0.0.1:%d", 22000+i),
@@ -286,8 +288,8 @@ func TestNoInteropLeavesOutTheInteropListener(t *testing.T) {
 
 func TestValidateReportsAllProblems(t *testing.T) {
 	ups := ServiceConnectUpstreams("tts.local")
-	delete(ups, DeviceRepository)
-	ups[GatewayServer] = Upstream{HTTP: "gs.tts.local", GRPC: "gs.tts.local:1884"}
+	delete(ups, ports.DeviceRepository)
+	ups[ports.GatewayServer] = Upstream{HTTP: "gs.tts.local", GRPC: "gs.tts.local:1884"}
 	ups["qrs"] = Upstream{HTTP: "qrs:1", GRPC: "qrs:2"}
 	_, err := Render(Config{
 		Upstreams:  ups,
@@ -319,7 +321,7 @@ func TestValidateReportsAllProblems(t *testing.T) {
 		t.Errorf("PROXY protocol without trusted CIDRs must be refused, got %v", err)
 	}
 	ups = ServiceConnectUpstreams("tts.local")
-	ups[IdentityServer] = Upstream{HTTP: "is:1885", GRPC: "is:1884"}
+	ups[ports.IdentityServer] = Upstream{HTTP: "is:1885", GRPC: "is:1884"}
 	_, err = Render(Config{Upstreams: ups, SupportProxyTLS: true})
 	if err == nil || !strings.Contains(err.Error(), `Upstreams["is"].Interop`) {
 		t.Errorf("proxy TLS without an IS interop upstream must be refused, got %v", err)

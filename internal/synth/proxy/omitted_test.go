@@ -8,14 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // deployedUpstreams are the fake upstreams of a deployment that runs no
 // Device Repository and no Packet Broker Agent.
-func deployedUpstreams(ups map[Component]Upstream) map[Component]Upstream {
-	out := make(map[Component]Upstream)
+func deployedUpstreams(ups map[ports.Component]Upstream) map[ports.Component]Upstream {
+	out := make(map[ports.Component]Upstream)
 	for c, u := range ups {
-		if c != DeviceRepository && c != PacketBrokerAgent {
+		if c != ports.DeviceRepository && c != ports.PacketBrokerAgent {
 			out[c] = u
 		}
 	}
@@ -30,9 +32,9 @@ func TestOmittedValidation(t *testing.T) {
 		want []string
 	}{
 		{"missing without Omitted", Config{Upstreams: deployedUpstreams(ups)}, []string{`no entry for "dr"`, `no entry for "pba"`, "list it in Omitted"}},
-		{"in both", Config{Upstreams: ups, Omitted: []Component{DeviceRepository}}, []string{`"dr" (Device Repository) is both in Upstreams and in Omitted`}},
-		{"unknown", Config{Upstreams: deployedUpstreams(ups), Omitted: []Component{DeviceRepository, PacketBrokerAgent, "xx"}}, []string{`unknown component "xx"`}},
-		{"identity server with proxy TLS", Config{SupportProxyTLS: true, Upstreams: map[Component]Upstream{}, Omitted: Components()}, []string{"Identity Server cannot be omitted"}},
+		{"in both", Config{Upstreams: ups, Omitted: []ports.Component{ports.DeviceRepository}}, []string{`"dr" (Device Repository) is both in Upstreams and in Omitted`}},
+		{"unknown", Config{Upstreams: deployedUpstreams(ups), Omitted: []ports.Component{ports.DeviceRepository, ports.PacketBrokerAgent, "xx"}}, []string{`unknown component "xx"`}},
+		{"identity server with proxy TLS", Config{SupportProxyTLS: true, Upstreams: map[ports.Component]Upstream{}, Omitted: ports.Components()}, []string{"Identity Server cannot be omitted"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,13 +49,13 @@ func TestOmittedValidation(t *testing.T) {
 			}
 		})
 	}
-	if err := (Config{Upstreams: deployedUpstreams(ups), Omitted: []Component{DeviceRepository, PacketBrokerAgent}}).Validate(); err != nil {
+	if err := (Config{Upstreams: deployedUpstreams(ups), Omitted: []ports.Component{ports.DeviceRepository, ports.PacketBrokerAgent}}).Validate(); err != nil {
 		t.Errorf("dr and pba omitted: %v", err)
 	}
 }
 
 func TestOmittedRender(t *testing.T) {
-	conf, err := Render(Config{Upstreams: deployedUpstreams(loopbackUpstreams()), Omitted: []Component{DeviceRepository, PacketBrokerAgent}})
+	conf, err := Render(Config{Upstreams: deployedUpstreams(loopbackUpstreams()), Omitted: []ports.Component{ports.DeviceRepository, ports.PacketBrokerAgent}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestIntegrationOmittedComponents(t *testing.T) {
 	p := freePorts(t, 4)
 	runNginx(t, bin, Config{
 		Upstreams:     deployedUpstreams(ups),
-		Omitted:       []Component{DeviceRepository, PacketBrokerAgent},
+		Omitted:       []ports.Component{ports.DeviceRepository, ports.PacketBrokerAgent},
 		ListenAddress: "127.0.0.1",
 		Listen:        Listen{HTTP: p[0], GRPC: p[1], Redirect: p[2], Health: p[3]},
 	})

@@ -34,73 +34,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // TTSVersion is the version of The Things Stack the route table was written
 // from.
 const TTSVersion = "v3.32.1"
-
-// Component is a TTS component that runs as its own ECS service (or whose role
-// is played by one; see Config.Upstreams).
-type Component string
-
-// Components that serve public HTTP or gRPC APIs. The names are the arguments
-// of `ttn-lw-stack start`.
-const (
-	IdentityServer             Component = "is"
-	GatewayServer              Component = "gs"
-	NetworkServer              Component = "ns"
-	ApplicationServer          Component = "as"
-	JoinServer                 Component = "js"
-	Console                    Component = "console"
-	GatewayConfigurationServer Component = "gcs"
-	DeviceClaimingServer       Component = "dcs"
-	DeviceRepository           Component = "dr"
-	PacketBrokerAgent          Component = "pba"
-	QRCodeGenerator            Component = "qrg"
-	DeviceTemplateConverter    Component = "dtc"
-)
-
-// Components returns every component the route table routes to, in a stable
-// order.
-func Components() []Component {
-	return []Component{
-		IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
-		Console, GatewayConfigurationServer, DeviceClaimingServer, DeviceRepository,
-		PacketBrokerAgent, QRCodeGenerator, DeviceTemplateConverter,
-	}
-}
-
-// Title returns the component's full name.
-func (c Component) Title() string {
-	switch c {
-	case IdentityServer:
-		return "Identity Server"
-	case GatewayServer:
-		return "Gateway Server"
-	case NetworkServer:
-		return "Network Server"
-	case ApplicationServer:
-		return "Application Server"
-	case JoinServer:
-		return "Join Server"
-	case Console:
-		return "Console"
-	case GatewayConfigurationServer:
-		return "Gateway Configuration Server"
-	case DeviceClaimingServer:
-		return "Device Claiming Server"
-	case DeviceRepository:
-		return "Device Repository"
-	case PacketBrokerAgent:
-		return "Packet Broker Agent"
-	case QRCodeGenerator:
-		return "QR Code Generator"
-	case DeviceTemplateConverter:
-		return "Device Template Converter"
-	}
-	return string(c)
-}
 
 // HTTPRoute sends an HTTP path prefix to a component.
 type HTTPRoute struct {
@@ -109,7 +49,7 @@ type HTTPRoute struct {
 	Prefix string
 	// Exact makes the route match only the path itself (nginx `location =`).
 	Exact     bool
-	Component Component
+	Component ports.Component
 	// Stream marks long-lived responses (event streams, WebSockets, storage
 	// streams): the proxy does not buffer them and allows long idle times.
 	Stream bool
@@ -123,7 +63,7 @@ type HTTPRoute struct {
 type GRPCRoute struct {
 	// Service is the full name, e.g. "ttn.lorawan.v3.AppAs".
 	Service   string
-	Component Component
+	Component ports.Component
 	// Source is the proto file that defines the service.
 	Source string
 	Note   string
@@ -157,150 +97,150 @@ const (
 // Table returns the route table. It returns a new value on every call.
 func Table() Routes {
 	p := func(f string) string { return apiDir + f }
-	h := func(prefix string, c Component, src string) HTTPRoute {
+	h := func(prefix string, c ports.Component, src string) HTTPRoute {
 		return HTTPRoute{Prefix: prefix, Component: c, Source: src}
 	}
-	g := func(svc string, c Component, src string) GRPCRoute {
+	g := func(svc string, c ports.Component, src string) GRPCRoute {
 		return GRPCRoute{Service: pkgPrefix + svc, Component: c, Source: p(src)}
 	}
 	return Routes{
 		HTTP: []HTTPRoute{
 			// Identity Server: the entity registries live at the top of /api/v3.
-			h("/api/v3/applications", IdentityServer, p("application_services.proto")+", "+p("end_device_services.proto")),
-			h("/api/v3/auth_info", IdentityServer, p("identityserver.proto")),
-			h("/api/v3/clients", IdentityServer, p("client_services.proto")),
-			h("/api/v3/contact_info/", IdentityServer, p("contact_info.proto")),
-			h("/api/v3/email/", IdentityServer, p("email_validation.proto")),
-			h("/api/v3/gateways", IdentityServer, p("gateway_services.proto")),
-			h("/api/v3/invitations", IdentityServer, p("user_services.proto")),
-			h("/api/v3/is/", IdentityServer, p("identityserver.proto")),
-			h("/api/v3/organizations", IdentityServer, p("organization_services.proto")),
-			h("/api/v3/search/", IdentityServer, p("search_services.proto")),
-			h("/api/v3/users", IdentityServer, p("user_services.proto")+", "+p("notification_service.proto")+", "+p("oauth_services.proto")),
+			h("/api/v3/applications", ports.IdentityServer, p("application_services.proto")+", "+p("end_device_services.proto")),
+			h("/api/v3/auth_info", ports.IdentityServer, p("identityserver.proto")),
+			h("/api/v3/clients", ports.IdentityServer, p("client_services.proto")),
+			h("/api/v3/contact_info/", ports.IdentityServer, p("contact_info.proto")),
+			h("/api/v3/email/", ports.IdentityServer, p("email_validation.proto")),
+			h("/api/v3/gateways", ports.IdentityServer, p("gateway_services.proto")),
+			h("/api/v3/invitations", ports.IdentityServer, p("user_services.proto")),
+			h("/api/v3/is/", ports.IdentityServer, p("identityserver.proto")),
+			h("/api/v3/organizations", ports.IdentityServer, p("organization_services.proto")),
+			h("/api/v3/search/", ports.IdentityServer, p("search_services.proto")),
+			h("/api/v3/users", ports.IdentityServer, p("user_services.proto")+", "+p("notification_service.proto")+", "+p("oauth_services.proto")),
 			{
-				Prefix: "/api/v3/events", Component: IdentityServer, Stream: true, Source: p("events.proto"),
+				Prefix: "/api/v3/events", Component: ports.IdentityServer, Stream: true, Source: p("events.proto"),
 				Note: "every component serves Events; the IS is chosen. Needs a cluster-wide events backend (events.backend: redis).",
 			},
 			{
-				Prefix: "/api/v3/configuration/", Component: NetworkServer, Source: p("configuration_services.proto"),
+				Prefix: "/api/v3/configuration/", Component: ports.NetworkServer, Source: p("configuration_services.proto"),
 				Note: "every component serves Configuration; the NS is chosen (it always loads frequency plans and bands).",
 			},
 			// Components with their own prefix.
 			{
-				Prefix: "/api/v3/as/", Component: ApplicationServer, Stream: true,
+				Prefix: "/api/v3/as/", Component: ports.ApplicationServer, Stream: true,
 				Source: p("applicationserver.proto") + ", " + p("applicationserver_web.proto") + ", " + p("applicationserver_pubsub.proto") + ", " + p("applicationserver_packages.proto") + ", " + p("applicationserver_integrations_storage.proto"),
 				Note:   "storage integration reads (.../packages/storage/...) are long-lived streamed responses.",
 			},
-			h("/api/v3/ns/", NetworkServer, p("networkserver.proto")+", "+p("networkserver_relay.proto")),
-			h("/api/v3/js/", JoinServer, p("joinserver.proto")),
-			h("/api/v3/gs/", GatewayServer, p("gatewayserver.proto")),
-			h("/api/v3/gcs/", GatewayConfigurationServer, p("gateway_configuration.proto")+", pkg/gatewayconfigurationserver"),
-			h("/api/v3/edcs/", DeviceClaimingServer, p("deviceclaimingserver.proto")),
-			h("/api/v3/gcls/", DeviceClaimingServer, p("deviceclaimingserver.proto")),
-			h("/api/v3/dr/", DeviceRepository, p("devicerepository.proto")),
-			h("/api/v3/pba/", PacketBrokerAgent, p("packetbrokeragent.proto")),
-			h("/api/v3/qr-codes/", QRCodeGenerator, p("qrcodegenerator.proto")),
-			h("/api/v3/edtc/", DeviceTemplateConverter, p("end_device_services.proto")),
+			h("/api/v3/ns/", ports.NetworkServer, p("networkserver.proto")+", "+p("networkserver_relay.proto")),
+			h("/api/v3/js/", ports.JoinServer, p("joinserver.proto")),
+			h("/api/v3/gs/", ports.GatewayServer, p("gatewayserver.proto")),
+			h("/api/v3/gcs/", ports.GatewayConfigurationServer, p("gateway_configuration.proto")+", pkg/gatewayconfigurationserver"),
+			h("/api/v3/edcs/", ports.DeviceClaimingServer, p("deviceclaimingserver.proto")),
+			h("/api/v3/gcls/", ports.DeviceClaimingServer, p("deviceclaimingserver.proto")),
+			h("/api/v3/dr/", ports.DeviceRepository, p("devicerepository.proto")),
+			h("/api/v3/pba/", ports.PacketBrokerAgent, p("packetbrokeragent.proto")),
+			h("/api/v3/qr-codes/", ports.QRCodeGenerator, p("qrcodegenerator.proto")),
+			h("/api/v3/edtc/", ports.DeviceTemplateConverter, p("end_device_services.proto")),
 			{
-				Prefix: "/api/v3/console/", Component: Console, Stream: true, Source: "pkg/console/internal/events/events.go",
+				Prefix: "/api/v3/console/", Component: ports.Console, Stream: true, Source: "pkg/console/internal/events/events.go",
 				Note: "the Console's event WebSocket (/api/v3/console/internal/events/).",
 			},
 			// Non-API paths.
 			{
-				Prefix: "/api/v2/", Component: GatewayConfigurationServer, Source: "pkg/gatewayconfigurationserver",
+				Prefix: "/api/v2/", Component: ports.GatewayConfigurationServer, Source: "pkg/gatewayconfigurationserver",
 				Note: "The Things Kickstarter Gateway configuration API.",
 			},
 			{
-				Prefix: "/update-info", Exact: true, Component: GatewayConfigurationServer, Source: "pkg/basicstation/cups/server.go",
+				Prefix: "/update-info", Exact: true, Component: ports.GatewayConfigurationServer, Source: "pkg/basicstation/cups/server.go",
 				Note: "LoRa Basics Station CUPS. LNS discovery (/router-info) is on the Basics Station port 1887/8887 of the GS, not here.",
 			},
-			h("/oauth", IdentityServer, "pkg/identityserver (account app, is.oauth.ui.mount)"),
-			h("/account", IdentityServer, "pkg/identityserver (account app, when mounted at /account)"),
-			h("/console", Console, "pkg/console/console.go"),
+			h("/oauth", ports.IdentityServer, "pkg/identityserver (account app, is.oauth.ui.mount)"),
+			h("/account", ports.IdentityServer, "pkg/identityserver (account app, when mounted at /account)"),
+			h("/console", ports.Console, "pkg/console/console.go"),
 			{
-				Prefix: "/assets/", Component: Console, Source: "pkg/web (http.static.mount)",
+				Prefix: "/assets/", Component: ports.Console, Source: "pkg/web (http.static.mount)",
 				Note: "every component with a web UI serves the same static files.",
 			},
 			{
-				Prefix: "/healthz/", Component: IdentityServer, Source: "pkg/component/web.go",
+				Prefix: "/healthz/", Component: ports.IdentityServer, Source: "pkg/component/web.go",
 				Note: "component health of the IS; the proxy's own health check is on its health port.",
 			},
 			{
-				Prefix: "/.well-known/", Component: IdentityServer, Source: "pkg/identityserver",
+				Prefix: "/.well-known/", Component: ports.IdentityServer, Source: "pkg/identityserver",
 				Note: "nothing is served here in v3.32.1 behind a TLS-terminating proxy; kept on the IS for OAuth discovery documents.",
 			},
 			{
-				Prefix: "/", Component: Console, Source: "cmd/ttn-lw-stack/commands/start.go",
+				Prefix: "/", Component: ports.Console, Source: "cmd/ttn-lw-stack/commands/start.go",
 				Note: "fallback: the root redirect to the Console.",
 			},
 		},
 		GRPC: []GRPCRoute{
-			g("ApplicationRegistry", IdentityServer, "application_services.proto"),
-			g("ApplicationAccess", IdentityServer, "application_services.proto"),
-			g("ClientRegistry", IdentityServer, "client_services.proto"),
-			g("ClientAccess", IdentityServer, "client_services.proto"),
-			g("ContactInfoRegistry", IdentityServer, "contact_info.proto"),
-			g("EmailValidationRegistry", IdentityServer, "email_validation.proto"),
-			g("EndDeviceRegistry", IdentityServer, "end_device_services.proto"),
-			g("EndDeviceBatchRegistry", IdentityServer, "end_device_services.proto"),
-			g("EntityAccess", IdentityServer, "identityserver.proto"),
-			g("Is", IdentityServer, "identityserver.proto"),
-			g("GatewayRegistry", IdentityServer, "gateway_services.proto"),
-			g("GatewayAccess", IdentityServer, "gateway_services.proto"),
-			g("GatewayBatchRegistry", IdentityServer, "gateway_services.proto"),
-			g("GatewayBatchAccess", IdentityServer, "gateway_services.proto"),
-			g("NotificationService", IdentityServer, "notification_service.proto"),
-			g("OAuthAuthorizationRegistry", IdentityServer, "oauth_services.proto"),
-			g("OrganizationRegistry", IdentityServer, "organization_services.proto"),
-			g("OrganizationAccess", IdentityServer, "organization_services.proto"),
-			g("EntityRegistrySearch", IdentityServer, "search_services.proto"),
-			g("EndDeviceRegistrySearch", IdentityServer, "search_services.proto"),
-			g("UserRegistry", IdentityServer, "user_services.proto"),
-			g("UserAccess", IdentityServer, "user_services.proto"),
-			g("UserInvitationRegistry", IdentityServer, "user_services.proto"),
-			g("UserSessionRegistry", IdentityServer, "user_services.proto"),
-			g("UserBookmarkRegistry", IdentityServer, "user_services.proto"),
+			g("ApplicationRegistry", ports.IdentityServer, "application_services.proto"),
+			g("ApplicationAccess", ports.IdentityServer, "application_services.proto"),
+			g("ClientRegistry", ports.IdentityServer, "client_services.proto"),
+			g("ClientAccess", ports.IdentityServer, "client_services.proto"),
+			g("ContactInfoRegistry", ports.IdentityServer, "contact_info.proto"),
+			g("EmailValidationRegistry", ports.IdentityServer, "email_validation.proto"),
+			g("EndDeviceRegistry", ports.IdentityServer, "end_device_services.proto"),
+			g("EndDeviceBatchRegistry", ports.IdentityServer, "end_device_services.proto"),
+			g("EntityAccess", ports.IdentityServer, "identityserver.proto"),
+			g("Is", ports.IdentityServer, "identityserver.proto"),
+			g("GatewayRegistry", ports.IdentityServer, "gateway_services.proto"),
+			g("GatewayAccess", ports.IdentityServer, "gateway_services.proto"),
+			g("GatewayBatchRegistry", ports.IdentityServer, "gateway_services.proto"),
+			g("GatewayBatchAccess", ports.IdentityServer, "gateway_services.proto"),
+			g("NotificationService", ports.IdentityServer, "notification_service.proto"),
+			g("OAuthAuthorizationRegistry", ports.IdentityServer, "oauth_services.proto"),
+			g("OrganizationRegistry", ports.IdentityServer, "organization_services.proto"),
+			g("OrganizationAccess", ports.IdentityServer, "organization_services.proto"),
+			g("EntityRegistrySearch", ports.IdentityServer, "search_services.proto"),
+			g("EndDeviceRegistrySearch", ports.IdentityServer, "search_services.proto"),
+			g("UserRegistry", ports.IdentityServer, "user_services.proto"),
+			g("UserAccess", ports.IdentityServer, "user_services.proto"),
+			g("UserInvitationRegistry", ports.IdentityServer, "user_services.proto"),
+			g("UserSessionRegistry", ports.IdentityServer, "user_services.proto"),
+			g("UserBookmarkRegistry", ports.IdentityServer, "user_services.proto"),
 			{
-				Service: pkgPrefix + "Events", Component: IdentityServer, Source: p("events.proto"),
+				Service: pkgPrefix + "Events", Component: ports.IdentityServer, Source: p("events.proto"),
 				Note: "served by every component (start.go registers it on the base component); the IS is chosen.",
 			},
 			{
-				Service: pkgPrefix + "Configuration", Component: NetworkServer, Source: p("configuration_services.proto"),
+				Service: pkgPrefix + "Configuration", Component: ports.NetworkServer, Source: p("configuration_services.proto"),
 				Note: "served by every component; the NS is chosen.",
 			},
-			g("As", ApplicationServer, "applicationserver.proto"),
-			g("AppAs", ApplicationServer, "applicationserver.proto"),
-			g("AsEndDeviceRegistry", ApplicationServer, "applicationserver.proto"),
-			g("AsEndDeviceBatchRegistry", ApplicationServer, "applicationserver.proto"),
-			g("ApplicationUpStorage", ApplicationServer, "applicationserver_integrations_storage.proto"),
-			g("ApplicationPackageRegistry", ApplicationServer, "applicationserver_packages.proto"),
-			g("ApplicationPubSubRegistry", ApplicationServer, "applicationserver_pubsub.proto"),
-			g("ApplicationWebhookRegistry", ApplicationServer, "applicationserver_web.proto"),
-			g("Ns", NetworkServer, "networkserver.proto"),
-			g("NsEndDeviceRegistry", NetworkServer, "networkserver.proto"),
-			g("NsEndDeviceBatchRegistry", NetworkServer, "networkserver.proto"),
-			g("NsRelayConfigurationService", NetworkServer, "networkserver_relay.proto"),
-			g("Js", JoinServer, "joinserver.proto"),
-			g("JsEndDeviceRegistry", JoinServer, "joinserver.proto"),
-			g("JsEndDeviceBatchRegistry", JoinServer, "joinserver.proto"),
-			g("ApplicationActivationSettingRegistry", JoinServer, "joinserver.proto"),
+			g("As", ports.ApplicationServer, "applicationserver.proto"),
+			g("AppAs", ports.ApplicationServer, "applicationserver.proto"),
+			g("AsEndDeviceRegistry", ports.ApplicationServer, "applicationserver.proto"),
+			g("AsEndDeviceBatchRegistry", ports.ApplicationServer, "applicationserver.proto"),
+			g("ApplicationUpStorage", ports.ApplicationServer, "applicationserver_integrations_storage.proto"),
+			g("ApplicationPackageRegistry", ports.ApplicationServer, "applicationserver_packages.proto"),
+			g("ApplicationPubSubRegistry", ports.ApplicationServer, "applicationserver_pubsub.proto"),
+			g("ApplicationWebhookRegistry", ports.ApplicationServer, "applicationserver_web.proto"),
+			g("Ns", ports.NetworkServer, "networkserver.proto"),
+			g("NsEndDeviceRegistry", ports.NetworkServer, "networkserver.proto"),
+			g("NsEndDeviceBatchRegistry", ports.NetworkServer, "networkserver.proto"),
+			g("NsRelayConfigurationService", ports.NetworkServer, "networkserver_relay.proto"),
+			g("Js", ports.JoinServer, "joinserver.proto"),
+			g("JsEndDeviceRegistry", ports.JoinServer, "joinserver.proto"),
+			g("JsEndDeviceBatchRegistry", ports.JoinServer, "joinserver.proto"),
+			g("ApplicationActivationSettingRegistry", ports.JoinServer, "joinserver.proto"),
 			{
-				Service: pkgPrefix + "AppJs", Component: JoinServer, Source: p("joinserver.proto"),
+				Service: pkgPrefix + "AppJs", Component: ports.JoinServer, Source: p("joinserver.proto"),
 				Note: "used by external integrations (AWS IoT) to reach the JS.",
 			},
-			g("Gs", GatewayServer, "gatewayserver.proto"),
+			g("Gs", ports.GatewayServer, "gatewayserver.proto"),
 			{
-				Service: pkgPrefix + "GtwGs", Component: GatewayServer, Source: p("gatewayserver.proto"),
+				Service: pkgPrefix + "GtwGs", Component: ports.GatewayServer, Source: p("gatewayserver.proto"),
 				Note: "gateways that connect over gRPC.",
 			},
-			g("GatewayConfigurationService", GatewayConfigurationServer, "gateway_configuration.proto"),
-			g("EndDeviceClaimingServer", DeviceClaimingServer, "deviceclaimingserver.proto"),
-			g("EndDeviceBatchClaimingServer", DeviceClaimingServer, "deviceclaimingserver.proto"),
-			g("GatewayClaimingServer", DeviceClaimingServer, "deviceclaimingserver.proto"),
-			g("DeviceRepository", DeviceRepository, "devicerepository.proto"),
-			g("Pba", PacketBrokerAgent, "packetbrokeragent.proto"),
-			g("EndDeviceQRCodeGenerator", QRCodeGenerator, "qrcodegenerator.proto"),
-			g("EndDeviceTemplateConverter", DeviceTemplateConverter, "end_device_services.proto"),
+			g("GatewayConfigurationService", ports.GatewayConfigurationServer, "gateway_configuration.proto"),
+			g("EndDeviceClaimingServer", ports.DeviceClaimingServer, "deviceclaimingserver.proto"),
+			g("EndDeviceBatchClaimingServer", ports.DeviceClaimingServer, "deviceclaimingserver.proto"),
+			g("GatewayClaimingServer", ports.DeviceClaimingServer, "deviceclaimingserver.proto"),
+			g("DeviceRepository", ports.DeviceRepository, "devicerepository.proto"),
+			g("Pba", ports.PacketBrokerAgent, "packetbrokeragent.proto"),
+			g("EndDeviceQRCodeGenerator", ports.QRCodeGenerator, "qrcodegenerator.proto"),
+			g("EndDeviceTemplateConverter", ports.DeviceTemplateConverter, "end_device_services.proto"),
 		},
 		Deny: []string{"/metrics", "/debug/"},
 	}
@@ -332,7 +272,7 @@ func InternalServices() []InternalService {
 // ComponentForPath returns the component an HTTP request path is routed to,
 // by the same rules as nginx: an exact route first, then the longest prefix.
 // ok is false for denied paths.
-func (r Routes) ComponentForPath(path string) (c Component, ok bool) {
+func (r Routes) ComponentForPath(path string) (c ports.Component, ok bool) {
 	for _, d := range r.Deny {
 		if strings.HasPrefix(path, d) {
 			return "", false
@@ -361,7 +301,7 @@ func (r Routes) ComponentForPath(path string) (c Component, ok bool) {
 // ComponentForMethod returns the component a gRPC method is routed to. The
 // method is the HTTP/2 path, "/ttn.lorawan.v3.AppAs/DownlinkQueuePush", or
 // the full name without the leading slash.
-func (r Routes) ComponentForMethod(method string) (Component, bool) {
+func (r Routes) ComponentForMethod(method string) (ports.Component, bool) {
 	method = strings.TrimPrefix(method, "/")
 	svc, _, found := strings.Cut(method, "/")
 	if !found {
@@ -380,8 +320,8 @@ func (r Routes) ComponentForMethod(method string) (Component, bool) {
 // routed internal services and unknown components.
 func (r Routes) Check() error {
 	var problems []string
-	known := make(map[Component]bool)
-	for _, c := range Components() {
+	known := make(map[ports.Component]bool)
+	for _, c := range ports.Components() {
 		known[c] = true
 	}
 	seen := make(map[string]bool)
@@ -431,16 +371,16 @@ func (r Routes) Check() error {
 }
 
 // UsedComponents returns the components the table routes to, sorted.
-func (r Routes) UsedComponents() []Component {
-	set := make(map[Component]bool)
+func (r Routes) UsedComponents() []ports.Component {
+	set := make(map[ports.Component]bool)
 	for _, h := range r.HTTP {
 		set[h.Component] = true
 	}
 	for _, g := range r.GRPC {
 		set[g.Component] = true
 	}
-	var out []Component
-	for _, c := range Components() {
+	var out []ports.Component
+	for _, c := range ports.Components() {
 		if set[c] {
 			out = append(out, c)
 		}
@@ -462,9 +402,9 @@ func (r Routes) sortedHTTP() []HTTPRoute {
 	return out
 }
 
-func componentOrder() map[Component]int {
-	m := make(map[Component]int)
-	for i, c := range Components() {
+func componentOrder() map[ports.Component]int {
+	m := make(map[ports.Component]int)
+	for i, c := range ports.Components() {
 		m[c] = i
 	}
 	return m

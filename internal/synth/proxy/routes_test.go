@@ -4,74 +4,76 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 // pathSample is a real TTS request, with the proto file (at v3.32.1) or Go
 // source its path comes from.
 type pathSample struct {
 	method, path string
-	want         Component
+	want         ports.Component
 	source       string
 }
 
 func httpSamples() []pathSample {
 	const d = "api/ttn/lorawan/v3/"
 	return []pathSample{
-		{"GET", "/api/v3/applications", IdentityServer, d + "application_services.proto: ApplicationRegistry.List"},
-		{"GET", "/api/v3/applications/app1/devices/dev1?field_mask=name", IdentityServer, d + "end_device_services.proto: EndDeviceRegistry.Get"},
-		{"POST", "/api/v3/users/admin/applications", IdentityServer, d + "application_services.proto: ApplicationRegistry.Create"},
-		{"GET", "/api/v3/users/admin/notifications", IdentityServer, d + "notification_service.proto: NotificationService.List"},
-		{"GET", "/api/v3/auth_info", IdentityServer, d + "identityserver.proto: EntityAccess.AuthInfo"},
-		{"GET", "/api/v3/is/configuration", IdentityServer, d + "identityserver.proto: Is.GetConfiguration"},
-		{"PATCH", "/api/v3/email/validation", IdentityServer, d + "email_validation.proto: EmailValidationRegistry.Validate"},
-		{"POST", "/api/v3/events", IdentityServer, d + "events.proto: Events.Stream"},
-		{"POST", "/api/v3/as/applications/app1/devices/dev1/down/push", ApplicationServer, d + "applicationserver.proto: AppAs.DownlinkQueuePush"},
-		{"GET", "/api/v3/as/applications/app1/packages/storage/uplink_message?limit=10", ApplicationServer, d + "applicationserver_integrations_storage.proto: ApplicationUpStorage.GetStoredApplicationUp"},
-		{"GET", "/api/v3/ns/applications/app1/devices/dev1", NetworkServer, d + "networkserver.proto: NsEndDeviceRegistry.Get"},
-		{"GET", "/api/v3/configuration/frequency-plans", NetworkServer, d + "configuration_services.proto: Configuration.ListFrequencyPlans"},
-		{"GET", "/api/v3/js/applications/app1/devices/dev1", JoinServer, d + "joinserver.proto: JsEndDeviceRegistry.Get"},
-		{"GET", "/api/v3/gs/gateways/gtw1/connection/stats", GatewayServer, d + "gatewayserver.proto: Gs.GetGatewayConnectionStats"},
-		{"GET", "/api/v3/gcs/gateways/configuration/gtw1/semtechudp/global_conf.json", GatewayConfigurationServer, d + "gateway_configuration.proto: GatewayConfigurationService.GetGatewayConfiguration"},
-		{"GET", "/api/v3/gcs/gateways/gtw1/semtechudp/global_conf.json", GatewayConfigurationServer, "pkg/gatewayconfigurationserver: semtechudp web handler"},
-		{"POST", "/update-info", GatewayConfigurationServer, "pkg/basicstation/cups/server.go: CUPS UpdateInfo"},
-		{"POST", "/api/v3/edcs/claim", DeviceClaimingServer, d + "deviceclaimingserver.proto: EndDeviceClaimingServer.Claim"},
-		{"POST", "/api/v3/gcls/claim/info", DeviceClaimingServer, d + "deviceclaimingserver.proto: GatewayClaimingServer.GetInfoByGatewayEUI"},
-		{"GET", "/api/v3/dr/brands?limit=5", DeviceRepository, d + "devicerepository.proto: DeviceRepository.ListBrands"},
-		{"GET", "/api/v3/pba/info", PacketBrokerAgent, d + "packetbrokeragent.proto: Pba.GetInfo"},
-		{"POST", "/api/v3/qr-codes/end-devices/parse", QRCodeGenerator, d + "qrcodegenerator.proto: EndDeviceQRCodeGenerator.Parse"},
-		{"GET", "/api/v3/edtc/formats", DeviceTemplateConverter, d + "end_device_services.proto: EndDeviceTemplateConverter.ListFormats"},
-		{"GET", "/api/v3/console/internal/events/", Console, "pkg/console/internal/events/events.go: Console event WebSocket"},
-		{"GET", "/console/applications", Console, "pkg/console/console.go: Console mount"},
-		{"GET", "/oauth/login", IdentityServer, "pkg/identityserver: account app mount"},
-		{"GET", "/", Console, "cmd/ttn-lw-stack/commands/start.go: root redirect"},
+		{"GET", "/api/v3/applications", ports.IdentityServer, d + "application_services.proto: ApplicationRegistry.List"},
+		{"GET", "/api/v3/applications/app1/devices/dev1?field_mask=name", ports.IdentityServer, d + "end_device_services.proto: EndDeviceRegistry.Get"},
+		{"POST", "/api/v3/users/admin/applications", ports.IdentityServer, d + "application_services.proto: ApplicationRegistry.Create"},
+		{"GET", "/api/v3/users/admin/notifications", ports.IdentityServer, d + "notification_service.proto: NotificationService.List"},
+		{"GET", "/api/v3/auth_info", ports.IdentityServer, d + "identityserver.proto: EntityAccess.AuthInfo"},
+		{"GET", "/api/v3/is/configuration", ports.IdentityServer, d + "identityserver.proto: Is.GetConfiguration"},
+		{"PATCH", "/api/v3/email/validation", ports.IdentityServer, d + "email_validation.proto: EmailValidationRegistry.Validate"},
+		{"POST", "/api/v3/events", ports.IdentityServer, d + "events.proto: Events.Stream"},
+		{"POST", "/api/v3/as/applications/app1/devices/dev1/down/push", ports.ApplicationServer, d + "applicationserver.proto: AppAs.DownlinkQueuePush"},
+		{"GET", "/api/v3/as/applications/app1/packages/storage/uplink_message?limit=10", ports.ApplicationServer, d + "applicationserver_integrations_storage.proto: ApplicationUpStorage.GetStoredApplicationUp"},
+		{"GET", "/api/v3/ns/applications/app1/devices/dev1", ports.NetworkServer, d + "networkserver.proto: NsEndDeviceRegistry.Get"},
+		{"GET", "/api/v3/configuration/frequency-plans", ports.NetworkServer, d + "configuration_services.proto: Configuration.ListFrequencyPlans"},
+		{"GET", "/api/v3/js/applications/app1/devices/dev1", ports.JoinServer, d + "joinserver.proto: JsEndDeviceRegistry.Get"},
+		{"GET", "/api/v3/gs/gateways/gtw1/connection/stats", ports.GatewayServer, d + "gatewayserver.proto: Gs.GetGatewayConnectionStats"},
+		{"GET", "/api/v3/gcs/gateways/configuration/gtw1/semtechudp/global_conf.json", ports.GatewayConfigurationServer, d + "gateway_configuration.proto: GatewayConfigurationService.GetGatewayConfiguration"},
+		{"GET", "/api/v3/gcs/gateways/gtw1/semtechudp/global_conf.json", ports.GatewayConfigurationServer, "pkg/gatewayconfigurationserver: semtechudp web handler"},
+		{"POST", "/update-info", ports.GatewayConfigurationServer, "pkg/basicstation/cups/server.go: CUPS UpdateInfo"},
+		{"POST", "/api/v3/edcs/claim", ports.DeviceClaimingServer, d + "deviceclaimingserver.proto: EndDeviceClaimingServer.Claim"},
+		{"POST", "/api/v3/gcls/claim/info", ports.DeviceClaimingServer, d + "deviceclaimingserver.proto: GatewayClaimingServer.GetInfoByGatewayEUI"},
+		{"GET", "/api/v3/dr/brands?limit=5", ports.DeviceRepository, d + "devicerepository.proto: DeviceRepository.ListBrands"},
+		{"GET", "/api/v3/pba/info", ports.PacketBrokerAgent, d + "packetbrokeragent.proto: Pba.GetInfo"},
+		{"POST", "/api/v3/qr-codes/end-devices/parse", ports.QRCodeGenerator, d + "qrcodegenerator.proto: EndDeviceQRCodeGenerator.Parse"},
+		{"GET", "/api/v3/edtc/formats", ports.DeviceTemplateConverter, d + "end_device_services.proto: EndDeviceTemplateConverter.ListFormats"},
+		{"GET", "/api/v3/console/internal/events/", ports.Console, "pkg/console/internal/events/events.go: Console event WebSocket"},
+		{"GET", "/console/applications", ports.Console, "pkg/console/console.go: Console mount"},
+		{"GET", "/oauth/login", ports.IdentityServer, "pkg/identityserver: account app mount"},
+		{"GET", "/", ports.Console, "cmd/ttn-lw-stack/commands/start.go: root redirect"},
 	}
 }
 
 type methodSample struct {
 	method string
-	want   Component
+	want   ports.Component
 	source string
 }
 
 func grpcSamples() []methodSample {
 	const d = "api/ttn/lorawan/v3/"
 	return []methodSample{
-		{"/ttn.lorawan.v3.ApplicationRegistry/Get", IdentityServer, d + "application_services.proto"},
-		{"/ttn.lorawan.v3.EndDeviceRegistry/Create", IdentityServer, d + "end_device_services.proto"},
-		{"/ttn.lorawan.v3.Events/Stream", IdentityServer, d + "events.proto"},
-		{"/ttn.lorawan.v3.AppAs/DownlinkQueuePush", ApplicationServer, d + "applicationserver.proto"},
-		{"/ttn.lorawan.v3.ApplicationWebhookRegistry/Set", ApplicationServer, d + "applicationserver_web.proto"},
-		{"/ttn.lorawan.v3.NsEndDeviceRegistry/Get", NetworkServer, d + "networkserver.proto"},
-		{"/ttn.lorawan.v3.Configuration/ListFrequencyPlans", NetworkServer, d + "configuration_services.proto"},
-		{"/ttn.lorawan.v3.JsEndDeviceRegistry/Get", JoinServer, d + "joinserver.proto"},
-		{"/ttn.lorawan.v3.Gs/GetGatewayConnectionStats", GatewayServer, d + "gatewayserver.proto"},
-		{"/ttn.lorawan.v3.GtwGs/LinkGateway", GatewayServer, d + "gatewayserver.proto"},
-		{"/ttn.lorawan.v3.GatewayConfigurationService/GetGatewayConfiguration", GatewayConfigurationServer, d + "gateway_configuration.proto"},
-		{"/ttn.lorawan.v3.EndDeviceClaimingServer/Claim", DeviceClaimingServer, d + "deviceclaimingserver.proto"},
-		{"/ttn.lorawan.v3.DeviceRepository/ListBrands", DeviceRepository, d + "devicerepository.proto"},
-		{"/ttn.lorawan.v3.Pba/GetInfo", PacketBrokerAgent, d + "packetbrokeragent.proto"},
-		{"/ttn.lorawan.v3.EndDeviceQRCodeGenerator/Parse", QRCodeGenerator, d + "qrcodegenerator.proto"},
-		{"/ttn.lorawan.v3.EndDeviceTemplateConverter/Convert", DeviceTemplateConverter, d + "end_device_services.proto"},
+		{"/ttn.lorawan.v3.ApplicationRegistry/Get", ports.IdentityServer, d + "application_services.proto"},
+		{"/ttn.lorawan.v3.EndDeviceRegistry/Create", ports.IdentityServer, d + "end_device_services.proto"},
+		{"/ttn.lorawan.v3.Events/Stream", ports.IdentityServer, d + "events.proto"},
+		{"/ttn.lorawan.v3.AppAs/DownlinkQueuePush", ports.ApplicationServer, d + "applicationserver.proto"},
+		{"/ttn.lorawan.v3.ApplicationWebhookRegistry/Set", ports.ApplicationServer, d + "applicationserver_web.proto"},
+		{"/ttn.lorawan.v3.NsEndDeviceRegistry/Get", ports.NetworkServer, d + "networkserver.proto"},
+		{"/ttn.lorawan.v3.Configuration/ListFrequencyPlans", ports.NetworkServer, d + "configuration_services.proto"},
+		{"/ttn.lorawan.v3.JsEndDeviceRegistry/Get", ports.JoinServer, d + "joinserver.proto"},
+		{"/ttn.lorawan.v3.Gs/GetGatewayConnectionStats", ports.GatewayServer, d + "gatewayserver.proto"},
+		{"/ttn.lorawan.v3.GtwGs/LinkGateway", ports.GatewayServer, d + "gatewayserver.proto"},
+		{"/ttn.lorawan.v3.GatewayConfigurationService/GetGatewayConfiguration", ports.GatewayConfigurationServer, d + "gateway_configuration.proto"},
+		{"/ttn.lorawan.v3.EndDeviceClaimingServer/Claim", ports.DeviceClaimingServer, d + "deviceclaimingserver.proto"},
+		{"/ttn.lorawan.v3.DeviceRepository/ListBrands", ports.DeviceRepository, d + "devicerepository.proto"},
+		{"/ttn.lorawan.v3.Pba/GetInfo", ports.PacketBrokerAgent, d + "packetbrokeragent.proto"},
+		{"/ttn.lorawan.v3.EndDeviceQRCodeGenerator/Parse", ports.QRCodeGenerator, d + "qrcodegenerator.proto"},
+		{"/ttn.lorawan.v3.EndDeviceTemplateConverter/Convert", ports.DeviceTemplateConverter, d + "end_device_services.proto"},
 	}
 }
 
@@ -103,7 +105,7 @@ func TestRealGRPCMethodsReachTheirComponent(t *testing.T) {
 }
 
 func TestEveryRoutedComponentHasASample(t *testing.T) {
-	seen := make(map[Component]bool)
+	seen := make(map[ports.Component]bool)
 	for _, s := range httpSamples() {
 		seen[s.want] = true
 	}
@@ -118,16 +120,16 @@ func TestMoreSpecificPrefixWins(t *testing.T) {
 	r := Table()
 	for _, tc := range []struct {
 		path string
-		want Component
+		want ports.Component
 	}{
 		// "/" (Console) vs "/api/v3/console/" vs "/console".
-		{"/api/v3/console/internal/events/", Console},
-		{"/api/v3/applications/app1/devices", IdentityServer},
+		{"/api/v3/console/internal/events/", ports.Console},
+		{"/api/v3/applications/app1/devices", ports.IdentityServer},
 		// "/api/v3/as/" is more specific than the IS catch-alls and "/".
-		{"/api/v3/as/applications/app1/devices", ApplicationServer},
+		{"/api/v3/as/applications/app1/devices", ports.ApplicationServer},
 		// Exact CUPS route does not capture longer paths.
-		{"/update-info/extra", Console},
-		{"/api/v3/gcs/gateways/gtw1/kerlink-cpf/lorad/lorad.json", GatewayConfigurationServer},
+		{"/update-info/extra", ports.Console},
+		{"/api/v3/gcs/gateways/gtw1/kerlink-cpf/lorad/lorad.json", ports.GatewayConfigurationServer},
 		// Denied prefixes win over the "/" fallback.
 	} {
 		if got, ok := r.ComponentForPath(tc.path); !ok || got != tc.want {
@@ -188,5 +190,5 @@ func TestReadmeRouteTableIsCurrent(t *testing.T) {
 		t.Logf("rewrote the route table in %s", file)
 		return
 	}
-	t.Errorf("%s: the route table between the markers is out of date; run `UPDATE_README=1 go test ./proxy/ -run TestReadmeRouteTableIsCurrent`", file)
+	t.Errorf("%s: the route table between the markers is out of date; run `UPDATE_README=1 go test ./internal/synth/proxy/ -run TestReadmeRouteTableIsCurrent`", file)
 }

@@ -8,28 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
-
-// Component is a TTS component, named as `ttn-lw-stack start` names it.
-type Component string
-
-// The components the deployment configures.
-const (
-	IdentityServer             Component = "is"
-	GatewayServer              Component = "gs"
-	NetworkServer              Component = "ns"
-	ApplicationServer          Component = "as"
-	JoinServer                 Component = "js"
-	Console                    Component = "console"
-	GatewayConfigurationServer Component = "gcs"
-	DeviceClaimingServer       Component = "dcs"
-)
-
-// Components returns every configured component, in a stable order.
-func Components() []Component {
-	return []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
-		Console, GatewayConfigurationServer, DeviceClaimingServer}
-}
 
 // Folders of the TTS image (thethingsnetwork/lorawan-stack, /srv/ttn-lorawan)
 // that the components read instead of fetching the same files from GitHub at
@@ -103,13 +84,10 @@ type Inputs struct {
 	// ServiceDomain is the internal name space of the services, e.g.
 	// "tts.local": component c is reachable at c.<ServiceDomain>.
 	ServiceDomain string
-	// GRPCPort, HTTPPort and InteropPort are the plain ports the components
-	// listen on (TLS is terminated in front of them).
-	GRPCPort, HTTPPort, InteropPort int
 	// NetID, TenantID and NSID identify the network in Backend Interfaces
 	// answers (TenantID and NSID may be empty).
 	NetID, TenantID, NSID string
-	// InteropEnabled: the IS serves Backend Interfaces on InteropPort.
+	// InteropEnabled: the IS serves Backend Interfaces on the interop row's plain port.
 	InteropEnabled bool
 	// PacketBroker: the IS accepts Packet Broker tokens.
 	PacketBroker            bool
@@ -123,11 +101,11 @@ type Inputs struct {
 
 // Plan is the configuration of every component.
 type Plan struct {
-	byComponent map[Component][]Setting
+	byComponent map[ports.Component][]Setting
 }
 
 // Settings returns the settings of a component, sorted by key.
-func (p *Plan) Settings(c Component) []Setting {
+func (p *Plan) Settings(c ports.Component) []Setting {
 	out := append([]Setting(nil), p.byComponent[c]...)
 	return out
 }
@@ -172,7 +150,7 @@ func (p *Plan) Parameters() []Setting {
 // names of references and secrets). A task definition that carries it is
 // replaced, and its tasks restarted, when the configuration changes: TTS reads
 // its configuration only at start.
-func (p *Plan) Digest(c Component) string {
+func (p *Plan) Digest(c ports.Component) string {
 	h := sha256.New()
 	for _, s := range p.byComponent[c] {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\n", s.Key, s.Value, s.Ref, s.Secret)
@@ -182,21 +160,23 @@ func (p *Plan) Digest(c Component) string {
 
 // builder collects settings and refuses contradictions.
 type builder struct {
-	byComponent map[Component][]Setting
+	byComponent map[ports.Component][]Setting
 	errs        []string
 }
 
-func (b *builder) set(s Setting, cs ...Component) {
+func (b *builder) set(s Setting, cs ...ports.Component) {
 	for _, c := range cs {
 		b.byComponent[c] = append(b.byComponent[c], s)
 	}
 }
 
-func (b *builder) lit(key, value string, cs ...Component) {
+func (b *builder) lit(key, value string, cs ...ports.Component) {
 	b.set(Setting{Key: key, Value: value}, cs...)
 }
-func (b *builder) ref(key string, r Ref, cs ...Component) { b.set(Setting{Key: key, Ref: r}, cs...) }
-func (b *builder) secret(key string, s Secret, cs ...Component) {
+func (b *builder) ref(key string, r Ref, cs ...ports.Component) {
+	b.set(Setting{Key: key, Ref: r}, cs...)
+}
+func (b *builder) secret(key string, s Secret, cs ...ports.Component) {
 	b.set(Setting{Key: key, Secret: s}, cs...)
 }
 
@@ -210,8 +190,6 @@ func New(in Inputs) (*Plan, error) {
 	switch {
 	case in.DomainName == "" || in.Region == "" || in.ServiceDomain == "":
 		return nil, fmt.Errorf("ttsconfig: DomainName, Region and ServiceDomain are required")
-	case in.GRPCPort == 0 || in.HTTPPort == 0 || in.InteropPort == 0:
-		return nil, fmt.Errorf("ttsconfig: GRPCPort, HTTPPort and InteropPort are required")
 	case in.InteropPrefix == "" || in.ConsoleClientID == "":
 		return nil, fmt.Errorf("ttsconfig: InteropPrefix and ConsoleClientID are required")
 	case in.PacketBroker && !in.InteropEnabled:
@@ -219,12 +197,12 @@ func New(in Inputs) (*Plan, error) {
 	case in.PacketBroker && in.PublicTLSAddress == "":
 		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs a public TLS address (TTS refuses to start without)")
 	}
-	b := &builder{byComponent: map[Component][]Setting{}}
-	all := Components()
+	b := &builder{byComponent: map[ports.Component][]Setting{}}
+	all := ports.Deployed()
 	// Components that keep state in Redis or publish events: all but the
 	// Console, which only serves the web application.
-	backend := []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer, GatewayConfigurationServer, DeviceClaimingServer}
-	addr := func(c Component, port int) string {
+	backend := []ports.Component{ports.IdentityServer, ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.GatewayConfigurationServer, ports.DeviceClaimingServer}
+	addr := func(c ports.Component, port int) string {
 		return net.JoinHostPort(string(c)+"."+in.ServiceDomain, strconv.Itoa(port))
 	}
 	base := "https://" + in.DomainName
@@ -232,11 +210,11 @@ func New(in Inputs) (*Plan, error) {
 	// Cluster: peers by their internal names, authenticated by the shared
 	// cluster keys; gRPC between them is plain inside the VPC.
 	b.secret("cluster.keys", SecretClusterKeys, all...)
-	b.lit("cluster.identity-server", addr(IdentityServer, in.GRPCPort), all...)
-	b.lit("cluster.gateway-server", addr(GatewayServer, in.GRPCPort), all...)
-	b.lit("cluster.network-server", addr(NetworkServer, in.GRPCPort), all...)
-	b.lit("cluster.application-server", addr(ApplicationServer, in.GRPCPort), all...)
-	b.lit("cluster.join-server", addr(JoinServer, in.GRPCPort), all...)
+	b.lit("cluster.identity-server", addr(ports.IdentityServer, ports.GRPC().Plain), all...)
+	b.lit("cluster.gateway-server", addr(ports.GatewayServer, ports.GRPC().Plain), all...)
+	b.lit("cluster.network-server", addr(ports.NetworkServer, ports.GRPC().Plain), all...)
+	b.lit("cluster.application-server", addr(ports.ApplicationServer, ports.GRPC().Plain), all...)
+	b.lit("cluster.join-server", addr(ports.JoinServer, ports.GRPC().Plain), all...)
 	b.lit("grpc.allow-insecure-for-credentials", "true", all...)
 
 	// TLS is terminated by the load balancer or the proxy: every TLS
@@ -245,16 +223,16 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("grpc.listen-tls", "", all...)
 	b.lit("http.listen-tls", "", all...)
 	b.lit("interop.listen-tls", "", all...)
-	b.lit("gs.mqtt.listen-tls", "", GatewayServer)
-	b.lit("gs.mqtt-v2.listen-tls", "", GatewayServer)
-	b.lit("gs.basic-station.listen-tls", "", GatewayServer)
-	b.lit("as.mqtt.listen-tls", "", ApplicationServer)
+	b.lit("gs.mqtt.listen-tls", "", ports.GatewayServer)
+	b.lit("gs.mqtt-v2.listen-tls", "", ports.GatewayServer)
+	b.lit("gs.basic-station.listen-tls", "", ports.GatewayServer)
+	b.lit("as.mqtt.listen-tls", "", ports.ApplicationServer)
 	// The Things Industries gateway protocol (gs.ttigw, v3.32.0) listens on
 	// :1889 and :8889 by default. Neither port is in the port table (no
 	// load balancer listener reaches it), and the TLS one logs a failing
 	// task forever without a certificate: both off.
-	b.lit("gs.ttigw.listen", "", GatewayServer)
-	b.lit("gs.ttigw.listen-tls", "", GatewayServer)
+	b.lit("gs.ttigw.listen", "", ports.GatewayServer)
+	b.lit("gs.ttigw.listen-tls", "", ports.GatewayServer)
 
 	// State, caches and events, all in the one Redis replication group.
 	// The cache (NS deduplication, AS traffic, IS telemetry) and the events
@@ -266,8 +244,8 @@ func New(in Inputs) (*Plan, error) {
 	}
 	b.lit("cache.service", "redis", backend...)
 	b.lit("events.backend", "redis", backend...)
-	b.lit("blob.provider", "aws", IdentityServer, NetworkServer, ApplicationServer)
-	b.lit("blob.aws.region", in.Region, IdentityServer, NetworkServer, ApplicationServer)
+	b.lit("blob.provider", "aws", ports.IdentityServer, ports.NetworkServer, ports.ApplicationServer)
+	b.lit("blob.aws.region", in.Region, ports.IdentityServer, ports.NetworkServer, ports.ApplicationServer)
 
 	// Every component serves HTTP (pkg/web), and its cookies (web sessions
 	// of the Console and the account application, OAuth state) must be
@@ -284,12 +262,12 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("frequency-plans.directory", ImageFrequencyPlansDir, all...)
 
 	// Identity Server.
-	b.secret("is.database-uri", SecretDatabaseURI, IdentityServer)
-	b.lit("is.oauth.ui.canonical-url", base+"/oauth", IdentityServer)
-	b.lit("is.oauth.ui.is.base-url", base+"/api/v3", IdentityServer)
-	b.lit("is.oauth.ui.console-url", base+"/console", IdentityServer)
-	b.lit("is.email.network.console-url", base+"/console", IdentityServer)
-	b.lit("is.email.network.identity-server-url", base+"/oauth", IdentityServer)
+	b.secret("is.database-uri", SecretDatabaseURI, ports.IdentityServer)
+	b.lit("is.oauth.ui.canonical-url", base+"/oauth", ports.IdentityServer)
+	b.lit("is.oauth.ui.is.base-url", base+"/api/v3", ports.IdentityServer)
+	b.lit("is.oauth.ui.console-url", base+"/console", ports.IdentityServer)
+	b.lit("is.email.network.console-url", base+"/console", ports.IdentityServer)
+	b.lit("is.email.network.identity-server-url", base+"/oauth", ports.IdentityServer)
 	// Pictures: the IS stores uploads in the blob bucket and prefixes their
 	// file names with bucket-url (pkg/identityserver picture.go,
 	// setFullProfilePictureURL). The bucket is private and nothing serves
@@ -297,43 +275,43 @@ func New(in Inputs) (*Plan, error) {
 	// would be broken: uploads are off (the IS refuses them with
 	// "uploads are disabled") and no bucket URL is advertised. Profile
 	// pictures fall back to Gravatar (is.profile-picture.use-gravatar).
-	b.ref("is.profile-picture.bucket", RefBlobBucket, IdentityServer)
-	b.lit("is.profile-picture.disable-upload", "true", IdentityServer)
-	b.lit("is.profile-picture.bucket-url", "", IdentityServer)
-	b.ref("is.end-device-picture.bucket", RefBlobBucket, IdentityServer)
-	b.lit("is.end-device-picture.disable-upload", "true", IdentityServer)
-	b.lit("is.end-device-picture.bucket-url", "", IdentityServer)
+	b.ref("is.profile-picture.bucket", RefBlobBucket, ports.IdentityServer)
+	b.lit("is.profile-picture.disable-upload", "true", ports.IdentityServer)
+	b.lit("is.profile-picture.bucket-url", "", ports.IdentityServer)
+	b.ref("is.end-device-picture.bucket", RefBlobBucket, ports.IdentityServer)
+	b.lit("is.end-device-picture.disable-upload", "true", ports.IdentityServer)
+	b.lit("is.end-device-picture.bucket-url", "", ports.IdentityServer)
 
 	// Backend Interfaces on the IS.
 	if in.InteropEnabled {
-		b.lit("interop.listen", ":"+strconv.Itoa(in.InteropPort), IdentityServer)
+		b.lit("interop.listen", ":"+strconv.Itoa(ports.Interop().Plain), ports.IdentityServer)
 		if in.PublicTLSAddress != "" {
-			b.lit("interop.public-tls-address", in.PublicTLSAddress, IdentityServer)
+			b.lit("interop.public-tls-address", in.PublicTLSAddress, ports.IdentityServer)
 		}
-		b.lit("is.network.net-id", in.NetID, IdentityServer)
+		b.lit("is.network.net-id", in.NetID, ports.IdentityServer)
 		if in.TenantID != "" {
-			b.lit("is.network.tenant-id", in.TenantID, IdentityServer)
+			b.lit("is.network.tenant-id", in.TenantID, ports.IdentityServer)
 		}
 		if in.NSID != "" {
-			b.lit("is.network.ns-id", in.NSID, IdentityServer)
+			b.lit("is.network.ns-id", in.NSID, ports.IdentityServer)
 		}
 	} else {
-		b.lit("interop.listen", "", IdentityServer)
+		b.lit("interop.listen", "", ports.IdentityServer)
 	}
 	if in.PacketBroker {
-		b.lit("interop.packet-broker.enabled", "true", IdentityServer)
-		b.lit("interop.packet-broker.token-issuer", in.PacketBrokerTokenIssuer, IdentityServer)
+		b.lit("interop.packet-broker.enabled", "true", ports.IdentityServer)
+		b.lit("interop.packet-broker.token-issuer", in.PacketBrokerTokenIssuer, ports.IdentityServer)
 	}
 	// No other component serves Backend Interfaces here.
-	b.lit("interop.listen", "", GatewayServer, NetworkServer, ApplicationServer, JoinServer, Console, GatewayConfigurationServer, DeviceClaimingServer)
+	b.lit("interop.listen", "", ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.Console, ports.GatewayConfigurationServer, ports.DeviceClaimingServer)
 
 	// Network Server and Application Server: external Join Servers from the
 	// interop repository in the bucket.
-	b.lit("ns.net-id", in.NetID, NetworkServer)
+	b.lit("ns.net-id", in.NetID, ports.NetworkServer)
 	if in.NSID != "" {
-		b.lit("ns.interop.id", in.NSID, NetworkServer)
+		b.lit("ns.interop.id", in.NSID, ports.NetworkServer)
 	}
-	for _, c := range []Component{NetworkServer, ApplicationServer} {
+	for _, c := range []ports.Component{ports.NetworkServer, ports.ApplicationServer} {
 		p := string(c) + ".interop."
 		b.lit(p+"config-source", "blob", c)
 		b.ref(p+"blob.bucket", RefInteropBucket, c)
@@ -345,21 +323,21 @@ func New(in Inputs) (*Plan, error) {
 	// pkg/applicationserver/io/web) are public, through the proxy, which
 	// routes /api/v3/as/ to the AS. Templates come from the image; an
 	// empty URL leaves no fallback to GitHub (TemplatesConfig).
-	b.lit("as.webhooks.downlink.public-address", base+"/api/v3", ApplicationServer)
-	b.lit("as.webhooks.templates.directory", ImageWebhookTemplatesDir, ApplicationServer)
-	b.lit("as.webhooks.templates.url", "", ApplicationServer)
+	b.lit("as.webhooks.downlink.public-address", base+"/api/v3", ports.ApplicationServer)
+	b.lit("as.webhooks.templates.directory", ImageWebhookTemplatesDir, ports.ApplicationServer)
+	b.lit("as.webhooks.templates.url", "", ports.ApplicationServer)
 
 	// Console: public URLs for the browser, the token exchange inside.
-	b.lit("console.ui.canonical-url", base+"/console", Console)
-	b.lit("console.ui.account-url", base+"/oauth", Console)
+	b.lit("console.ui.canonical-url", base+"/console", ports.Console)
+	b.lit("console.ui.account-url", base+"/oauth", ports.Console)
 	for _, api := range []string{"is", "gs", "ns", "as", "js", "edtc", "qrg", "gcs", "dcs"} {
-		b.lit("console.ui."+api+".base-url", base+"/api/v3", Console)
+		b.lit("console.ui."+api+".base-url", base+"/api/v3", ports.Console)
 	}
-	b.lit("console.oauth.authorize-url", base+"/oauth/authorize", Console)
-	b.lit("console.oauth.logout-url", base+"/oauth/logout", Console)
-	b.lit("console.oauth.token-url", "http://"+addr(IdentityServer, in.HTTPPort)+"/oauth/token", Console)
-	b.lit("console.oauth.client-id", in.ConsoleClientID, Console)
-	b.secret("console.oauth.client-secret", SecretConsoleOAuth, Console)
+	b.lit("console.oauth.authorize-url", base+"/oauth/authorize", ports.Console)
+	b.lit("console.oauth.logout-url", base+"/oauth/logout", ports.Console)
+	b.lit("console.oauth.token-url", "http://"+addr(ports.IdentityServer, ports.HTTP().Plain)+"/oauth/token", ports.Console)
+	b.lit("console.oauth.client-id", in.ConsoleClientID, ports.Console)
+	b.secret("console.oauth.client-secret", SecretConsoleOAuth, ports.Console)
 
 	return b.finish()
 }

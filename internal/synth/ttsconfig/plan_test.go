@@ -3,19 +3,20 @@ package ttsconfig
 import (
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
 func inputs() Inputs {
 	return Inputs{
 		DomainName: "tts.example.com", Region: "eu-west-1", ServiceDomain: "tts.local",
-		GRPCPort: 1884, HTTPPort: 1885, InteropPort: 1886,
 		NetID: "000013", TenantID: "example", NSID: "70B3D57ED0000001",
 		InteropEnabled: true, PacketBroker: true, PacketBrokerTokenIssuer: "https://iam.packetbroker.net",
 		PublicTLSAddress: "https://tts.example.com:8886", InteropPrefix: "interop-repository", ConsoleClientID: "console",
 	}
 }
 
-func settingsOf(p *Plan, c Component) map[string]Setting {
+func settingsOf(p *Plan, c ports.Component) map[string]Setting {
 	out := map[string]Setting{}
 	for _, s := range p.Settings(c) {
 		out[s.Key] = s
@@ -27,7 +28,7 @@ func settingsOf(p *Plan, c Component) map[string]Setting {
 func TestInteropKeysOfEachCombination(t *testing.T) {
 	interopKeys := func(p *Plan) map[string]string {
 		out := map[string]string{}
-		for k, s := range settingsOf(p, IdentityServer) {
+		for k, s := range settingsOf(p, ports.IdentityServer) {
 			if strings.HasPrefix(k, "interop.") || strings.HasPrefix(k, "is.network.") {
 				out[k] = s.Value
 			}
@@ -94,7 +95,7 @@ func TestEveryTLSListenerIsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := KnownKeys()
-	for _, c := range Components() {
+	for _, c := range ports.Deployed() {
 		set := settingsOf(p, c)
 		for k := range known {
 			if !strings.HasSuffix(k, ".listen-tls") {
@@ -128,7 +129,7 @@ func TestCredentialsAreSecrets(t *testing.T) {
 		return false
 	}
 	n := 0
-	for _, c := range Components() {
+	for _, c := range ports.Deployed() {
 		for _, s := range p.Settings(c) {
 			if sensitive(s.Key) {
 				n++
@@ -155,7 +156,7 @@ func TestNoKeyHasTwoParameterValues(t *testing.T) {
 			t.Errorf("%s: %s in Parameters", s.Key, s.Kind())
 		}
 	}
-	for _, c := range Components() {
+	for _, c := range ports.Deployed() {
 		for _, s := range p.Settings(c) {
 			if s.Kind() == "parameter" && params[s.Key] != s {
 				t.Errorf("%s: %s is %+v, the shared parameter is %+v", c, s.Key, s, params[s.Key])
@@ -172,7 +173,7 @@ func TestBlobInteropAndDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []Component{NetworkServer, ApplicationServer} {
+	for _, c := range []ports.Component{ports.NetworkServer, ports.ApplicationServer} {
 		set := settingsOf(p, c)
 		pre := string(c) + ".interop."
 		if set[pre+"config-source"].Value != "blob" || set[pre+"blob.bucket"].Ref != RefInteropBucket || set[pre+"blob.path"].Value != "interop-repository" {
@@ -182,7 +183,7 @@ func TestBlobInteropAndDigest(t *testing.T) {
 			t.Errorf("%s: blob provider not AWS in the region", c)
 		}
 	}
-	if settingsOf(p, NetworkServer)["ns.interop.id"].Value != "70B3D57ED0000001" {
+	if settingsOf(p, ports.NetworkServer)["ns.interop.id"].Value != "70B3D57ED0000001" {
 		t.Error("ns.interop.id is not the NSID")
 	}
 	in := inputs()
@@ -191,10 +192,10 @@ func TestBlobInteropAndDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Digest(NetworkServer) == q.Digest(NetworkServer) || p.Digest(IdentityServer) == q.Digest(IdentityServer) {
+	if p.Digest(ports.NetworkServer) == q.Digest(ports.NetworkServer) || p.Digest(ports.IdentityServer) == q.Digest(ports.IdentityServer) {
 		t.Error("a changed NetID does not change the digests of NS and IS")
 	}
-	if p.Digest(GatewayServer) != q.Digest(GatewayServer) {
+	if p.Digest(ports.GatewayServer) != q.Digest(ports.GatewayServer) {
 		t.Error("a changed NetID changes the Gateway Server's digest; it would restart for nothing")
 	}
 }
@@ -213,7 +214,7 @@ func TestEveryComponentSharesCookieKeysAndReadsFrequencyPlansFromTheImage(t *tes
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range Components() {
+	for _, c := range ports.Deployed() {
 		set := settingsOf(p, c)
 		if set["http.cookie.hash-key"].Secret != SecretCookieHashKey || set["http.cookie.block-key"].Secret != SecretCookieBlockKey {
 			t.Errorf("%s: cookie keys %+v %+v, want the shared secrets", c, set["http.cookie.hash-key"], set["http.cookie.block-key"])
@@ -231,7 +232,7 @@ func TestTTIGatewayFrontendIsOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := settingsOf(p, GatewayServer)
+	set := settingsOf(p, ports.GatewayServer)
 	for _, k := range []string{"gs.ttigw.listen", "gs.ttigw.listen-tls"} {
 		if s, ok := set[k]; !ok || s.Value != "" || s.Kind() != "environment" {
 			t.Errorf("%s = %+v (set %v), want the empty string", k, s, ok)
@@ -247,7 +248,7 @@ func TestApplicationAndIdentityServerPublicURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as := settingsOf(p, ApplicationServer)
+	as := settingsOf(p, ports.ApplicationServer)
 	want := map[string]string{
 		"as.webhooks.downlink.public-address": "https://tts.example.com/api/v3",
 		"as.webhooks.templates.directory":     ImageWebhookTemplatesDir,
@@ -258,7 +259,7 @@ func TestApplicationAndIdentityServerPublicURLs(t *testing.T) {
 			t.Errorf("as: %s = %+v (set %v), want %q", k, s, ok, v)
 		}
 	}
-	is := settingsOf(p, IdentityServer)
+	is := settingsOf(p, ports.IdentityServer)
 	for _, pic := range []string{"is.profile-picture.", "is.end-device-picture."} {
 		if s, ok := is[pic+"bucket-url"]; !ok || s.Value != "" {
 			t.Errorf("is: %sbucket-url = %+v (set %v), want empty", pic, s, ok)
@@ -267,7 +268,7 @@ func TestApplicationAndIdentityServerPublicURLs(t *testing.T) {
 			t.Errorf("is: %sdisable-upload = %+v, want true", pic, is[pic+"disable-upload"])
 		}
 	}
-	for _, c := range Components() {
+	for _, c := range ports.Deployed() {
 		for _, s := range p.Settings(c) {
 			if strings.Contains(s.Value, "localhost") {
 				t.Errorf("%s: %s = %q points at localhost", c, s.Key, s.Value)
