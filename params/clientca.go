@@ -32,7 +32,7 @@ func (l *loader) checkClientCert() {
 	switch mode {
 	case ClientCertOff, ClientCertOptional, ClientCertRequired:
 	default:
-		l.errorf("InteropClientCertMode", "%q is not a mode; use off, optional or required", mode)
+		l.errorf("params.client-cert-mode", "InteropClientCertMode", "%q is not a mode; use off, optional or required", mode)
 		return
 	}
 	if mode == ClientCertOff && file == "" {
@@ -43,44 +43,44 @@ func (l *loader) checkClientCert() {
 		key = "InteropClientCAFile"
 	}
 	if !p.SupportProxyTLS {
-		l.errorf(key, "needs SupportProxyTLS: true. With SupportProxyTLS false the Network Load Balancer terminates TLS on 8886, and it can neither ask for nor verify client certificates, so the Identity Server would never see one. "+
+		l.errorf("params.client-cert-needs-proxy-tls", key, "needs SupportProxyTLS: true. With SupportProxyTLS false the Network Load Balancer terminates TLS on 8886, and it can neither ask for nor verify client certificates, so the Identity Server would never see one. "+
 			"Set SupportProxyTLS: true (the reverse proxy then terminates TLS with a Let's Encrypt certificate and checks client certificates), or remove InteropClientCertMode and InteropClientCAFile")
 		return
 	}
 	if !p.InteropEnabled {
-		l.errorf(key, "checks the client certificates of Backend Interfaces on 8886, which is off: set InteropEnabled: true, or remove InteropClientCertMode and InteropClientCAFile")
+		l.errorf("params.client-cert-needs-interop", key, "checks the client certificates of Backend Interfaces on 8886, which is off: set InteropEnabled: true, or remove InteropClientCertMode and InteropClientCAFile")
 		return
 	}
 	if mode == ClientCertOff {
-		l.errorf("InteropClientCAFile", "is set, but InteropClientCertMode is off, so nothing uses it: set InteropClientCertMode: optional (or required), or remove the line")
+		l.errorf("params.client-ca-unused", "InteropClientCAFile", "is set, but InteropClientCertMode is off, so nothing uses it: set InteropClientCertMode: optional (or required), or remove the line")
 		return
 	}
 	if file == "" {
-		l.errorf("InteropClientCertMode", "%s needs the CAs that issue your peers' client certificates: set InteropClientCAFile to a PEM file of them, relative to the parameter file (e.g. prod-interop/client-ca.pem)", mode)
+		l.errorf("params.client-ca-missing", "InteropClientCertMode", "%s needs the CAs that issue your peers' client certificates: set InteropClientCAFile to a PEM file of them, relative to the parameter file (e.g. prod-interop/client-ca.pem)", mode)
 		return
 	}
 	clean := path.Clean(file)
 	if path.IsAbs(file) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(file, `\`) {
-		l.errorf("InteropClientCAFile", "%q must be a file below the parameter file's folder, written with '/' (e.g. prod-interop/client-ca.pem)", file)
+		l.errorf("params.client-ca-path", "InteropClientCAFile", "%q must be a file below the parameter file's folder, written with '/' (e.g. prod-interop/client-ca.pem)", file)
 		return
 	}
 	src := p.source
 	shown := path.Join(path.Dir(src.File), clean)
 	if src.FS == nil {
-		l.errorf("InteropClientCAFile", "%s cannot be read: the parameters were not loaded from a folder", shown)
+		l.errorf("params.client-ca-unreadable", "InteropClientCAFile", "%s cannot be read: the parameters were not loaded from a folder", shown)
 		return
 	}
 	data, err := fs.ReadFile(src.FS, path.Join(src.Dir, clean))
 	if err != nil {
-		l.errorf("InteropClientCAFile", "cannot read %s (%v); put the PEM bundle of the client CAs there, or correct the path (it is relative to the parameter file)", shown, err)
+		l.errorf("params.client-ca-unreadable", "InteropClientCAFile", "cannot read %s (%v); put the PEM bundle of the client CAs there, or correct the path (it is relative to the parameter file)", shown, err)
 		return
 	}
 	if err := CheckCABundle(data, l.now); err != nil {
-		l.errorf("InteropClientCAFile", "%s: %v", shown, err)
+		l.errorf("params.client-ca-invalid", "InteropClientCAFile", "%s: %v", shown, err)
 		return
 	}
 	if mode == ClientCertRequired && p.InteropPacketBrokerEnabled {
-		l.warnf("InteropClientCertMode", "is required, so Packet Broker, which authenticates with a bearer token and presents no client certificate, is refused on 8886; use optional to let it through")
+		l.warnf("params.client-cert-refuses-packet-broker", "InteropClientCertMode", "is required, so Packet Broker, which authenticates with a bearer token and presents no client certificate, is refused on 8886; use optional to let it through")
 	}
 	p.interopClientCA = data
 }
