@@ -100,3 +100,20 @@ func TestYAMLSyntax(t *testing.T) {
 		}
 	}
 }
+
+func TestYAMLLine(t *testing.T) {
+	for _, c := range []struct {
+		msg, rest string
+		line      int
+		ok        bool
+	}{
+		{"yaml: line 4: mapping values are not allowed in this context", "mapping values are not allowed in this context", 4, true},
+		{"line 2: cannot unmarshal !!str `x` into int", "cannot unmarshal !!str `x` into int", 2, true},
+		{"yaml: control characters are not allowed", "control characters are not allowed", 0, false},
+	} {
+		line, rest, ok := YAMLLine(c.msg)
+		if line != c.line || rest != c.rest || ok != c.ok {
+			t.Errorf("YAMLLine(%q) = %d, %q, %v; want %d, %q, %v", c.msg, line, rest, ok, c.line, c.rest, c.ok)
+		}
+	}
+}

@@ -10,6 +10,19 @@ import (
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
+// YAMLLine splits one yaml.v3 error message ("yaml: line N: what", or an
+// item of a yaml.TypeError, "line N: what") into the line it names and the
+// rest. ok is false, and rest the message without "yaml: ", when it names
+// no line.
+func YAMLLine(msg string) (line int, rest string, ok bool) {
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, strings.TrimPrefix(msg, "yaml: "), false
+	}
+	line, _ = strconv.Atoi(m[1])
+	return line, msg[len(m[0]):], true
+}
+
 // YAMLSyntax returns the 1-based line to fix for a syntax error that
 // yaml.v3 returned while parsing data, and the error's message without the
 // "yaml: line N: " prefix. The line is 0 when the error names none.
@@ -19,11 +32,7 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 // of data that fails with the same error ends at the line to fix.
 func YAMLSyntax(data []byte, err error) (line int, msg string) {
 	full := err.Error()
-	msg = strings.TrimPrefix(full, "yaml: ")
-	if m := yamlLine.FindStringSubmatch(full); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = full[len(m[0]):]
-	}
+	line, msg, _ = YAMLLine(full)
 	if strings.Contains(full, "did not find expected") {
 		line++
 	}
