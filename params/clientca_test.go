@@ -74,9 +74,9 @@ func TestBadClientCertParameters(t *testing.T) {
 		{"CA file with mode off", proxyTLS + "InteropClientCAFile: bi/ca.pem\n", "params/test.yaml:11", "InteropClientCAFile", "params.client-ca-unused"},
 		{"CA file outside", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: ../ca.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-path"},
 		{"CA file missing", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/missing.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-unreadable"},
-		{"leaf instead of CA", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/leaf.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-invalid"},
-		{"private key in the bundle", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/key.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-invalid"},
-		{"no PEM", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/text.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-invalid"},
+		{"leaf instead of CA", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/leaf.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.ca-bundle-not-ca"},
+		{"private key in the bundle", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/key.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.ca-bundle-not-certificate"},
+		{"no PEM", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/text.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.ca-bundle-empty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}
@@ -94,16 +94,16 @@ func TestBadClientCertParameters(t *testing.T) {
 
 func TestCheckCABundleRefusesExpiredAndFutureCAs(t *testing.T) {
 	ca := testpki.New(t)
-	if err := CheckCABundle(ca.RootPEM, time.Now()); err != nil {
-		t.Fatalf("a current CA is refused: %v", err)
+	if got := CheckCABundle(ca.RootPEM, time.Now()); len(got) > 0 {
+		t.Fatalf("a current CA is refused: %v", got)
 	}
-	if err := CheckCABundle(ca.RootPEM, time.Now().AddDate(11, 0, 0)); err == nil || !strings.Contains(err.Error(), "expired on") {
-		t.Errorf("expired CA: %v, want an error saying it expired", err)
+	if got := CheckCABundle(ca.RootPEM, time.Now().AddDate(11, 0, 0)); !got.Has("params.ca-bundle-expired") {
+		t.Errorf("expired CA: %v, want an error saying it expired", got)
 	}
-	if err := CheckCABundle(ca.RootPEM, time.Now().AddDate(0, 0, -1)); err == nil || !strings.Contains(err.Error(), "valid only from") {
-		t.Errorf("future CA: %v, want an error saying from when it is valid", err)
+	if got := CheckCABundle(ca.RootPEM, time.Now().AddDate(0, 0, -1)); !got.Has("params.ca-bundle-not-yet-valid") {
+		t.Errorf("future CA: %v, want an error saying from when it is valid", got)
 	}
-	if err := CheckCABundle([]byte(strings.Repeat("x", MaxClientCABytes+1)), time.Now()); err == nil || !strings.Contains(err.Error(), "task definition") {
-		t.Errorf("oversized bundle: %v", err)
+	if got := CheckCABundle([]byte(strings.Repeat("x", MaxClientCABytes+1)), time.Now()); !got.Has("params.ca-bundle-too-large") {
+		t.Errorf("oversized bundle: %v", got)
 	}
 }
