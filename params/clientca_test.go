@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/testpki"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // proxyTLS is good with the proxy terminating TLS and interop on.
 const proxyTLS = good + "SupportProxyTLS: true\nAcmeEmail: ops@example.net\nInteropEnabled: true\n"
 
-func loadFS(t *testing.T, data string, files fstest.MapFS) (*Params, Problems) {
+func loadFS(t *testing.T, data string, files fstest.MapFS) (*Params, diag.List) {
 	t.Helper()
 	files["test.yaml"] = &fstest.MapFile{Data: []byte(data)}
 	return Load(Source{File: "params/test.yaml", FS: files, Dir: "."}, []byte(data), nil)
@@ -36,7 +38,7 @@ func TestClientCABundleIsLoadedAndChecked(t *testing.T) {
 	// Required mode with Packet Broker: accepted, with a warning.
 	p, problems = loadFS(t, proxyTLS+"InteropPacketBrokerEnabled: true\nInteropClientCertMode: required\nInteropClientCAFile: bi/ca.pem\n",
 		fstest.MapFS{"bi/ca.pem": {Data: bundle}})
-	if w := warningsOf(problems, "InteropClientCertMode"); p == nil || len(w) != 1 || !strings.Contains(w[0].Message, "Packet Broker") {
+	if w := warningsOf(problems, "InteropClientCertMode"); p == nil || len(w) != 1 || w[0].Code != "params.client-cert-refuses-packet-broker" {
 		t.Errorf("required mode with Packet Broker: %v, want one warning about Packet Broker", problems)
 	}
 
@@ -57,24 +59,24 @@ func TestBadClientCertParameters(t *testing.T) {
 		"bi/text.pem": {Data: []byte("not a certificate\n")},
 	}
 	for _, c := range []struct {
-		name, file, location, key, words string
+		name, file, location, key, code string
 	}{
 		{"mode without proxy TLS", good + "InteropEnabled: true\nInteropClientCertMode: optional\nInteropClientCAFile: bi/ca.pem\n",
-			"params/test.yaml:9", "InteropClientCertMode", "the Network Load Balancer terminates TLS on 8886"},
+			"params/test.yaml:9", "InteropClientCertMode", "params.client-cert-needs-proxy-tls"},
 		{"mode without proxy TLS says what to do", good + "InteropEnabled: true\nInteropClientCertMode: required\n",
-			"params/test.yaml:9", "InteropClientCertMode", "Set SupportProxyTLS: true"},
+			"params/test.yaml:9", "InteropClientCertMode", "params.client-cert-needs-proxy-tls"},
 		{"CA file without proxy TLS", good + "InteropEnabled: true\nInteropClientCAFile: bi/ca.pem\n",
-			"params/test.yaml:9", "InteropClientCAFile", "can neither ask for nor verify"},
-		{"unknown mode", proxyTLS + "InteropClientCertMode: on\n", "params/test.yaml:11", "InteropClientCertMode", "use off, optional or required"},
+			"params/test.yaml:9", "InteropClientCAFile", "params.client-cert-needs-proxy-tls"},
+		{"unknown mode", proxyTLS + "InteropClientCertMode: on\n", "params/test.yaml:11", "InteropClientCertMode", "params.client-cert-mode"},
 		{"without interop", good + "SupportProxyTLS: true\nAcmeEmail: ops@example.net\nInteropClientCertMode: optional\nInteropClientCAFile: bi/ca.pem\n",
-			"params/test.yaml:10", "InteropClientCertMode", "set InteropEnabled: true"},
-		{"mode without CA file", proxyTLS + "InteropClientCertMode: optional\n", "params/test.yaml:11", "InteropClientCertMode", "set InteropClientCAFile"},
-		{"CA file with mode off", proxyTLS + "InteropClientCAFile: bi/ca.pem\n", "params/test.yaml:11", "InteropClientCAFile", "set InteropClientCertMode: optional"},
-		{"CA file outside", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: ../ca.pem\n", "params/test.yaml:12", "InteropClientCAFile", "below the parameter file"},
-		{"CA file missing", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/missing.pem\n", "params/test.yaml:12", "InteropClientCAFile", "cannot read params/bi/missing.pem"},
-		{"leaf instead of CA", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/leaf.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params/bi/leaf.pem: certificate 1 (CN=ns.example.net) is not a CA certificate"},
-		{"private key in the bundle", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/key.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params/bi/key.pem: PEM block 2 is a PRIVATE KEY"},
-		{"no PEM", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/text.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params/bi/text.pem: holds no PEM certificate"},
+			"params/test.yaml:10", "InteropClientCertMode", "params.client-cert-needs-interop"},
+		{"mode without CA file", proxyTLS + "InteropClientCertMode: optional\n", "params/test.yaml:11", "InteropClientCertMode", "params.client-ca-missing"},
+		{"CA file with mode off", proxyTLS + "InteropClientCAFile: bi/ca.pem\n", "params/test.yaml:11", "InteropClientCAFile", "params.client-ca-unused"},
+		{"CA file outside", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: ../ca.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-path"},
+		{"CA file missing", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/missing.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.client-ca-unreadable"},
+		{"leaf instead of CA", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/leaf.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.ca-bundle-not-ca"},
+		{"private key in the bundle", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/key.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.ca-bundle-not-certificate"},
+		{"no PEM", proxyTLS + "InteropClientCertMode: optional\nInteropClientCAFile: bi/text.pem\n", "params/test.yaml:12", "InteropClientCAFile", "params.ca-bundle-empty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}
@@ -85,23 +87,23 @@ func TestBadClientCertParameters(t *testing.T) {
 			if p != nil {
 				t.Error("accepted; want an error")
 			}
-			expectProblem(t, problems, c.location, c.key, c.words)
+			expectProblem(t, problems, c.location, c.key, c.code)
 		})
 	}
 }
 
 func TestCheckCABundleRefusesExpiredAndFutureCAs(t *testing.T) {
 	ca := testpki.New(t)
-	if err := CheckCABundle(ca.RootPEM, time.Now()); err != nil {
-		t.Fatalf("a current CA is refused: %v", err)
+	if got := CheckCABundle(ca.RootPEM, time.Now()); len(got) > 0 {
+		t.Fatalf("a current CA is refused: %v", got)
 	}
-	if err := CheckCABundle(ca.RootPEM, time.Now().AddDate(11, 0, 0)); err == nil || !strings.Contains(err.Error(), "expired on") {
-		t.Errorf("expired CA: %v, want an error saying it expired", err)
+	if got := CheckCABundle(ca.RootPEM, time.Now().AddDate(11, 0, 0)); !got.Has("params.ca-bundle-expired") {
+		t.Errorf("expired CA: %v, want an error saying it expired", got)
 	}
-	if err := CheckCABundle(ca.RootPEM, time.Now().AddDate(0, 0, -1)); err == nil || !strings.Contains(err.Error(), "valid only from") {
-		t.Errorf("future CA: %v, want an error saying from when it is valid", err)
+	if got := CheckCABundle(ca.RootPEM, time.Now().AddDate(0, 0, -1)); !got.Has("params.ca-bundle-not-yet-valid") {
+		t.Errorf("future CA: %v, want an error saying from when it is valid", got)
 	}
-	if err := CheckCABundle([]byte(strings.Repeat("x", MaxClientCABytes+1)), time.Now()); err == nil || !strings.Contains(err.Error(), "task definition") {
-		t.Errorf("oversized bundle: %v", err)
+	if got := CheckCABundle([]byte(strings.Repeat("x", MaxClientCABytes+1)), time.Now()); !got.Has("params.ca-bundle-too-large") {
+		t.Errorf("oversized bundle: %v", got)
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"os"
 	"path"
 	"regexp"
-	"sort"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // DefaultEnv is the environment used when no `-c env=NAME` is given. Its file
@@ -23,22 +24,22 @@ var embedded embed.FS
 
 // Load parses one parameter file, applies the context overrides (keys that
 // start with an upper-case letter), fills defaults and validates. It reports
-// every problem at once. The returned Problems may hold warnings even when the
+// every problem at once. The returned list may hold warnings even when the
 // parameters are usable; Params is nil when there is any error.
-func Load(src Source, data []byte, overrides map[string]any) (*Params, Problems) {
-	l := &loader{file: src.File, params: &Params{source: src}, set: map[string]Location{}, now: time.Now()}
+func Load(src Source, data []byte, overrides map[string]any) (*Params, diag.List) {
+	l := &loader{file: src.File, params: &Params{source: src}, set: map[string]location{}, now: time.Now()}
 	l.decodeFile(data)
 	if l.unparsable {
 		return nil, l.problems
 	}
 	l.applyOverrides(overrides)
 	l.applyDefaults()
-	if len(l.problems.Errors()) == 0 {
+	if !l.problems.HasErrors() {
 		l.validate()
 	}
-	// Report in the order of the file; overrides (line 0) come first.
-	sort.SliceStable(l.problems, func(i, j int) bool { return l.problems[i].Location.Line < l.problems[j].Location.Line })
-	if len(l.problems.Errors()) > 0 {
+	// Report in the order of the file; overrides ("-c Key=value") come first.
+	l.problems.Sort()
+	if l.problems.HasErrors() {
 		return nil, l.problems
 	}
 	return l.params, l.problems
@@ -48,13 +49,13 @@ func Load(src Source, data []byte, overrides map[string]any) (*Params, Problems)
 // DefaultEnv) with the context's parameter overrides. A named environment is
 // read from dir/NAME.yaml on disk (dir is the project's params folder); the
 // default environment is embedded in the binary.
-func FromContext(ctx map[string]any, dir string) (*Params, Problems) {
+func FromContext(ctx map[string]any, dir string) (*Params, diag.List) {
 	name := DefaultEnv
 	if v, ok := ctx[EnvContextKey]; ok {
 		s, isString := v.(string)
 		if !isString || !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`).MatchString(s) {
-			return nil, Problems{{Severity: Error, Location: Location{File: fmt.Sprintf("-c env=%v", v)}, Key: "env",
-				Message: "name an environment file of the params folder without its extension, e.g. -c env=prod for params/prod.yaml"}}
+			return nil, diag.List{diag.Errorf("params.bad-env", "env",
+				"name an environment file of the params folder without its extension, e.g. -c env=prod for params/prod.yaml").At(fmt.Sprintf("-c env=%v", v), 0, 0)}
 		}
 		name = s
 	}
@@ -64,14 +65,14 @@ func FromContext(ctx map[string]any, dir string) (*Params, Problems) {
 	file := path.Join(dir, name+".yaml")
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, Problems{{Severity: Error, Location: Location{File: file}, Key: "env",
-			Message: fmt.Sprintf("cannot read the parameter file of environment %q (%v); create %s, or pick another environment with -c env=NAME", name, err, file)}}
+		return nil, diag.List{diag.Errorf("params.env-unreadable", "env",
+			"cannot read the parameter file of environment %q (%v); create %s, or pick another environment with -c env=NAME", name, err, file).At(file, 0, 0)}
 	}
 	return Load(Source{File: file, FS: os.DirFS(dir), Dir: "."}, data, ctx)
 }
 
 // LoadEmbedded loads the embedded default environment with overrides.
-func LoadEmbedded(overrides map[string]any) (*Params, Problems) {
+func LoadEmbedded(overrides map[string]any) (*Params, diag.List) {
 	data, err := fs.ReadFile(embedded, DefaultEnv+".yaml")
 	if err != nil {
 		panic(fmt.Sprintf("params: the embedded %s.yaml is missing: %v", DefaultEnv, err))

@@ -2,9 +2,10 @@ package params
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,74 +13,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
-// Severity of a problem.
-type Severity string
-
-// Severities. Errors stop the synthesis; warnings are printed.
-const (
-	Error   Severity = "error"
-	Warning Severity = "warning"
-)
-
-// Location is where a value came from: a line of a parameter file, or a
-// `-c Key=value` context override (Line 0).
-type Location struct {
-	File string
-	Line int
-}
-
-func (l Location) String() string {
-	switch {
-	case l.File == "":
-		return "parameters"
-	case l.Line > 0:
-		return fmt.Sprintf("%s:%d", l.File, l.Line)
-	default:
-		return l.File
-	}
-}
-
-// Problem is one thing wrong with the parameters.
-type Problem struct {
-	Severity Severity
-	Location Location
-	Key      string
-	Message  string
-}
-
-func (p Problem) String() string {
-	return fmt.Sprintf("%s: %s: %s: %s", p.Location, p.Severity, p.Key, p.Message)
-}
-
-// Problems is every problem found in one load. As an error it lists them one
-// per line.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Errors returns the problems of severity Error.
-func (ps Problems) Errors() Problems { return ps.only(Error) }
-
-// Warnings returns the problems of severity Warning.
-func (ps Problems) Warnings() Problems { return ps.only(Warning) }
-
-func (ps Problems) only(s Severity) Problems {
-	var out Problems
-	for _, p := range ps {
-		if p.Severity == s {
-			out = append(out, p)
-		}
-	}
-	return out
+// location is where a value came from: a line of a parameter file, or a
+// `-c Key=value` context override (line 0).
+type location struct {
+	file string
+	line int
 }
 
 // field is one parameter, read from the struct tags of Params.
@@ -129,33 +71,33 @@ func fieldByName(name string) (field, bool) {
 type loader struct {
 	file     string
 	params   *Params
-	set      map[string]Location
-	problems Problems
+	set      map[string]location
+	problems diag.List
 	// unparsable is set when the file is not YAML; then only that is reported.
 	unparsable bool
 	// now is the time certificates named by the parameters are checked at.
 	now time.Time
 }
 
-func (l *loader) add(sev Severity, loc Location, key, format string, args ...any) {
-	l.problems = append(l.problems, Problem{Severity: sev, Location: loc, Key: key, Message: fmt.Sprintf(format, args...)})
+func (l *loader) add(d diag.Diagnostic, loc location) {
+	l.problems.Add(d.At(loc.file, loc.line, 0))
 }
 
 // errorf records an error at the location the key was set (or the file, when
 // the key has its default).
-func (l *loader) errorf(key, format string, args ...any) {
-	l.add(Error, l.where(key), key, format, args...)
+func (l *loader) errorf(code, key, format string, args ...any) {
+	l.add(diag.Errorf(code, key, format, args...), l.where(key))
 }
 
-func (l *loader) warnf(key, format string, args ...any) {
-	l.add(Warning, l.where(key), key, format, args...)
+func (l *loader) warnf(code, key, format string, args ...any) {
+	l.add(diag.Warnf(code, key, format, args...), l.where(key))
 }
 
-func (l *loader) where(key string) Location {
+func (l *loader) where(key string) location {
 	if loc, ok := l.set[key]; ok {
 		return loc
 	}
-	return Location{File: l.file}
+	return location{file: l.file}
 }
 
 func (l *loader) value(f field) reflect.Value {
@@ -164,32 +106,20 @@ func (l *loader) value(f field) reflect.Value {
 
 // decodeFile reads the top-level mapping of a parameter file.
 func (l *loader) decodeFile(data []byte) {
-	yamlLine := regexp.MustCompile(`line (\d+)`)
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		if err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			return // an empty file: every required key is reported missing
 		}
-		line := 0
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		// yaml.v3 reports an unclosed [ or { at the 0-based line where it
-		// opened, and every other error 1-based.
-		if strings.Contains(err.Error(), "did not find expected") {
-			line++
-		}
 		l.unparsable = true
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = yamlLine.ReplaceAllString(msg, "")
-		msg = strings.TrimLeft(msg, ": ")
-		l.add(Error, Location{File: l.file, Line: line}, "(file)", "not valid YAML: %s", msg)
+		line, msg := diag.YAMLSyntax(data, err)
+		l.add(diag.Errorf("params.yaml-syntax", "(file)", "not valid YAML: %s", msg), location{l.file, line})
 		return
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		l.add(Error, Location{File: l.file, Line: extra.Line}, "(file)", "holds more than one YAML document; keep one parameter set per file")
+		l.add(diag.Errorf("params.multiple-documents", "(file)", "holds more than one YAML document; keep one parameter set per file"), location{l.file, extra.Line})
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -199,24 +129,24 @@ func (l *loader) decodeFile(data []byte) {
 		return
 	}
 	if root.Kind != yaml.MappingNode {
-		l.add(Error, Location{File: l.file, Line: root.Line}, "(file)", "must be a mapping of parameter names to values, like 'StackPrefix: tts'")
+		l.add(diag.Errorf("params.not-a-mapping", "(file)", "must be a mapping of parameter names to values, like 'StackPrefix: tts'"), location{l.file, root.Line})
 		return
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		loc := Location{File: l.file, Line: k.Line}
+		loc := location{l.file, k.Line}
 		f, ok := fieldByName(k.Value)
 		if !ok {
-			l.add(Error, loc, k.Value, "unknown parameter%s", suggest(k.Value))
+			l.add(diag.Errorf("params.unknown-key", k.Value, "unknown parameter%s", suggest(k.Value)), loc)
 			continue
 		}
 		if prev, dup := l.set[f.name]; dup {
-			l.add(Error, loc, f.name, "set twice (first at line %d); keep one", prev.Line)
+			l.add(diag.Errorf("params.duplicate-key", f.name, "set twice (first at line %d); keep one", prev.line), loc)
 			continue
 		}
 		l.set[f.name] = loc
 		if err := setFromNode(l.value(f), v); err != nil {
-			l.add(Error, Location{File: l.file, Line: v.Line}, f.name, "%v", err)
+			l.add(diag.Errorf("params.bad-value", f.name, "%v", err), location{l.file, v.Line})
 		}
 	}
 }
@@ -232,15 +162,15 @@ func (l *loader) applyOverrides(ctx map[string]any) {
 		if !looksLikeParameter(k) {
 			continue
 		}
-		loc := Location{File: fmt.Sprintf("-c %s=%v", k, ctx[k])}
+		loc := location{file: fmt.Sprintf("-c %s=%v", k, ctx[k])}
 		f, ok := fieldByName(k)
 		if !ok {
-			l.add(Error, loc, k, "unknown parameter%s", suggest(k))
+			l.add(diag.Errorf("params.unknown-key", k, "unknown parameter%s", suggest(k)), loc)
 			continue
 		}
 		l.set[f.name] = loc
 		if err := setFromContext(l.value(f), ctx[k]); err != nil {
-			l.add(Error, loc, f.name, "%v", err)
+			l.add(diag.Errorf("params.bad-value", f.name, "%v", err), loc)
 		}
 	}
 }
@@ -259,7 +189,7 @@ func (l *loader) applyDefaults() {
 			continue
 		}
 		if f.required {
-			l.add(Error, Location{File: l.file, Line: 1}, f.name, "required parameter is missing; add a line '%s: ...' to the file", f.name)
+			l.add(diag.Errorf("params.missing-key", f.name, "required parameter is missing; add a line '%s: ...' to the file", f.name), location{l.file, 1})
 			continue
 		}
 		if f.derived() || f.def == "" {
@@ -421,38 +351,15 @@ func describe(n *yaml.Node) string {
 
 // suggest names the parameter a misspelt key most likely meant.
 func suggest(key string) string {
-	best, bestDist := "", 4
+	names := make([]string, 0, len(fields()))
 	for _, f := range fields() {
 		if strings.EqualFold(f.name, key) {
 			return fmt.Sprintf("; did you mean %s? (names are case-sensitive)", f.name)
 		}
-		if d := distance(strings.ToLower(key), strings.ToLower(f.name)); d < bestDist {
-			best, bestDist = f.name, d
-		}
+		names = append(names, f.name)
 	}
-	if best != "" {
+	if best := diag.Closest(key, names, 3); best != "" {
 		return fmt.Sprintf("; did you mean %s?", best)
 	}
 	return "; see the parameter reference in README.md"
-}
-
-// distance is the Levenshtein distance of two strings.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // good is a complete, valid parameter file; bad inputs are variations of it.
@@ -17,7 +19,7 @@ HostedZoneName: example.net.
 NetID: "000013"
 `
 
-func load(t *testing.T, data string, overrides map[string]any) (*Params, Problems) {
+func load(t *testing.T, data string, overrides map[string]any) (*Params, diag.List) {
 	t.Helper()
 	return Load(Source{File: "params/test.yaml"}, []byte(data), overrides)
 }
@@ -106,16 +108,16 @@ func TestContextOverridesAreParsedStrictly(t *testing.T) {
 	}
 	for _, v := range []string{"True", "1", "yes", ""} {
 		_, problems := load(t, good, map[string]any{"SupportProxyTLS": v})
-		expectProblem(t, problems, "-c SupportProxyTLS="+v, "SupportProxyTLS", "want true or false")
+		expectProblem(t, problems, "-c SupportProxyTLS="+v, "SupportProxyTLS", "params.bad-value")
 	}
 }
 
-// expectProblem asserts that one error names the key at the location and says
-// the words.
-func expectProblem(t *testing.T, problems Problems, location, key, words string) {
+// expectProblem asserts that one error of the code names the key at the
+// location.
+func expectProblem(t *testing.T, problems diag.List, location, key, code string) {
 	t.Helper()
 	for _, p := range problems.Errors() {
-		if p.Location.String() == location && p.Key == key && strings.Contains(p.Message, words) {
+		if p.Location() == location && p.Path == key && p.Code == code {
 			line := p.String()
 			if !strings.HasPrefix(line, location+": error: "+key+": ") {
 				t.Errorf("problem line %q does not start with location, severity and key", line)
@@ -123,7 +125,7 @@ func expectProblem(t *testing.T, problems Problems, location, key, words string)
 			return
 		}
 	}
-	t.Errorf("no error at %s for %s saying %q; got:\n%v", location, key, words, problems)
+	t.Errorf("no error %s at %s for %s; got:\n%v", code, location, key, problems)
 }
 
 func TestBadInputsNameKeyFileAndLine(t *testing.T) {
@@ -133,66 +135,66 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		overrides map[string]any
 		location  string
 		key       string
-		words     string
+		code      string
 	}{
-		{"unknown key", good + "SupportProxyTls: true\n", nil, "params/test.yaml:8", "SupportProxyTls", "did you mean SupportProxyTLS"},
-		{"misspelt key", good + "InteropEnabeld: true\n", nil, "params/test.yaml:8", "InteropEnabeld", "did you mean InteropEnabled"},
-		{"wrong type bool", good + "SupportProxyTLS: yes\n", nil, "params/test.yaml:8", "SupportProxyTLS", "want true or false"},
-		{"wrong type int", good + "NatGateways: two\n", nil, "params/test.yaml:8", "NatGateways", "want a whole number"},
-		{"wrong type list", good + "AvailabilityZones: eu-central-1a\n", nil, "params/test.yaml:8", "AvailabilityZones", "want a list"},
-		{"null value", good + "TTSImage:\n", nil, "params/test.yaml:8", "TTSImage", "has no value"},
-		{"duplicate key", good + "Region: eu-west-1\n", nil, "params/test.yaml:8", "Region", "set twice (first at line 3)"},
-		{"missing required", strings.Replace(good, "Account: \"210987654321\"\n", "", 1), nil, "params/test.yaml:1", "Account", "required parameter is missing"},
-		{"account digits", strings.Replace(good, `"210987654321"`, `"21098765432"`, 1), nil, "params/test.yaml:2", "Account", "12 digits"},
-		{"region", strings.Replace(good, "eu-central-1", "Europe", 1), nil, "params/test.yaml:3", "Region", "region code"},
-		{"stack prefix", strings.Replace(good, "tts-prod", "1tts", 1), nil, "params/test.yaml:1", "StackPrefix", "starting with a letter"},
-		{"domain outside zone", strings.Replace(good, "lns.example.net", "lns.example.org", 1), nil, "params/test.yaml:4", "DomainName", "not in the hosted zone"},
-		{"domain not a name", strings.Replace(good, "lns.example.net", "LNS_example", 1), nil, "params/test.yaml:4", "DomainName", "not a lowercase DNS name"},
-		{"hosted zone id", strings.Replace(good, "Z0987654321ABCDEFGHIJ", "zone-1", 1), nil, "params/test.yaml:5", "HostedZoneId", "hosted zone id"},
-		{"image latest", good + "TTSImage: thethingsnetwork/lorawan-stack:latest\n", nil, "params/test.yaml:8", "TTSImage", "moving tag latest"},
-		{"image without tag", good + "TTSImage: thethingsnetwork/lorawan-stack\n", nil, "params/test.yaml:8", "TTSImage", "no tag"},
-		{"net id", strings.Replace(good, `"000013"`, `"13"`, 1), nil, "params/test.yaml:7", "NetID", "6 hex digits"},
-		{"ns id", good + "NSID: 70B3D57ED\n", nil, "params/test.yaml:8", "NSID", "16 hex digits"},
-		{"tenant id", good + "TenantID: Bad_Tenant\n", nil, "params/test.yaml:8", "TenantID", "lowercase"},
-		{"zones in other region", good + "AvailabilityZones: [eu-west-1a, eu-west-1b]\n", nil, "params/test.yaml:8", "AvailabilityZones", "not an availability zone of region eu-central-1"},
-		{"one zone", good + "AvailabilityZones: [eu-central-1a]\n", nil, "params/test.yaml:8", "AvailabilityZones", "at least 2"},
-		{"nat gateways", good + "NatGateways: 3\n", nil, "params/test.yaml:8", "NatGateways", "use 1 to 2"},
-		{"proxy TLS without ACME e-mail", good + "SupportProxyTLS: true\n", nil, "params/test.yaml", "AcmeEmail", "add 'AcmeEmail: ops@example.net'"},
-		{"bad ACME e-mail", good + "AcmeEmail: Ops <ops@example.net>\n", nil, "params/test.yaml:8", "AcmeEmail", "plain e-mail"},
-		{"ACME directory", good + "AcmeDirectory: http://acme.example.net/dir\n", nil, "params/test.yaml:8", "AcmeDirectory", "production, staging"},
-		{"renew days", good + "CertificateRenewDays: 80\n", nil, "params/test.yaml:8", "CertificateRenewDays", "use 7 to 60"},
-		{"schedule too often", good + "CertificateRenewSchedule: rate(5 minutes)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "use 1 to 24 hours"},
-		{"schedule unit", good + "CertificateRenewSchedule: rate(1 hours)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "singular unit"},
-		{"schedule cron fields", good + "CertificateRenewSchedule: cron(0 3 * * ?)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "wants 6"},
-		{"schedule garbage", good + "CertificateRenewSchedule: twice a day\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "rate(12 hours)"},
-		{"alarm e-mail", good + "AlarmEmail: ops\n", nil, "params/test.yaml:8", "AlarmEmail", "plain e-mail"},
-		{"packet broker without interop", good + "InteropPacketBrokerEnabled: true\n", nil, "params/test.yaml:8", "InteropPacketBrokerEnabled", "set InteropEnabled: true"},
-		{"packet broker without public address", good + "InteropEnabled: true\nInteropPacketBrokerEnabled: true\nInteropPublicTLSAddress: \"\"\n", nil, "params/test.yaml:10", "InteropPublicTLSAddress", "refuses to start"},
-		{"admin e-mail not an address", good + "AdminEmail: root\n", nil, "params/test.yaml:8", "AdminEmail", "plain e-mail"},
-		{"public address without port", good + "InteropPublicTLSAddress: https://lns.example.net\n", nil, "params/test.yaml:8", "InteropPublicTLSAddress", "no port"},
-		{"token issuer not https", good + "InteropPacketBrokerTokenIssuer: http://iam.packetbroker.net\n", nil, "params/test.yaml:8", "InteropPacketBrokerTokenIssuer", "not an https URL"},
-		{"certificate in other region", good + "CertificateArn: arn:aws:acm:us-east-1:210987654321:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f\n", nil, "params/test.yaml:8", "CertificateArn", "region eu-central-1"},
-		{"interop repository outside", good + "InteropRepository: ../../etc\n", nil, "params/test.yaml:8", "InteropRepository", "below the parameter file"},
-		{"database capacity step", good + "DatabaseMinCapacity: 0.7\n", nil, "params/test.yaml:8", "DatabaseMinCapacity", "steps of 0.5"},
-		{"database max below min", good + "DatabaseMinCapacity: 8\nDatabaseMaxCapacity: 4\n", nil, "params/test.yaml:9", "DatabaseMaxCapacity", "below DatabaseMinCapacity"},
-		{"backup retention", good + "DatabaseBackupRetentionDays: 0\n", nil, "params/test.yaml:8", "DatabaseBackupRetentionDays", "use 1 to 35"},
-		{"password version", good + "DatabasePasswordVersion: \"two words\"\n", nil, "params/test.yaml:8", "DatabasePasswordVersion", "letters, digits"},
-		{"ingress CIDR", good + "GatewayIngressCidrs: [10.0.0.1/8]\n", nil, "params/test.yaml:8", "GatewayIngressCidrs", "IPv4 CIDR"},
-		{"empty ingress list", good + "InteropIngressCidrs: []\n", nil, "params/test.yaml:8", "InteropIngressCidrs", "close these ports"},
-		{"one identity server task", good + "IdentityServerTasks: 1\n", nil, "params/test.yaml:8", "IdentityServerTasks", "use 2 to 10"},
-		{"identity server size", good + "IdentityServerMemory: 512\n", nil, "params/test.yaml:8", "IdentityServerMemory", "1024 to 4096"},
-		{"one gateway server task", good + "GatewayServerTasks: 1\n", nil, "params/test.yaml:8", "GatewayServerTasks", "use 2 to 10"},
-		{"too many application server tasks", good + "ApplicationServerTasks: 11\n", nil, "params/test.yaml:8", "ApplicationServerTasks", "use 2 to 10"},
-		{"one proxy task", good + "ProxyTasks: 1\n", nil, "params/test.yaml:8", "ProxyTasks", "use 2 to 10"},
-		{"service size", good + "ServiceCpu: 1024\nServiceMemory: 1024\n", nil, "params/test.yaml:9", "ServiceMemory", "2048 to 8192"},
-		{"cache replicas", good + "CacheReplicas: 0\n", nil, "params/test.yaml:8", "CacheReplicas", "use 1 to 5"},
-		{"cache node type", good + "CacheNodeType: t4g.small\n", nil, "params/test.yaml:8", "CacheNodeType", "node type"},
-		{"log retention", good + "LogRetentionDays: 10\n", nil, "params/test.yaml:8", "LogRetentionDays", "one of 1, 3, 5"},
-		{"not a mapping", "- StackPrefix\n", nil, "params/test.yaml:1", "(file)", "must be a mapping"},
-		{"broken YAML", good + "Region: [eu\n", nil, "params/test.yaml:8", "(file)", "not valid YAML"},
-		{"unknown override", good, map[string]any{"NatGateway": "1"}, "-c NatGateway=1", "NatGateway", "did you mean NatGateways"},
-		{"override wrong type", good, map[string]any{"DatabaseReaders": "one"}, "-c DatabaseReaders=one", "DatabaseReaders", "want a whole number"},
-		{"override bad value", good, map[string]any{"Region": "mars"}, "-c Region=mars", "Region", "region code"},
+		{"unknown key", good + "SupportProxyTls: true\n", nil, "params/test.yaml:8", "SupportProxyTls", "params.unknown-key"},
+		{"misspelt key", good + "InteropEnabeld: true\n", nil, "params/test.yaml:8", "InteropEnabeld", "params.unknown-key"},
+		{"wrong type bool", good + "SupportProxyTLS: yes\n", nil, "params/test.yaml:8", "SupportProxyTLS", "params.bad-value"},
+		{"wrong type int", good + "NatGateways: two\n", nil, "params/test.yaml:8", "NatGateways", "params.bad-value"},
+		{"wrong type list", good + "AvailabilityZones: eu-central-1a\n", nil, "params/test.yaml:8", "AvailabilityZones", "params.bad-value"},
+		{"null value", good + "TTSImage:\n", nil, "params/test.yaml:8", "TTSImage", "params.bad-value"},
+		{"duplicate key", good + "Region: eu-west-1\n", nil, "params/test.yaml:8", "Region", "params.duplicate-key"},
+		{"missing required", strings.Replace(good, "Account: \"210987654321\"\n", "", 1), nil, "params/test.yaml:1", "Account", "params.missing-key"},
+		{"account digits", strings.Replace(good, `"210987654321"`, `"21098765432"`, 1), nil, "params/test.yaml:2", "Account", "params.invalid"},
+		{"region", strings.Replace(good, "eu-central-1", "Europe", 1), nil, "params/test.yaml:3", "Region", "params.invalid"},
+		{"stack prefix", strings.Replace(good, "tts-prod", "1tts", 1), nil, "params/test.yaml:1", "StackPrefix", "params.invalid"},
+		{"domain outside zone", strings.Replace(good, "lns.example.net", "lns.example.org", 1), nil, "params/test.yaml:4", "DomainName", "params.domain-outside-zone"},
+		{"domain not a name", strings.Replace(good, "lns.example.net", "LNS_example", 1), nil, "params/test.yaml:4", "DomainName", "params.bad-dns-name"},
+		{"hosted zone id", strings.Replace(good, "Z0987654321ABCDEFGHIJ", "zone-1", 1), nil, "params/test.yaml:5", "HostedZoneId", "params.invalid"},
+		{"image latest", good + "TTSImage: thethingsnetwork/lorawan-stack:latest\n", nil, "params/test.yaml:8", "TTSImage", "params.unpinned-image"},
+		{"image without tag", good + "TTSImage: thethingsnetwork/lorawan-stack\n", nil, "params/test.yaml:8", "TTSImage", "params.unpinned-image"},
+		{"net id", strings.Replace(good, `"000013"`, `"13"`, 1), nil, "params/test.yaml:7", "NetID", "params.invalid"},
+		{"ns id", good + "NSID: 70B3D57ED\n", nil, "params/test.yaml:8", "NSID", "params.invalid"},
+		{"tenant id", good + "TenantID: Bad_Tenant\n", nil, "params/test.yaml:8", "TenantID", "params.invalid"},
+		{"zones in other region", good + "AvailabilityZones: [eu-west-1a, eu-west-1b]\n", nil, "params/test.yaml:8", "AvailabilityZones", "params.bad-zone"},
+		{"one zone", good + "AvailabilityZones: [eu-central-1a]\n", nil, "params/test.yaml:8", "AvailabilityZones", "params.too-few-zones"},
+		{"nat gateways", good + "NatGateways: 3\n", nil, "params/test.yaml:8", "NatGateways", "params.out-of-range"},
+		{"proxy TLS without ACME e-mail", good + "SupportProxyTLS: true\n", nil, "params/test.yaml", "AcmeEmail", "params.acme-email-missing"},
+		{"bad ACME e-mail", good + "AcmeEmail: Ops <ops@example.net>\n", nil, "params/test.yaml:8", "AcmeEmail", "params.bad-email"},
+		{"ACME directory", good + "AcmeDirectory: http://acme.example.net/dir\n", nil, "params/test.yaml:8", "AcmeDirectory", "params.bad-acme-directory"},
+		{"renew days", good + "CertificateRenewDays: 80\n", nil, "params/test.yaml:8", "CertificateRenewDays", "params.out-of-range"},
+		{"schedule too often", good + "CertificateRenewSchedule: rate(5 minutes)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "params.bad-schedule"},
+		{"schedule unit", good + "CertificateRenewSchedule: rate(1 hours)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "params.bad-schedule"},
+		{"schedule cron fields", good + "CertificateRenewSchedule: cron(0 3 * * ?)\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "params.bad-schedule"},
+		{"schedule garbage", good + "CertificateRenewSchedule: twice a day\n", nil, "params/test.yaml:8", "CertificateRenewSchedule", "params.bad-schedule"},
+		{"alarm e-mail", good + "AlarmEmail: ops\n", nil, "params/test.yaml:8", "AlarmEmail", "params.bad-email"},
+		{"packet broker without interop", good + "InteropPacketBrokerEnabled: true\n", nil, "params/test.yaml:8", "InteropPacketBrokerEnabled", "params.packet-broker-needs-interop"},
+		{"packet broker without public address", good + "InteropEnabled: true\nInteropPacketBrokerEnabled: true\nInteropPublicTLSAddress: \"\"\n", nil, "params/test.yaml:10", "InteropPublicTLSAddress", "params.public-tls-address-missing"},
+		{"admin e-mail not an address", good + "AdminEmail: root\n", nil, "params/test.yaml:8", "AdminEmail", "params.bad-email"},
+		{"public address without port", good + "InteropPublicTLSAddress: https://lns.example.net\n", nil, "params/test.yaml:8", "InteropPublicTLSAddress", "params.url-without-port"},
+		{"token issuer not https", good + "InteropPacketBrokerTokenIssuer: http://iam.packetbroker.net\n", nil, "params/test.yaml:8", "InteropPacketBrokerTokenIssuer", "params.bad-url"},
+		{"certificate in other region", good + "CertificateArn: arn:aws:acm:us-east-1:210987654321:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f\n", nil, "params/test.yaml:8", "CertificateArn", "params.invalid"},
+		{"interop repository outside", good + "InteropRepository: ../../etc\n", nil, "params/test.yaml:8", "InteropRepository", "params.repository-path"},
+		{"database capacity step", good + "DatabaseMinCapacity: 0.7\n", nil, "params/test.yaml:8", "DatabaseMinCapacity", "params.bad-capacity"},
+		{"database max below min", good + "DatabaseMinCapacity: 8\nDatabaseMaxCapacity: 4\n", nil, "params/test.yaml:9", "DatabaseMaxCapacity", "params.capacity-order"},
+		{"backup retention", good + "DatabaseBackupRetentionDays: 0\n", nil, "params/test.yaml:8", "DatabaseBackupRetentionDays", "params.out-of-range"},
+		{"password version", good + "DatabasePasswordVersion: \"two words\"\n", nil, "params/test.yaml:8", "DatabasePasswordVersion", "params.invalid"},
+		{"ingress CIDR", good + "GatewayIngressCidrs: [10.0.0.1/8]\n", nil, "params/test.yaml:8", "GatewayIngressCidrs", "params.bad-cidr"},
+		{"empty ingress list", good + "InteropIngressCidrs: []\n", nil, "params/test.yaml:8", "InteropIngressCidrs", "params.empty-cidrs"},
+		{"one identity server task", good + "IdentityServerTasks: 1\n", nil, "params/test.yaml:8", "IdentityServerTasks", "params.out-of-range"},
+		{"identity server size", good + "IdentityServerMemory: 512\n", nil, "params/test.yaml:8", "IdentityServerMemory", "params.task-size"},
+		{"one gateway server task", good + "GatewayServerTasks: 1\n", nil, "params/test.yaml:8", "GatewayServerTasks", "params.out-of-range"},
+		{"too many application server tasks", good + "ApplicationServerTasks: 11\n", nil, "params/test.yaml:8", "ApplicationServerTasks", "params.out-of-range"},
+		{"one proxy task", good + "ProxyTasks: 1\n", nil, "params/test.yaml:8", "ProxyTasks", "params.out-of-range"},
+		{"service size", good + "ServiceCpu: 1024\nServiceMemory: 1024\n", nil, "params/test.yaml:9", "ServiceMemory", "params.task-size"},
+		{"cache replicas", good + "CacheReplicas: 0\n", nil, "params/test.yaml:8", "CacheReplicas", "params.out-of-range"},
+		{"cache node type", good + "CacheNodeType: t4g.small\n", nil, "params/test.yaml:8", "CacheNodeType", "params.invalid"},
+		{"log retention", good + "LogRetentionDays: 10\n", nil, "params/test.yaml:8", "LogRetentionDays", "params.bad-retention"},
+		{"not a mapping", "- StackPrefix\n", nil, "params/test.yaml:1", "(file)", "params.not-a-mapping"},
+		{"broken YAML", good + "Region: [eu\n", nil, "params/test.yaml:8", "(file)", "params.yaml-syntax"},
+		{"unknown override", good, map[string]any{"NatGateway": "1"}, "-c NatGateway=1", "NatGateway", "params.unknown-key"},
+		{"override wrong type", good, map[string]any{"DatabaseReaders": "one"}, "-c DatabaseReaders=one", "DatabaseReaders", "params.bad-value"},
+		{"override bad value", good, map[string]any{"Region": "mars"}, "-c Region=mars", "Region", "params.invalid"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -200,7 +202,7 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 			if p != nil {
 				t.Errorf("accepted; want an error")
 			}
-			expectProblem(t, problems, c.location, c.key, c.words)
+			expectProblem(t, problems, c.location, c.key, c.code)
 		})
 	}
 }
@@ -211,14 +213,14 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 		"SupportProxyTLS: maybe\n" +
 		"NatGateways: 1.5\n"
 	_, problems := load(t, file, nil)
-	expectProblem(t, problems, "params/test.yaml:7", "Colour", "unknown parameter")
-	expectProblem(t, problems, "params/test.yaml:8", "SupportProxyTLS", "want true or false")
-	expectProblem(t, problems, "params/test.yaml:9", "NatGateways", "want a whole number")
-	expectProblem(t, problems, "params/test.yaml:1", "Account", "required parameter is missing")
+	expectProblem(t, problems, "params/test.yaml:7", "Colour", "params.unknown-key")
+	expectProblem(t, problems, "params/test.yaml:8", "SupportProxyTLS", "params.bad-value")
+	expectProblem(t, problems, "params/test.yaml:9", "NatGateways", "params.bad-value")
+	expectProblem(t, problems, "params/test.yaml:1", "Account", "params.missing-key")
 	if n := len(problems.Errors()); n != 4 {
 		t.Errorf("%d errors, want exactly 4 (one per problem):\n%v", n, problems)
 	}
-	for _, line := range strings.Split(problems.Error(), "\n") {
+	for _, line := range strings.Split(problems.String(), "\n") {
 		if !strings.HasPrefix(line, "params/test.yaml:") {
 			t.Errorf("line %q does not start with file and line", line)
 		}
@@ -248,7 +250,7 @@ func TestRestoreSnapshotsAreChecked(t *testing.T) {
 	for _, key := range []string{"DatabaseSnapshot", "CacheSnapshot"} {
 		found := false
 		for _, e := range problems.Errors() {
-			found = found || (e.Key == key && strings.Contains(e.Message, "remove the line"))
+			found = found || (e.Path == key && strings.Contains(e.Message, "remove the line"))
 		}
 		if !found {
 			t.Errorf("no error for %s that says how to fix it:\n%v", key, problems)
@@ -265,7 +267,7 @@ func TestLoadBalancerAddressesAreOnePerZone(t *testing.T) {
 		_, problems := load(t, good+"LoadBalancerAddresses: "+bad+"\n", nil)
 		found := false
 		for _, e := range problems.Errors() {
-			found = found || e.Key == "LoadBalancerAddresses"
+			found = found || e.Path == "LoadBalancerAddresses"
 		}
 		if !found {
 			t.Errorf("LoadBalancerAddresses %s: no error:\n%v", bad, problems)
@@ -276,16 +278,16 @@ func TestLoadBalancerAddressesAreOnePerZone(t *testing.T) {
 func TestDeletingEverythingWarns(t *testing.T) {
 	_, problems := load(t, good+"DeletionProtection: false\nRetainData: false\n", nil)
 	w := warningsOf(problems, "DeletionProtection")
-	if len(w) != 1 || !strings.Contains(w[0].Message, "for good") {
+	if len(w) != 1 || w[0].Code != "params.deletion-unprotected-no-retain" {
 		t.Errorf("want one warning that deleting the stacks deletes the data for good, got:\n%v", problems)
 	}
 }
 
 // warningsOf returns the warnings about one key.
-func warningsOf(problems Problems, key string) Problems {
-	var out Problems
+func warningsOf(problems diag.List, key string) diag.List {
+	var out diag.List
 	for _, w := range problems.Warnings() {
-		if w.Key == key {
+		if w.Path == key {
 			out = append(out, w)
 		}
 	}
@@ -293,13 +295,13 @@ func warningsOf(problems Problems, key string) Problems {
 }
 
 // warningKeys returns the keys that have warnings, sorted, each once.
-func warningKeys(problems Problems) []string {
+func warningKeys(problems diag.List) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, w := range problems.Warnings() {
-		if !seen[w.Key] {
-			seen[w.Key] = true
-			out = append(out, w.Key)
+		if !seen[w.Path] {
+			seen[w.Path] = true
+			out = append(out, w.Path)
 		}
 	}
 	sort.Strings(out)
@@ -377,9 +379,9 @@ func TestEnvironmentSelection(t *testing.T) {
 		t.Errorf("no env did not load the embedded example")
 	}
 	_, problems = FromContext(map[string]any{"env": "staging"}, dir)
-	expectProblem(t, problems, dir+"/staging.yaml", "env", "create "+dir+"/staging.yaml")
+	expectProblem(t, problems, dir+"/staging.yaml", "env", "params.env-unreadable")
 	_, problems = FromContext(map[string]any{"env": "../secrets"}, dir)
-	expectProblem(t, problems, "-c env=../secrets", "env", "params/prod.yaml")
+	expectProblem(t, problems, "-c env=../secrets", "env", "params.bad-env")
 }
 
 func TestReadmeParameterReferenceIsCurrent(t *testing.T) {

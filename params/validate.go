@@ -26,7 +26,7 @@ func (l *loader) validate() {
 		l.checkZones()
 	}
 	if p.NatGateways < 1 || p.NatGateways > len(p.AvailabilityZones) {
-		l.errorf("NatGateways", "%d is out of range: use 1 to %d (the number of AvailabilityZones); tasks in private subnets reach the internet through them", p.NatGateways, max(len(p.AvailabilityZones), 1))
+		l.errorf("params.out-of-range", "NatGateways", "%d is out of range: use 1 to %d (the number of AvailabilityZones); tasks in private subnets reach the internet through them", p.NatGateways, max(len(p.AvailabilityZones), 1))
 	}
 
 	domainOK := l.hostName("DomainName", p.DomainName)
@@ -35,7 +35,7 @@ func (l *loader) validate() {
 	zoneOK := l.hostName("HostedZoneName", zone)
 	p.HostedZoneName = zone
 	if domainOK && zoneOK && p.DomainName != zone && !strings.HasSuffix(p.DomainName, "."+zone) {
-		l.errorf("DomainName", "%q is not in the hosted zone %q; use a name that ends with %q or the zone that holds it", p.DomainName, zone, zone)
+		l.errorf("params.domain-outside-zone", "DomainName", "%q is not in the hosted zone %q; use a name that ends with %q or the zone that holds it", p.DomainName, zone, zone)
 	}
 
 	l.checkImage()
@@ -54,10 +54,10 @@ func (l *loader) validate() {
 	}
 	if p.AcmeEmail != "" {
 		if a, err := mail.ParseAddress(p.AcmeEmail); err != nil || a.Address != p.AcmeEmail {
-			l.errorf("AcmeEmail", "%q is not a plain e-mail address; write it like ops@example.com", p.AcmeEmail)
+			l.errorf("params.bad-email", "AcmeEmail", "%q is not a plain e-mail address; write it like ops@example.com", p.AcmeEmail)
 		}
 	} else if p.SupportProxyTLS {
-		l.errorf("AcmeEmail", "SupportProxyTLS is true, so Certbot needs the e-mail of the Let's Encrypt account: add 'AcmeEmail: ops@%s', or set SupportProxyTLS: false to let the load balancer terminate TLS", orDefault(p.HostedZoneName, "example.com"))
+		l.errorf("params.acme-email-missing", "AcmeEmail", "SupportProxyTLS is true, so Certbot needs the e-mail of the Let's Encrypt account: add 'AcmeEmail: ops@%s', or set SupportProxyTLS: false to let the load balancer terminate TLS", orDefault(p.HostedZoneName, "example.com"))
 	}
 
 	l.checkCertbot()
@@ -66,19 +66,19 @@ func (l *loader) validate() {
 	// reported once, above.
 	if _, set := l.set["AdminEmail"]; set || domainOK {
 		if a, err := mail.ParseAddress(p.AdminEmail); err != nil || a.Address != p.AdminEmail {
-			l.errorf("AdminEmail", "%q is not a plain e-mail address; write it like admin@%s, or remove the line to use admin@<DomainName>", p.AdminEmail, orDefault(p.HostedZoneName, "example.com"))
+			l.errorf("params.bad-email", "AdminEmail", "%q is not a plain e-mail address; write it like admin@%s, or remove the line to use admin@<DomainName>", p.AdminEmail, orDefault(p.HostedZoneName, "example.com"))
 		}
 	}
 
 	l.checkMailboxes()
 
 	if p.InteropPacketBrokerEnabled && !p.InteropEnabled {
-		l.errorf("InteropPacketBrokerEnabled", "Packet Broker reaches the Identity Server over Backend Interfaces on port 8886, which is off: set InteropEnabled: true as well, or InteropPacketBrokerEnabled: false")
+		l.errorf("params.packet-broker-needs-interop", "InteropPacketBrokerEnabled", "Packet Broker reaches the Identity Server over Backend Interfaces on port 8886, which is off: set InteropEnabled: true as well, or InteropPacketBrokerEnabled: false")
 	}
 	l.httpsURL("InteropPacketBrokerTokenIssuer", p.InteropPacketBrokerTokenIssuer, false)
 	if p.InteropPublicTLSAddress == "" {
 		if p.InteropPacketBrokerEnabled {
-			l.errorf("InteropPublicTLSAddress", "is empty, but Packet Broker interop needs the public TLS address (tokens name it in their audience, and The Things Stack refuses to start without it): remove the line to use https://%s:8886, or set InteropPacketBrokerEnabled: false", orDefault(p.DomainName, "<DomainName>"))
+			l.errorf("params.public-tls-address-missing", "InteropPublicTLSAddress", "is empty, but Packet Broker interop needs the public TLS address (tokens name it in their audience, and The Things Stack refuses to start without it): remove the line to use https://%s:8886, or set InteropPacketBrokerEnabled: false", orDefault(p.DomainName, "<DomainName>"))
 		}
 	} else {
 		l.httpsURL("InteropPublicTLSAddress", p.InteropPublicTLSAddress, true)
@@ -86,7 +86,7 @@ func (l *loader) validate() {
 	if p.InteropRepository != "" {
 		clean := path.Clean(p.InteropRepository)
 		if path.IsAbs(p.InteropRepository) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(p.InteropRepository, `\`) {
-			l.errorf("InteropRepository", "%q must be a folder below the parameter file's folder, written with '/' (e.g. prod-interop)", p.InteropRepository)
+			l.errorf("params.repository-path", "InteropRepository", "%q must be a folder below the parameter file's folder, written with '/' (e.g. prod-interop)", p.InteropRepository)
 		}
 	}
 
@@ -97,23 +97,23 @@ func (l *loader) validate() {
 	}
 	l.intRange("IdentityServerTasks", p.IdentityServerTasks, 2, 10)
 	if err := fargate.CheckSize(p.IdentityServerCpu, p.IdentityServerMemory); err != nil {
-		l.errorf("IdentityServerMemory", "with IdentityServerCpu %d: %v", p.IdentityServerCpu, err)
+		l.errorf("params.task-size", "IdentityServerMemory", "with IdentityServerCpu %d: %v", p.IdentityServerCpu, err)
 	}
 	l.intRange("GatewayServerTasks", p.GatewayServerTasks, 2, 10)
 	l.intRange("NetworkServerTasks", p.NetworkServerTasks, 2, 10)
 	l.intRange("ApplicationServerTasks", p.ApplicationServerTasks, 2, 10)
 	l.intRange("ProxyTasks", p.ProxyTasks, 2, 10)
 	if err := fargate.CheckSize(p.ServiceCpu, p.ServiceMemory); err != nil {
-		l.errorf("ServiceMemory", "with ServiceCpu %d: %v", p.ServiceCpu, err)
+		l.errorf("params.task-size", "ServiceMemory", "with ServiceCpu %d: %v", p.ServiceCpu, err)
 	}
 	l.capacity("DatabaseMinCapacity", p.DatabaseMinCapacity, 0.5)
 	l.capacity("DatabaseMaxCapacity", p.DatabaseMaxCapacity, 1)
 	if p.DatabaseMaxCapacity < p.DatabaseMinCapacity {
-		l.errorf("DatabaseMaxCapacity", "%g is below DatabaseMinCapacity %g; raise it or lower DatabaseMinCapacity", p.DatabaseMaxCapacity, p.DatabaseMinCapacity)
+		l.errorf("params.capacity-order", "DatabaseMaxCapacity", "%g is below DatabaseMinCapacity %g; raise it or lower DatabaseMinCapacity", p.DatabaseMaxCapacity, p.DatabaseMinCapacity)
 	}
 	l.intRange("DatabaseReaders", p.DatabaseReaders, 0, 3)
 	if p.DatabaseReaders == 0 {
-		l.warnf("DatabaseReaders", "is 0: the database has no standby in another availability zone, and a failure of the writer's zone stops the network until Aurora recreates the writer")
+		l.warnf("params.no-standby", "DatabaseReaders", "is 0: the database has no standby in another availability zone, and a failure of the writer's zone stops the network until Aurora recreates the writer")
 	}
 	l.intRange("DatabaseBackupRetentionDays", p.DatabaseBackupRetentionDays, 1, 35)
 	l.match("DatabasePasswordVersion", p.DatabasePasswordVersion, `^[A-Za-z0-9._-]{1,64}$`, "use a label of letters, digits, '.', '-' and '_', at most 64 characters, e.g. 2 or 2026-12-01")
@@ -121,9 +121,9 @@ func (l *loader) validate() {
 	l.intRange("CacheReplicas", p.CacheReplicas, 1, 5)
 	if !p.DeletionProtection {
 		if p.RetainData {
-			l.warnf("DeletionProtection", "is false: the database can be deleted by an API call, and the stacks can be deleted (RetainData is true: the database and Redis end in final snapshots, the rest of the data stays)")
+			l.warnf("params.deletion-unprotected", "DeletionProtection", "is false: the database can be deleted by an API call, and the stacks can be deleted (RetainData is true: the database and Redis end in final snapshots, the rest of the data stays)")
 		} else {
-			l.warnf("DeletionProtection", "is false and RetainData is false: deleting the stacks now deletes every database, cache, bucket, key and secret of %q for good, with no snapshot", p.StackPrefix)
+			l.warnf("params.deletion-unprotected-no-retain", "DeletionProtection", "is false and RetainData is false: deleting the stacks now deletes every database, cache, bucket, key and secret of %q for good, with no snapshot", p.StackPrefix)
 		}
 	}
 	l.checkRestore()
@@ -138,12 +138,12 @@ func (l *loader) checkAddresses() {
 		return
 	}
 	if len(p.LoadBalancerAddresses) != len(p.AvailabilityZones) {
-		l.errorf("LoadBalancerAddresses", "has %d allocation ids for %d availability zones; give one per zone, in the order of AvailabilityZones, or remove the line to allocate new addresses", len(p.LoadBalancerAddresses), len(p.AvailabilityZones))
+		l.errorf("params.address-count", "LoadBalancerAddresses", "has %d allocation ids for %d availability zones; give one per zone, in the order of AvailabilityZones, or remove the line to allocate new addresses", len(p.LoadBalancerAddresses), len(p.AvailabilityZones))
 	}
 	seen := map[string]bool{}
 	for _, a := range p.LoadBalancerAddresses {
 		if seen[a] {
-			l.errorf("LoadBalancerAddresses", "%q is given twice; each zone needs an address of its own", a)
+			l.errorf("params.duplicate", "LoadBalancerAddresses", "%q is given twice; each zone needs an address of its own", a)
 		}
 		seen[a] = true
 		l.match("LoadBalancerAddresses", a, `^eipalloc-[0-9a-f]{8,17}$`,
@@ -173,9 +173,9 @@ func (l *loader) match(key, value, pattern, fix string) bool {
 		return true
 	}
 	if value == "" {
-		l.errorf(key, "is empty; %s", fix)
+		l.errorf("params.empty", key, "is empty; %s", fix)
 	} else {
-		l.errorf(key, "%q is not valid; %s", value, fix)
+		l.errorf("params.invalid", key, "%q is not valid; %s", value, fix)
 	}
 	return false
 }
@@ -185,22 +185,22 @@ func (l *loader) hostName(key, value string) bool {
 	if len(value) <= 253 && regexp.MustCompile(`^(?:`+label+`\.)+`+label+`$`).MatchString(value) {
 		return true
 	}
-	l.errorf(key, "%q is not a lowercase DNS name with at least two labels, like tts.example.com", value)
+	l.errorf("params.bad-dns-name", key, "%q is not a lowercase DNS name with at least two labels, like tts.example.com", value)
 	return false
 }
 
 func (l *loader) checkZones() {
 	p := l.params
 	if len(p.AvailabilityZones) < 2 {
-		l.errorf("AvailabilityZones", "has %d zone(s); list at least 2 zones of %s, e.g. [%sa, %sb], so that the network survives the loss of one", len(p.AvailabilityZones), p.Region, p.Region, p.Region)
+		l.errorf("params.too-few-zones", "AvailabilityZones", "has %d zone(s); list at least 2 zones of %s, e.g. [%sa, %sb], so that the network survives the loss of one", len(p.AvailabilityZones), p.Region, p.Region, p.Region)
 	}
 	seen := map[string]bool{}
 	for _, z := range p.AvailabilityZones {
 		if !regexp.MustCompile(`^` + regexp.QuoteMeta(p.Region) + `[a-z]$`).MatchString(z) {
-			l.errorf("AvailabilityZones", "%q is not an availability zone of region %s; zones are named like %sa", z, p.Region, p.Region)
+			l.errorf("params.bad-zone", "AvailabilityZones", "%q is not an availability zone of region %s; zones are named like %sa", z, p.Region, p.Region)
 		}
 		if seen[z] {
-			l.errorf("AvailabilityZones", "%q is listed twice; list each zone once", z)
+			l.errorf("params.duplicate", "AvailabilityZones", "%q is listed twice; list each zone once", z)
 		}
 		seen[z] = true
 	}
@@ -210,14 +210,14 @@ func (l *loader) checkImage() {
 	img := l.params.TTSImage
 	const fix = "use a pinned image, e.g. thethingsnetwork/lorawan-stack:3.32.1"
 	if !regexp.MustCompile(`^[a-z0-9]+(?:[._/:-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`).MatchString(img) {
-		l.errorf("TTSImage", "%q is not an image reference; %s", img, fix)
+		l.errorf("params.bad-image", "TTSImage", "%q is not an image reference; %s", img, fix)
 		return
 	}
 	switch tag := l.params.ImageTag(); {
 	case tag == "":
-		l.errorf("TTSImage", "%q has no tag, which means latest; %s", img, fix)
+		l.errorf("params.unpinned-image", "TTSImage", "%q has no tag, which means latest; %s", img, fix)
 	case tag == "latest":
-		l.errorf("TTSImage", "%q uses the moving tag latest: ECS pulls it again for every task, so tasks would run different versions; %s", img, fix)
+		l.errorf("params.unpinned-image", "TTSImage", "%q uses the moving tag latest: ECS pulls it again for every task, so tasks would run different versions; %s", img, fix)
 	}
 }
 
@@ -228,11 +228,11 @@ func (l *loader) httpsURL(key, value string, withPort bool) {
 		if withPort {
 			example = "https://tts.example.com:8886"
 		}
-		l.errorf(key, "%q is not an https URL of a host; write it like %s", value, example)
+		l.errorf("params.bad-url", key, "%q is not an https URL of a host; write it like %s", value, example)
 		return
 	}
 	if withPort && u.Port() == "" {
-		l.errorf(key, "%q has no port; Packet Broker compares the address exactly, write it with the port, like https://%s:8886", value, u.Hostname())
+		l.errorf("params.url-without-port", key, "%q has no port; Packet Broker compares the address exactly, write it with the port, like https://%s:8886", value, u.Hostname())
 	}
 }
 
@@ -240,25 +240,25 @@ func (l *loader) cidrs(key string) {
 	f, _ := fieldByName(key)
 	list, _ := l.value(f).Interface().([]string)
 	if len(list) == 0 {
-		l.errorf(key, "is empty, which would close these ports to everyone; list the allowed IPv4 CIDRs, e.g. [0.0.0.0/0] for the internet")
+		l.errorf("params.empty-cidrs", key, "is empty, which would close these ports to everyone; list the allowed IPv4 CIDRs, e.g. [0.0.0.0/0] for the internet")
 	}
 	for _, c := range list {
 		pfx, err := netip.ParsePrefix(c)
 		if err != nil || !pfx.Addr().Is4() || pfx.Masked() != pfx {
-			l.errorf(key, "%q is not an IPv4 CIDR with no bits set past its length, like 203.0.113.0/24", c)
+			l.errorf("params.bad-cidr", key, "%q is not an IPv4 CIDR with no bits set past its length, like 203.0.113.0/24", c)
 		}
 	}
 }
 
 func (l *loader) capacity(key string, v, lo float64) {
 	if v < lo || v > 256 || math.Mod(v*2, 1) != 0 {
-		l.errorf(key, "%g is not a valid Aurora Serverless v2 capacity: use %g to 256 ACUs in steps of 0.5", v, lo)
+		l.errorf("params.bad-capacity", key, "%g is not a valid Aurora Serverless v2 capacity: use %g to 256 ACUs in steps of 0.5", v, lo)
 	}
 }
 
 func (l *loader) intRange(key string, v, lo, hi int) {
 	if v < lo || v > hi {
-		l.errorf(key, "%d is out of range: use %d to %d", v, lo, hi)
+		l.errorf("params.out-of-range", key, "%d is out of range: use %d to %d", v, lo, hi)
 	}
 }
 
@@ -273,7 +273,7 @@ func (l *loader) checkRetention() {
 	for _, ok := range RetentionDays() {
 		list = append(list, strconv.Itoa(ok))
 	}
-	l.errorf("LogRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", v, strings.Join(list, ", "))
+	l.errorf("params.bad-retention", "LogRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", v, strings.Join(list, ", "))
 }
 
 // RetentionDays are the retention periods CloudWatch Logs accepts, ascending.
@@ -297,16 +297,16 @@ func (l *loader) checkCertbot() {
 	case "production", "staging":
 	default:
 		if u, err := url.Parse(p.AcmeDirectory); err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil {
-			l.errorf("AcmeDirectory", "%q is not valid; use production, staging, or the https:// URL of an ACME directory like https://acme-staging-v02.api.letsencrypt.org/directory", p.AcmeDirectory)
+			l.errorf("params.bad-acme-directory", "AcmeDirectory", "%q is not valid; use production, staging, or the https:// URL of an ACME directory like https://acme-staging-v02.api.letsencrypt.org/directory", p.AcmeDirectory)
 		}
 	}
 	l.intRange("CertificateRenewDays", p.CertificateRenewDays, 7, 60)
 	if err := CheckSchedule(p.CertificateRenewSchedule); err != nil {
-		l.errorf("CertificateRenewSchedule", "%v", err)
+		l.errorf("params.bad-schedule", "CertificateRenewSchedule", "%v", err)
 	}
 	if p.AlarmEmail != "" {
 		if a, err := mail.ParseAddress(p.AlarmEmail); err != nil || a.Address != p.AlarmEmail {
-			l.errorf("AlarmEmail", "%q is not a plain e-mail address; write it like ops@%s, or remove the line for no subscription", p.AlarmEmail, orDefault(p.HostedZoneName, "example.com"))
+			l.errorf("params.bad-email", "AlarmEmail", "%q is not a plain e-mail address; write it like ops@%s, or remove the line for no subscription", p.AlarmEmail, orDefault(p.HostedZoneName, "example.com"))
 		}
 	}
 }
@@ -360,7 +360,7 @@ func (l *loader) checkMailboxes() {
 			if _, set := l.set[m.key]; !set && m.key == "AdminEmail" {
 				fix = "it defaults to admin@<DomainName>; add 'AdminEmail: ...' with a real mailbox"
 			}
-			l.warnf(m.key, "%q is in %s, a domain reserved for examples and tests (RFC 2606, RFC 6761): %s; %s", m.addr, domain, m.consequence, fix)
+			l.warnf("params.example-domain", m.key, "%q is in %s, a domain reserved for examples and tests (RFC 2606, RFC 6761): %s; %s", m.addr, domain, m.consequence, fix)
 		}
 	}
 }

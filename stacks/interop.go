@@ -4,6 +4,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
@@ -12,7 +13,7 @@ import (
 // name (InteropRepository, relative to the parameter file), as of now. It
 // returns nil and no problems when the parameters name none. Problems name
 // files as the operator sees them, e.g. params/example-interop/tti/ns.yml.
-func LoadInterop(p *params.Params, now time.Time) (*interop.Repository, interop.Problems) {
+func LoadInterop(p *params.Params, now time.Time) (*interop.Repository, diag.List) {
 	if p.InteropRepository == "" {
 		return nil, nil
 	}

@@ -135,7 +135,7 @@ func TestPacketBrokerWithoutInteropIsRefused(t *testing.T) {
 			ctx[k] = v
 		}
 		p, problems := params.LoadEmbedded(ctx)
-		if p != nil || !strings.Contains(problems.Error(), "InteropPacketBrokerEnabled: Packet Broker reaches the Identity Server over Backend Interfaces") {
+		if p != nil || !problems.Has("params.packet-broker-needs-interop") {
 			t.Errorf("%+v: want the validation error that explains the fix, got %v", c, problems)
 		}
 	}

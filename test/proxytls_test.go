@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // exampleClientCA is a CA certificate of the embedded example's interop
@@ -59,24 +61,27 @@ func TestClientCertParametersAreChecked(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		overrides map[string]string
-		want      []string
+		file      string // where the problem is reported
+		code      string
 	}{
 		{"without proxy TLS", map[string]string{"SupportProxyTLS": "false", "InteropEnabled": "true", "InteropClientCertMode": "optional", "InteropClientCAFile": exampleClientCA},
-			[]string{"-c InteropClientCertMode=optional: error: InteropClientCertMode: needs SupportProxyTLS: true", "the Network Load Balancer terminates TLS on 8886", "Set SupportProxyTLS: true"}},
+			"-c InteropClientCertMode=optional", "params.client-cert-needs-proxy-tls"},
 		{"CA file that is no CA", map[string]string{"SupportProxyTLS": "true", "InteropEnabled": "true", "InteropClientCertMode": "required", "InteropClientCAFile": "example-interop/example-js/client.pem"},
-			[]string{"InteropClientCAFile: params/example-interop/example-js/client.pem: certificate 1", "is not a CA certificate"}},
+			"-c InteropClientCAFile=example-interop/example-js/client.pem", "params.ca-bundle-not-ca"},
 		{"missing CA file", map[string]string{"SupportProxyTLS": "true", "InteropEnabled": "true", "InteropClientCertMode": "optional", "InteropClientCAFile": "example-interop/missing.pem"},
-			[]string{"cannot read params/example-interop/missing.pem"}},
+			"-c InteropClientCAFile=example-interop/missing.pem", "params.client-ca-unreadable"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := synthesize(c.overrides)
 			if err == nil {
 				t.Fatal("synthesized; want a parameter error")
 			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
+			found := false
+			for _, d := range diag.FromError(err) {
+				found = found || (d.Code == c.code && d.File == c.file)
+			}
+			if !found {
+				t.Errorf("no %s at %s:\n%v", c.code, c.file, err)
 			}
 		})
 	}

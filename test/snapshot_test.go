@@ -127,7 +127,7 @@ func checkValidationError(t *testing.T, dir string, c snapshotCombo) {
 	if p != nil {
 		t.Fatalf("%s is accepted; want a validation error", c.name())
 	}
-	got := []byte(problems.Errors().Error() + "\n")
+	got := []byte(problems.Errors().String() + "\n")
 	file := filepath.Join(dir, "ERROR.txt")
 	if updatingSnapshots() {
 		writeSnapshots(t, dir, map[string][]byte{"ERROR.txt": got})

@@ -155,8 +155,8 @@ func synthesize(overrides map[string]string) (asm *Assembly, err error) {
 		ctx[k] = v
 	}
 	p, problems := params.LoadEmbedded(ctx)
-	if errs := problems.Errors(); len(errs) > 0 {
-		return nil, errs
+	if err := problems.Errors().Err(); err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "tts-synth-")
 	if err != nil {

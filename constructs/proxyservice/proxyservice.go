@@ -46,6 +46,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 )
@@ -155,54 +156,53 @@ type Service struct {
 }
 
 func (p Props) validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	var errs diag.List
 	if p.Cluster == nil || p.Namespace == nil || p.Subnets == nil || p.SecurityGroup == nil {
-		bad("Cluster, Namespace, Subnets and SecurityGroup are required")
+		errs.Errorf("proxyservice.missing-scope", "", "Cluster, Namespace, Subnets and SecurityGroup are required")
 	}
 	caBytes := 0
 	if t := p.TLS; t != nil {
 		caBytes = len(t.ClientCA)
 		if t.Image == nil || t.SecretName == "" || t.SecretArn == nil || t.SecretsKeyArn == nil || t.Region == "" || t.Domain == "" || t.MetricNamespace == "" {
-			bad("TLS needs Image, SecretName, SecretArn, SecretsKeyArn, Region, Domain and MetricNamespace: the image of internal/run/certsync/Dockerfile and the certificate secret it reads")
+			errs.Errorf("proxyservice.incomplete-tls", "TLS", "needs Image, SecretName, SecretArn, SecretsKeyArn, Region, Domain and MetricNamespace: the image of internal/run/certsync/Dockerfile and the certificate secret it reads")
 		}
 		if t.ClientCA != "" && !strings.Contains(p.Config, "ssl_client_certificate "+ClientCAPath+";") {
-			bad("TLS.ClientCA is set but Config does not name %s; render it with ClientCert.CAFile %q", ClientCAPath, ClientCAPath)
+			errs.Errorf("proxyservice.client-ca-unused", "TLS.ClientCA", "is set but Config does not name %s; render it with ClientCert.CAFile %q", ClientCAPath, ClientCAPath)
 		}
 	} else if p.Image == "" || !strings.Contains(p.Image, ":") || strings.HasSuffix(p.Image, ":latest") {
-		bad("Image %q must be an image with a pinned tag or digest, e.g. proxy.Image", p.Image)
+		errs.Errorf("proxyservice.unpinned-image", "Image", "%q must be an image with a pinned tag or digest, e.g. proxy.Image", p.Image)
 	}
 	switch {
 	case strings.TrimSpace(p.Config) == "":
-		bad("Config is empty; pass the nginx.conf that proxy.Render returns")
+		errs.Errorf("proxyservice.empty-config", "Config", "is empty; pass the nginx.conf that proxy.Render returns")
 	case len(p.Config)+caBytes > MaxConfigBytes:
-		bad("Config (and TLS.ClientCA) have %d bytes, more than %d: the task definition (at most 64 KiB) would not take them; shorten the configuration or the CA bundle", len(p.Config)+caBytes, MaxConfigBytes)
+		errs.Errorf("proxyservice.config-too-large", "Config", "(and TLS.ClientCA) have %d bytes, more than %d: the task definition (at most 64 KiB) would not take them; shorten the configuration or the CA bundle", len(p.Config)+caBytes, MaxConfigBytes)
 	}
 	if len(p.Targets) == 0 {
-		bad("no Targets: the proxy serves the load balancer's target groups of the proxy; pass them")
+		errs.Errorf("proxyservice.no-targets", "Targets", "none given: the proxy serves the load balancer's target groups of the proxy; pass them")
 	}
 	for _, t := range p.Targets {
 		if t.Protocol != elbv2.Protocol_TCP {
-			bad("target group of port %d is %s; the proxy serves TCP only", t.Port, t.Protocol)
+			errs.Errorf("proxyservice.not-tcp", "Targets", "target group of port %d is %s; the proxy serves TCP only", t.Port, t.Protocol)
 		}
 	}
 	if p.HealthPort < 1 || p.HealthPort > 65535 || !strings.HasPrefix(p.HealthPath, "/") {
-		bad("HealthPort %d and HealthPath %q must be a port and an absolute path (proxy.DefaultHealthPort, proxy.HealthPath)", p.HealthPort, p.HealthPath)
+		errs.Errorf("proxyservice.bad-health-check", "HealthPort", "%d and HealthPath %q must be a port and an absolute path (proxy.DefaultHealthPort, proxy.HealthPath)", p.HealthPort, p.HealthPath)
 	}
 	if p.DesiredCount < 1 {
-		bad("DesiredCount %d: run at least 1 task", p.DesiredCount)
+		errs.Errorf("proxyservice.no-tasks", "DesiredCount", "%d: run at least 1 task", p.DesiredCount)
 	}
 	if err := fargate.CheckSize(p.CPU, p.MemoryMiB); err != nil {
-		bad("%v", err)
+		errs.Errorf("proxyservice.task-size", "CPU", "%v", err)
 	}
 	if p.HealthCheckGrace < 10*time.Second {
-		bad("HealthCheckGrace %s is too short; give nginx at least 10 s to start", p.HealthCheckGrace)
+		errs.Errorf("proxyservice.short-grace", "HealthCheckGrace", "%s is too short; give nginx at least 10 s to start", p.HealthCheckGrace)
 	}
 	if p.LogRetention == "" {
-		bad("LogRetention is required")
+		errs.Errorf("proxyservice.missing-log-retention", "LogRetention", "is required")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("proxyservice: %s", strings.Join(errs, "; "))
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("proxyservice:\n%w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -25,12 +26,14 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"Cluster, Namespace", "pinned tag", "task definition", "TCP only", "HealthPort", "DesiredCount 0", "HealthCheckGrace", "LogRetention"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q: %v", want, err)
+	got := diag.FromError(err)
+	for _, want := range []string{"proxyservice.missing-scope", "proxyservice.unpinned-image", "proxyservice.config-too-large", "proxyservice.not-tcp",
+		"proxyservice.bad-health-check", "proxyservice.no-tasks", "proxyservice.short-grace", "proxyservice.missing-log-retention"} {
+		if !got.Has(want) {
+			t.Errorf("no %s in %v", want, err)
 		}
 	}
-	if err := (Props{Config: " "}).validate(); err == nil || !strings.Contains(err.Error(), "proxy.Render") {
+	if err := (Props{Config: " "}).validate(); !diag.FromError(err).Has("proxyservice.empty-config") {
 		t.Errorf("empty Config: %v", err)
 	}
 }
@@ -74,12 +77,13 @@ func TestTLSPropsAreValidated(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"TLS needs Image, SecretName", "does not name /etc/nginx/bi/client-ca.pem", "and TLS.ClientCA) have"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q: %v", want, err)
+	got := diag.FromError(err)
+	for _, want := range []string{"proxyservice.incomplete-tls", "proxyservice.client-ca-unused", "proxyservice.config-too-large"} {
+		if !got.Has(want) {
+			t.Errorf("no %s in %v", want, err)
 		}
 	}
-	if strings.Contains(err.Error(), "pinned tag") {
+	if got.Has("proxyservice.unpinned-image") {
 		t.Errorf("proxy TLS mode runs TLS.Image; Image must not be required: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 )
 
@@ -52,28 +53,28 @@ type Job struct {
 var family = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 
 func (s *Service) validateJob(p JobProps) error {
-	var errs []string
+	var errs diag.List
 	if !family.MatchString(p.Family) {
-		errs = append(errs, fmt.Sprintf("Family %q must be 1 to 255 letters, digits, - or _", p.Family))
+		errs.Errorf("ttsservice.bad-family", "Family", "%q must be 1 to 255 letters, digits, - or _", p.Family)
 	}
 	if p.Purpose == "" {
-		errs = append(errs, "Purpose is required")
+		errs.Errorf("ttsservice.missing-purpose", "Purpose", "is required")
 	}
 	if strings.TrimSpace(p.Script) == "" {
-		errs = append(errs, "Script is empty")
+		errs.Errorf("ttsservice.empty-script", "Script", "is empty")
 	}
 	for name := range p.Secrets {
 		_, inEnv := s.props.Environment[name]
 		_, inSecrets := s.props.Secrets[name]
 		if inEnv || inSecrets || name == DigestVariable {
-			errs = append(errs, fmt.Sprintf("secret %s is already part of the service's configuration; name it differently", name))
+			errs.Errorf("ttsservice.secret-shadows-configuration", "Secrets", "secret %s is already part of the service's configuration; name it differently", name)
 		}
 	}
 	if err := fargate.CheckSize(p.CPU, p.MemoryMiB); err != nil {
-		errs = append(errs, err.Error())
+		errs.Errorf("ttsservice.task-size", "CPU", "%v", err)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("ttsservice %s job: %s", s.props.Name, strings.Join(errs, "; "))
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("ttsservice %s job:\n%w", s.props.Name, err)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
@@ -115,35 +116,34 @@ type Service struct {
 var credential = regexp.MustCompile(`PASSWORD|SECRET|_KEYS?(_|$)|DATABASE_URI|TOKEN`)
 
 func (p Props) validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	var errs diag.List
 	if p.Cluster == nil || p.Namespace == nil || p.Subnets == nil || p.SecurityGroup == nil || p.SecretsKey == nil {
-		bad("Cluster, Namespace, Subnets, SecurityGroup and SecretsKey are required")
+		errs.Errorf("ttsservice.missing-scope", "", "Cluster, Namespace, Subnets, SecurityGroup and SecretsKey are required")
 	}
 	if !regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`).MatchString(p.Name) {
-		bad("Name %q must be 1 to 16 lowercase letters and digits, starting with a letter (it is a DNS label)", p.Name)
+		errs.Errorf("ttsservice.bad-name", "Name", "%q must be 1 to 16 lowercase letters and digits, starting with a letter (it is a DNS label)", p.Name)
 	}
 	if p.ServiceDomain == "" {
-		bad("ServiceDomain is required (the Service Connect namespace's name)")
+		errs.Errorf("ttsservice.missing-service-domain", "ServiceDomain", "is required (the Service Connect namespace's name)")
 	}
 	if len(p.Components) == 0 {
-		bad("no Components; name at least one, e.g. is")
+		errs.Errorf("ttsservice.no-components", "Components", "none given; name at least one, e.g. is")
 	}
 	if p.Image == "" || strings.HasSuffix(p.Image, ":latest") {
-		bad("Image %q must be an image with a pinned tag or digest", p.Image)
+		errs.Errorf("ttsservice.unpinned-image", "Image", "%q must be an image with a pinned tag or digest", p.Image)
 	}
 	if p.ConfigDigest == "" {
-		bad("ConfigDigest is empty; pass the configuration's digest so that tasks restart when it changes")
+		errs.Errorf("ttsservice.missing-digest", "ConfigDigest", "is empty; pass the configuration's digest so that tasks restart when it changes")
 	}
 	for name := range p.Environment {
 		if _, dup := p.Secrets[name]; dup {
-			bad("%s is both in Environment and in Secrets", name)
+			errs.Errorf("ttsservice.environment-and-secret", "Environment", "%s is both in Environment and in Secrets", name)
 		}
 		if credential.MatchString(name) {
-			bad("%s looks like a credential; pass it in Secrets, never in the plain Environment", name)
+			errs.Errorf("ttsservice.credential-in-environment", "Environment", "%s looks like a credential; pass it in Secrets, never in the plain Environment", name)
 		}
 		if name == DigestVariable {
-			bad("%s is set by the construct from ConfigDigest", name)
+			errs.Errorf("ttsservice.digest-in-environment", "Environment", "%s is set by the construct from ConfigDigest", name)
 		}
 	}
 	served := map[int]bool{}
@@ -152,31 +152,31 @@ func (p Props) validate() error {
 	}
 	for _, row := range []ports.Port{ports.GRPC(), ports.HTTP()} {
 		if !served[row.Plain] {
-			bad("Ports lack the %s row: every component serves it and Service Connect exposes it", row.Name)
+			errs.Errorf("ttsservice.missing-port", "Ports", "lack the %s row: every component serves it and Service Connect exposes it", row.Name)
 		}
 	}
 	for _, t := range p.Targets {
 		if !served[t.Port] {
-			bad("target group of port %d (%s) is not among the container's Ports", t.Port, t.Server)
+			errs.Errorf("ttsservice.target-not-served", "Targets", "target group of port %d (%s) is not among the container's Ports", t.Port, t.Server)
 		}
 	}
 	if p.DesiredCount < 1 {
-		bad("DesiredCount %d: run at least 1 task", p.DesiredCount)
+		errs.Errorf("ttsservice.no-tasks", "DesiredCount", "%d: run at least 1 task", p.DesiredCount)
 	}
 	if err := fargate.CheckSize(p.CPU, p.MemoryMiB); err != nil {
-		bad("%v", err)
+		errs.Errorf("ttsservice.task-size", "CPU", "%v", err)
 	}
 	if p.HealthCheckGrace < 30*time.Second {
-		bad("HealthCheckGrace %s is too short: The Things Stack needs about 30 s to connect to its database and cache", p.HealthCheckGrace)
+		errs.Errorf("ttsservice.short-grace", "HealthCheckGrace", "%s is too short: The Things Stack needs about 30 s to connect to its database and cache", p.HealthCheckGrace)
 	}
 	if !strings.HasPrefix(p.HealthPath, "/") {
-		bad("HealthPath %q must be an absolute path, e.g. /healthz", p.HealthPath)
+		errs.Errorf("ttsservice.bad-health-path", "HealthPath", "%q must be an absolute path, e.g. /healthz", p.HealthPath)
 	}
 	if p.LogRetention == "" {
-		bad("LogRetention is required")
+		errs.Errorf("ttsservice.missing-log-retention", "LogRetention", "is required")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("ttsservice %s: %s", p.Name, strings.Join(errs, "; "))
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("ttsservice %s:\n%w", p.Name, err)
 	}
 	return nil
 }

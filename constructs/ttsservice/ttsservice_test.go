@@ -1,7 +1,6 @@
 package ttsservice
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
@@ -26,26 +26,26 @@ func TestPropsAreValidated(t *testing.T) {
 		change func(*Props)
 		want   string
 	}{
-		{"only the CDK objects missing", func(*Props) {}, "Cluster, Namespace, Subnets, SecurityGroup and SecretsKey are required"},
-		{"credential in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_REDIS_PASSWORD": jsii.String("x")} }, "TTN_LW_REDIS_PASSWORD looks like a credential"},
-		{"cluster keys in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_CLUSTER_KEYS": jsii.String("x")} }, "TTN_LW_CLUSTER_KEYS looks like a credential"},
-		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "set by the construct"},
-		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "pinned tag"},
-		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.GRPC()} }, "lack the http row"},
+		{"only the CDK objects missing", func(*Props) {}, "ttsservice.missing-scope"},
+		{"credential in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_REDIS_PASSWORD": jsii.String("x")} }, "ttsservice.credential-in-environment"},
+		{"cluster keys in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_CLUSTER_KEYS": jsii.String("x")} }, "ttsservice.credential-in-environment"},
+		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "ttsservice.digest-in-environment"},
+		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "ttsservice.unpinned-image"},
+		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.GRPC()} }, "ttsservice.missing-port"},
 		{"target not served", func(p *Props) {
 			p.Targets = []*listeners.Target{{TargetSpec: listeners.TargetSpec{Server: ports.ServerIS, Port: 1886}}}
-		}, "port 1886 (is) is not among the container's Ports"},
-		{"bad size", func(p *Props) { p.MemoryMiB = 512 }, "1024 to 4096"},
-		{"no tasks", func(p *Props) { p.DesiredCount = 0 }, "at least 1 task"},
-		{"short grace", func(p *Props) { p.HealthCheckGrace = time.Second }, "too short"},
-		{"bad name", func(p *Props) { p.Name = "Identity_Server" }, "DNS label"},
-		{"no digest", func(p *Props) { p.ConfigDigest = "" }, "restart when it changes"},
+		}, "ttsservice.target-not-served"},
+		{"bad size", func(p *Props) { p.MemoryMiB = 512 }, "ttsservice.task-size"},
+		{"no tasks", func(p *Props) { p.DesiredCount = 0 }, "ttsservice.no-tasks"},
+		{"short grace", func(p *Props) { p.HealthCheckGrace = time.Second }, "ttsservice.short-grace"},
+		{"bad name", func(p *Props) { p.Name = "Identity_Server" }, "ttsservice.bad-name"},
+		{"no digest", func(p *Props) { p.ConfigDigest = "" }, "ttsservice.missing-digest"},
 	} {
 		p := good
 		c.change(&p)
 		err := p.validate()
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want one with %q", c.name, err, c.want)
+		if !diag.FromError(err).Has(c.want) {
+			t.Errorf("%s: error %v, want one of code %s", c.name, err, c.want)
 		}
 	}
 }
@@ -61,16 +61,16 @@ func TestJobPropsAreValidated(t *testing.T) {
 		change func(*JobProps)
 		want   string
 	}{
-		{"bad family", func(p *JobProps) { p.Family = "tts/bootstrap" }, "Family"},
-		{"empty script", func(p *JobProps) { p.Script = " " }, "Script is empty"},
-		{"secret shadows the configuration", func(p *JobProps) { p.Secrets = map[string]awsecs.Secret{"TTN_LW_HTTP_LISTEN_TLS": nil} }, "already part of the service's configuration"},
-		{"bad size", func(p *JobProps) { p.MemoryMiB = 100 }, "512"},
+		{"bad family", func(p *JobProps) { p.Family = "tts/bootstrap" }, "ttsservice.bad-family"},
+		{"empty script", func(p *JobProps) { p.Script = " " }, "ttsservice.empty-script"},
+		{"secret shadows the configuration", func(p *JobProps) { p.Secrets = map[string]awsecs.Secret{"TTN_LW_HTTP_LISTEN_TLS": nil} }, "ttsservice.secret-shadows-configuration"},
+		{"bad size", func(p *JobProps) { p.MemoryMiB = 100 }, "ttsservice.task-size"},
 	} {
 		p := good
 		c.change(&p)
 		err := s.validateJob(p)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want one with %q", c.name, err, c.want)
+		if !diag.FromError(err).Has(c.want) {
+			t.Errorf("%s: error %v, want one of code %s", c.name, err, c.want)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // testNow is the fixed "now" of the tests that build their own certificates.
@@ -39,38 +41,31 @@ func lineOf(t *testing.T, content, marker string) int {
 	return 0
 }
 
-// findProblem returns the problems of severity sev in file at line whose
-// message contains every substring.
-func findProblem(ps Problems, sev Severity, file string, line int, substrs ...string) *Problem {
-outer:
+// findProblem returns the problem with the code (any code when code is "")
+// in file at line.
+func findProblem(ps diag.List, code, file string, line int) *diag.Diagnostic {
 	for i, p := range ps {
-		if p.Severity != sev || p.File != file || p.Line != line {
-			continue
+		if (code == "" || p.Code == code) && p.File == file && p.Line == line {
+			return &ps[i]
 		}
-		for _, s := range substrs {
-			if !strings.Contains(p.Message, s) {
-				continue outer
-			}
-		}
-		return &ps[i]
 	}
 	return nil
 }
 
-func requireProblem(t *testing.T, ps Problems, sev Severity, file string, line int, substrs ...string) {
+func requireProblem(t *testing.T, ps diag.List, code, file string, line int) {
 	t.Helper()
-	if findProblem(ps, sev, file, line, substrs...) == nil {
-		t.Errorf("want %s at %s:%d containing %q; got:\n%s", sev, file, line, substrs, dump(ps))
+	if findProblem(ps, code, file, line) == nil {
+		t.Errorf("want %s at %s:%d; got:\n%s", code, file, line, dump(ps))
 	}
 }
 
-func dump(ps Problems) string {
+func dump(ps diag.List) string {
 	if len(ps) == 0 {
 		return "  (no problems)"
 	}
 	var b strings.Builder
 	for _, p := range ps {
-		b.WriteString("  " + p.String() + "\n")
+		b.WriteString("  " + p.Code + " " + p.String() + "\n")
 	}
 	return b.String()
 }

@@ -155,8 +155,8 @@ func TestSecretWithTrailingNewline(t *testing.T) {
 	}
 	// The checker refuses that file as it is...
 	_, probs = Load(repoFS(map[string]string{"config.yml": goodConfig, "js.yml": oldOutput}), ".", testNow)
-	requireProblem(t, probs, Error, "js.yml", lineOf(t, oldOutput, "X-Api-Key"), "headers.X-Api-Key:", "ends with a line break", "invalid header field value")
-	requireProblem(t, probs, Error, "js.yml", lineOf(t, oldOutput, "password"), "basic-auth.password:", "ends with a line break", "refuse them")
+	requireProblem(t, probs, "interop.bad-header-value", "js.yml", lineOf(t, oldOutput, "X-Api-Key"))
+	requireProblem(t, probs, "interop.bad-credential", "js.yml", lineOf(t, oldOutput, "password"))
 
 	// ...and Materialize refuses the secrets, naming file, path and secret,
 	// never the value.
@@ -198,9 +198,9 @@ func TestSecretWithTrailingNewline(t *testing.T) {
 func TestLiteralValuesWithControlCharacters(t *testing.T) {
 	js := "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: \"ns\\t1\\r2\" #<user\n  password: \"pw\\x7F\" #<pw\nheaders:\n  X-Version: |  #<block\n    2\n  X-Tab: \"a\\tb\"\n  X-Number: 2\n"
 	_, probs := Load(repoFS(map[string]string{"config.yml": goodConfig, "js.yml": js}), ".", testNow)
-	requireProblem(t, probs, Error, "js.yml", lineOf(t, js, "#<user"), "basic-auth.username:", "carriage return (CR) at byte 5 of 6", "Remove the character")
-	requireProblem(t, probs, Error, "js.yml", lineOf(t, js, "#<pw"), "basic-auth.password:", "DEL character")
-	requireProblem(t, probs, Error, "js.yml", lineOf(t, js, "#<block"), "headers.X-Version:", "ends with a line break", "'|-'")
+	requireProblem(t, probs, "interop.bad-credential", "js.yml", lineOf(t, js, "#<user"))
+	requireProblem(t, probs, "interop.bad-credential", "js.yml", lineOf(t, js, "#<pw"))
+	requireProblem(t, probs, "interop.bad-header-value", "js.yml", lineOf(t, js, "#<block"))
 	if n := len(probs.Errors()); n != 3 {
 		t.Errorf("a tab and a number are valid header values; want 3 errors, got:\n%s", dump(probs))
 	}

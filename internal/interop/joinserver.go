@@ -123,7 +123,7 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 	c := l.check(p)
 	data, err := l.read(p)
 	if err != nil {
-		c.errorf(nil, "", "cannot read the file: %v", unwrapPathError(err))
+		c.errorf("interop.unreadable-file", nil, "", "cannot read the file: %v", unwrapPathError(err))
 		return nil
 	}
 	root, ok := c.parseYAML(data)
@@ -132,7 +132,7 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 	}
 	js := &JoinServer{Path: p, Headers: map[string]Secret{}}
 	if root == nil {
-		c.errorf(nil, "", "the file is empty; a Join Server file needs at least 'fqdn:' and 'protocol:'")
+		c.errorf("interop.empty-file", nil, "", "the file is empty; a Join Server file needs at least 'fqdn:' and 'protocol:'")
 		return js
 	}
 	fields, ok := c.mapping(root, "", joinServerKeys)
@@ -141,7 +141,7 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 	}
 
 	if f, has := fields["dns"]; has {
-		c.errorf(f.key, f.path, "TTS does not support DNS lookup of Join Servers and fails at start when 'dns' is set; remove it and set 'fqdn'")
+		c.errorf("interop.dns-unsupported", f.key, f.path, "TTS does not support DNS lookup of Join Servers and fails at start when 'dns' is set; remove it and set 'fqdn'")
 	}
 
 	if f, has := fields["scheme"]; has {
@@ -151,18 +151,18 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 				js.Scheme = v
 			case "http":
 				js.Scheme = v
-				c.warnf(f.val, f.path, "plain http sends join-requests, session keys and credentials unencrypted (TTS logs a warning for every request); use https unless this is a test")
+				c.warnf("interop.plain-http", f.val, f.path, "plain http sends join-requests, session keys and credentials unencrypted (TTS logs a warning for every request); use https unless this is a test")
 			default:
-				c.errorf(f.val, f.path, "%q is not a supported scheme; use https (the default, so you may remove the key) or http", v)
+				c.errorf("interop.bad-scheme", f.val, f.path, "%q is not a supported scheme; use https (the default, so you may remove the key) or http", v)
 			}
 		}
 	}
 
 	if f, has := fields["fqdn"]; !has {
-		c.errorf(root, "fqdn", "missing; TTS requires the Join Server's host name (it does not look Join Servers up in DNS) and fails at start without it. Add e.g. fqdn: 'js.example.com'")
+		c.errorf("interop.missing-fqdn", root, "fqdn", "missing; TTS requires the Join Server's host name (it does not look Join Servers up in DNS) and fails at start without it. Add e.g. fqdn: 'js.example.com'")
 	} else if v, ok := c.str(f); ok {
 		if msg := checkHost(v); msg != "" {
-			c.errorf(f.val, f.path, "%s", msg)
+			c.errorf("interop.bad-fqdn", f.val, f.path, "%s", msg)
 		} else {
 			js.FQDN = v
 		}
@@ -172,14 +172,14 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 		n := deref(f.val)
 		switch {
 		case isNull(n):
-			c.errorf(f.key, f.path, "the value is empty; remove the key for the default %d or give a number", DefaultPort)
+			c.errorf("interop.empty-value", f.key, f.path, "the value is empty; remove the key for the default %d or give a number", DefaultPort)
 		case n.Kind != yaml.ScalarNode || n.Tag != "!!int":
-			c.errorf(n, f.path, "expected a port number, got %s; TTS reads the port as a number, so write it without quotes", kindName(n))
+			c.errorf("interop.wrong-type", n, f.path, "expected a port number, got %s; TTS reads the port as a number, so write it without quotes", kindName(n))
 		default:
 			v, err := strconv.ParseInt(n.Value, 0, 64)
 			switch {
 			case err != nil || v < 1 || v > 65535:
-				c.errorf(n, f.path, "%s is not a TCP port; use a number from 1 to 65535, or remove the key for the default %d", n.Value, DefaultPort)
+				c.errorf("interop.bad-port", n, f.path, "%s is not a TCP port; use a number from 1 to 65535, or remove the key for the default %d", n.Value, DefaultPort)
 			default:
 				js.Port = int(v)
 			}
@@ -187,7 +187,7 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 	}
 
 	if f, has := fields["protocol"]; !has {
-		c.errorf(root, "protocol", "missing; TTS fails at start without it. Add protocol: 'BI1.0' or protocol: 'BI1.1' (the Backend Interfaces version the Join Server speaks)")
+		c.errorf("interop.missing-protocol", root, "protocol", "missing; TTS fails at start without it. Add protocol: 'BI1.0' or protocol: 'BI1.1' (the Backend Interfaces version the Join Server speaks)")
 	} else if v, ok := c.str(f); ok {
 		switch Protocol(v) {
 		case BI10, BI11:
@@ -200,7 +200,7 @@ func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
 			case "BI1.1", "1.1", "V1.1", "TS002-1.1", "TS002-1.1.0":
 				hint = "; did you mean 'BI1.1'?"
 			}
-			c.errorf(f.val, f.path, "%q is not a protocol TTS knows (it fails at start with unknown_protocol); use exactly 'BI1.0' or 'BI1.1'%s", v, hint)
+			c.errorf("interop.bad-protocol", f.val, f.path, "%q is not a protocol TTS knows (it fails at start with unknown_protocol); use exactly 'BI1.0' or 'BI1.1'%s", v, hint)
 		}
 	}
 
@@ -294,26 +294,26 @@ func requestPath(c *fileCheck, pf field, js *JoinServer, v string) bool {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		c.errorf(pf.val, pf.path, "%q: TTS posts to %s, which Go cannot parse (%v), so every request to this Join Server fails; percent-encode the offending characters (a literal '%%' is '%%25')", v, full, err)
+		c.errorf("interop.bad-path", pf.val, pf.path, "%q: TTS posts to %s, which Go cannot parse (%v), so every request to this Join Server fails; percent-encode the offending characters (a literal '%%' is '%%25')", v, full, err)
 		return false
 	}
 	if strings.Contains(v, "#") {
-		c.errorf(pf.val, pf.path, "%q contains '#': Go takes the rest as a URL fragment and never sends it, so the Join Server would get %s. Remove it, or write '%%23' if '#' belongs to the path or query", v, u.RequestURI())
+		c.errorf("interop.path-fragment", pf.val, pf.path, "%q contains '#': Go takes the rest as a URL fragment and never sends it, so the Join Server would get %s. Remove it, or write '%%23' if '#' belongs to the path or query", v, u.RequestURI())
 		return false
 	}
 	pathPart, query, _ := strings.Cut(v, "?")
 	if strings.Contains(query, " ") {
-		c.errorf(pf.val, pf.path, "%q has a space in the query; Go sends the query as written, and a space breaks the HTTP request line (the server answers 400 Bad Request). Write %%20 (or '+' in a form-encoded value)", v)
+		c.errorf("interop.path-query-space", pf.val, pf.path, "%q has a space in the query; Go sends the query as written, and a space breaks the HTTP request line (the server answers 400 Bad Request). Write %%20 (or '+' in a form-encoded value)", v)
 		return false
 	}
 	if !queryRE.MatchString(query) {
-		c.warnf(pf.val, pf.path, "%q has characters that are not allowed in a URL query (quotes, brackets, non-ASCII); Go sends the query as written, so a strict server refuses the request. Percent-encode them", v)
+		c.warnf("interop.path-query-chars", pf.val, pf.path, "%q has characters that are not allowed in a URL query (quotes, brackets, non-ASCII); Go sends the query as written, so a strict server refuses the request. Percent-encode them", v)
 	}
 	if !pathRE.MatchString(pathPart) {
-		c.warnf(pf.val, pf.path, "%q has characters that are not allowed in a URL path (spaces, quotes, non-ASCII); Go percent-encodes them, so the Join Server gets %s. Write them percent-encoded so that the file shows the path that is sent", v, u.RequestURI())
+		c.warnf("interop.path-chars", pf.val, pf.path, "%q has characters that are not allowed in a URL path (spaces, quotes, non-ASCII); Go percent-encodes them, so the Join Server gets %s. Write them percent-encoded so that the file shows the path that is sent", v, u.RequestURI())
 	}
 	if strings.HasPrefix(v, "/") {
-		c.warnf(pf.val, pf.path, "%q starts with '/'; TTS adds a '/' itself, so the URL gets '//' (%s). Remove the leading slash", v, full)
+		c.warnf("interop.path-leading-slash", pf.val, pf.path, "%q starts with '/'; TTS adds a '/' itself, so the URL gets '//' (%s). Remove the leading slash", v, full)
 	}
 	return true
 }
@@ -323,9 +323,9 @@ func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.No
 	if has {
 		n := deref(f.val)
 		if isNull(n) || n.Kind != yaml.ScalarNode {
-			c.errorf(f.key, f.path, "expected an NSID of 16 hexadecimal digits in quotes, e.g. '0102030405060708', got %s", kindName(n))
+			c.errorf("interop.wrong-type", f.key, f.path, "expected an NSID of 16 hexadecimal digits in quotes, e.g. '0102030405060708', got %s", kindName(n))
 		} else if eui, err := ParseEUI64(n.Value); err != nil {
-			c.errorf(n, f.path, "%v; the NSID is the Network Server's EUI-64, e.g. '0102030405060708'", err)
+			c.errorf("interop.bad-nsid", n, f.path, "%v; the NSID is the Network Server's EUI-64, e.g. '0102030405060708'", err)
 		} else {
 			js.SenderNSID = &eui
 		}
@@ -339,11 +339,11 @@ func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.No
 	}
 	switch {
 	case js.Protocol == BI10 && js.SenderNSID != nil:
-		c.errorf(f.key, f.path, "not supported with protocol BI1.0; TTS fails every join-request to this Join Server with ns_id_not_supported. Remove sender-ns-id, or use protocol 'BI1.1'")
+		c.errorf("interop.nsid-unsupported", f.key, f.path, "not supported with protocol BI1.0; TTS fails every join-request to this Join Server with ns_id_not_supported. Remove sender-ns-id, or use protocol 'BI1.1'")
 	case js.Protocol == BI11 && usedBy[NetworkServer] && !has && l.opts.NSInteropID == nil:
-		c.errorf(protoNode, "sender-ns-id", "missing for protocol BI1.1 used by the Network Server; BI 1.1 join-requests carry the sender NSID, and without it TTS fails every join-request with missing_ns_id. Add sender-ns-id: '<your NS EUI-64>' (or configure ns.interop.id for the deployment), or restrict this Join Server to 'components: [as]'")
+		c.errorf("interop.missing-nsid", protoNode, "sender-ns-id", "missing for protocol BI1.1 used by the Network Server; BI 1.1 join-requests carry the sender NSID, and without it TTS fails every join-request with missing_ns_id. Add sender-ns-id: '<your NS EUI-64>' (or configure ns.interop.id for the deployment), or restrict this Join Server to 'components: [as]'")
 	case js.Protocol == BI11 && js.SenderNSID != nil && !usedBy[NetworkServer]:
-		c.warnf(f.key, f.path, "only the Application Server uses this file, and it does not send an NSID; remove sender-ns-id")
+		c.warnf("interop.nsid-unused", f.key, f.path, "only the Application Server uses this file, and it does not send an NSID; remove sender-ns-id")
 	}
 }
 
@@ -357,7 +357,7 @@ func (l *loader) basicAuth(c *fileCheck, f field, js *JoinServer) {
 	if hasUser {
 		if v, ok := c.str(uf); ok {
 			if strings.Contains(v, ":") {
-				c.errorf(uf.val, uf.path, "a Basic authentication username cannot contain ':'")
+				c.errorf("interop.bad-username", uf.val, uf.path, "a Basic authentication username cannot contain ':'")
 			}
 			literalCredentialValue(c, uf, v)
 			ba.Username = v
@@ -371,11 +371,11 @@ func (l *loader) basicAuth(c *fileCheck, f field, js *JoinServer) {
 	}
 	switch {
 	case !hasUser && !hasPass:
-		c.warnf(f.key, f.path, "empty; TTS sends no credentials. Remove the key or give username and password")
+		c.warnf("interop.empty-basic-auth", f.key, f.path, "empty; TTS sends no credentials. Remove the key or give username and password")
 	case !hasUser:
-		c.errorf(f.key, f.path, "password without username; TTS sends Basic authentication only when a username is set, so the password would be ignored. Add 'username:'")
+		c.errorf("interop.password-without-username", f.key, f.path, "password without username; TTS sends Basic authentication only when a username is set, so the password would be ignored. Add 'username:'")
 	case !hasPass:
-		c.warnf(f.key, f.path, "username without password; TTS sends an empty password. Add 'password: {secret: ...}' unless the Join Server really expects none")
+		c.warnf("interop.username-without-password", f.key, f.path, "username without password; TTS sends an empty password. Add 'password: {secret: ...}' unless the Join Server really expects none")
 	}
 	js.BasicAuth = ba
 }
@@ -386,7 +386,7 @@ func (l *loader) basicAuth(c *fileCheck, f field, js *JoinServer) {
 // with the control character in them and refuses them.
 func literalCredentialValue(c *fileCheck, f field, v string) {
 	if msg := headerValueProblem(v); msg != "" {
-		c.errorf(f.val, f.path, "the value %s; TTS sends it as part of the Basic credentials and the Join Server would refuse them. %s", msg, literalValueFix(msg))
+		c.errorf("interop.bad-credential", f.val, f.path, "the value %s; TTS sends it as part of the Basic credentials and the Join Server would refuse them. %s", msg, literalValueFix(msg))
 	}
 }
 
@@ -415,7 +415,7 @@ func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, liter
 	}
 	if n != nil && n.Kind == yaml.ScalarNode && !isNull(n) && n.Tag != "!!str" && n.Tag != "!!binary" {
 		// Name only the YAML type: the value may be a secret.
-		c.errorf(n, f.path, "expected a string or {secret: <name or ARN>}, got a value of YAML type %s; put it in quotes (better: move it to Secrets Manager)", strings.TrimPrefix(n.Tag, "!!"))
+		c.errorf("interop.wrong-type", n, f.path, "expected a string or {secret: <name or ARN>}, got a value of YAML type %s; put it in quotes (better: move it to Secrets Manager)", strings.TrimPrefix(n.Tag, "!!"))
 		return Secret{}
 	}
 	v, ok := c.str(f)
@@ -423,7 +423,7 @@ func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, liter
 		return Secret{}
 	}
 	if literalMsg != "" {
-		c.warnf(n, f.path, "%s", literalMsg)
+		c.warnf("interop.literal-secret", n, f.path, "%s", literalMsg)
 	}
 	return Secret{Literal: v}
 }
@@ -436,25 +436,25 @@ func (l *loader) headers(c *fileCheck, f field, js *JoinServer) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		c.errorf(n, f.path, "expected a mapping of header names to values, e.g. 'X-Api-Version: \"2\"', got %s", kindName(n))
+		c.errorf("interop.wrong-type", n, f.path, "expected a mapping of header names to values, e.g. 'X-Api-Version: \"2\"', got %s", kindName(n))
 		return
 	}
 	canon := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := deref(n.Content[i])
 		if k.Kind != yaml.ScalarNode {
-			c.errorf(k, f.path, "a header name must be a plain word, got %s", kindName(k))
+			c.errorf("interop.key-not-a-word", k, f.path, "a header name must be a plain word, got %s", kindName(k))
 			continue
 		}
 		name := k.Value
 		hp := joinPath(f.path, name)
 		if !tokenRE.MatchString(name) {
-			c.errorf(k, hp, "%q is not a valid HTTP header name; use letters, digits and '-' (no spaces or ':')", name)
+			c.errorf("interop.bad-header-name", k, hp, "%q is not a valid HTTP header name; use letters, digits and '-' (no spaces or ':')", name)
 			continue
 		}
 		cn := http.CanonicalHeaderKey(name)
 		if line, dup := canon[cn]; dup {
-			c.errorf(k, hp, "the same header as on line %d (header names are case-insensitive, and TTS keeps only one); keep one", line)
+			c.errorf("interop.duplicate-header", k, hp, "the same header as on line %d (header names are case-insensitive, and TTS keeps only one); keep one", line)
 			continue
 		}
 		canon[cn] = k.Line
@@ -475,18 +475,18 @@ func (l *loader) headers(c *fileCheck, f field, js *JoinServer) {
 			val = l.secretOrLiteral(c, hf, []string{"headers", name}, literalMsg)
 		}
 		if msg := headerValueProblem(val.Literal); msg != "" {
-			c.errorf(hf.val, hp, "the value %s, which Go's HTTP client refuses in a header (net/http: invalid header field value), so every request TTS sends to this Join Server would fail. %s", msg, literalValueFix(msg))
+			c.errorf("interop.bad-header-value", hf.val, hp, "the value %s, which Go's HTTP client refuses in a header (net/http: invalid header field value), so every request TTS sends to this Join Server would fail. %s", msg, literalValueFix(msg))
 			continue
 		}
 		switch cn {
 		case "Content-Type":
-			c.warnf(k, hp, "TTS sets Content-Type: application/json itself and this would replace it; Backend Interfaces peers (TTS among them) expect exactly application/json. Remove it")
+			c.warnf("interop.content-type-header", k, hp, "TTS sets Content-Type: application/json itself and this would replace it; Backend Interfaces peers (TTS among them) expect exactly application/json. Remove it")
 		case "Authorization":
 			if js.BasicAuth != nil && js.BasicAuth.Username != "" {
-				c.warnf(k, hp, "ignored: basic-auth is set and TTS writes the Authorization header from it after the custom headers. Remove one of the two")
+				c.warnf("interop.authorization-header", k, hp, "ignored: basic-auth is set and TTS writes the Authorization header from it after the custom headers. Remove one of the two")
 			}
 		case "Host", "Content-Length", "Transfer-Encoding", "Connection":
-			c.warnf(k, hp, "the Go HTTP client TTS uses sets %s itself and ignores or rejects this header; remove it", cn)
+			c.warnf("interop.client-header", k, hp, "the Go HTTP client TTS uses sets %s itself and ignores or rejects this header; remove it", cn)
 		}
 		js.Headers[name] = val
 	}
@@ -519,7 +519,7 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 			case "file", "key-vault":
 				t.Source = v
 			default:
-				c.errorf(sf.val, sf.path, "%q is not a TLS client certificate source; use 'file' (the default, so you may remove the key) with certificate: '<file>.pem' and key: {secret: <secret name or ARN>}", v)
+				c.errorf("interop.bad-tls-source", sf.val, sf.path, "%q is not a TLS client certificate source; use 'file' (the default, so you may remove the key) with certificate: '<file>.pem' and key: {secret: <secret name or ARN>}", v)
 				return
 			}
 		}
@@ -538,20 +538,20 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 	if t.Source == "key-vault" {
 		sf := fields["source"]
 		if _, hasRootCA := fields["root-ca"]; hasRootCA && !hasCert && !hasKey {
-			c.warnf(sf.val, sf.path, "%s", keyVaultRootCAMsg)
+			c.warnf("interop.key-vault-root-ca", sf.val, sf.path, "%s", keyVaultRootCAMsg)
 		} else {
-			c.errorf(sf.val, sf.path, "%s", keyVaultMsg)
+			c.errorf("interop.key-vault", sf.val, sf.path, "%s", keyVaultMsg)
 		}
 		return
 	}
 	switch {
 	case !hasCert && !hasKey:
-		c.errorf(f.key, f.path, "no client certificate: TTS always sets up TLS client authentication when 'tls' is present and fails at start with 'empty TLS source' (or a missing file for source 'file'). Add certificate: '<file>.pem' and key: {secret: <secret name or ARN>}; to only change the root CA of a Join Server that never asks for a client certificate, add source: 'key-vault' (read its warning)")
+		c.errorf("interop.missing-client-cert", f.key, f.path, "no client certificate: TTS always sets up TLS client authentication when 'tls' is present and fails at start with 'empty TLS source' (or a missing file for source 'file'). Add certificate: '<file>.pem' and key: {secret: <secret name or ARN>}; to only change the root CA of a Join Server that never asks for a client certificate, add source: 'key-vault' (read its warning)")
 		return
 	case hasCert && !hasKey:
-		c.errorf(cf.key, f.path, "certificate without key; they come together. Add key: {secret: <secret name or ARN>}")
+		c.errorf("interop.key-missing", cf.key, f.path, "certificate without key; they come together. Add key: {secret: <secret name or ARN>}")
 	case hasKey && !hasCert:
-		c.errorf(kf.key, f.path, "key without certificate; they come together. Add certificate: '<file>.pem'")
+		c.errorf("interop.certificate-missing", kf.key, f.path, "key without certificate; they come together. Add certificate: '<file>.pem'")
 	}
 	if hasCert {
 		if v, ok := c.str(cf); ok {
@@ -576,7 +576,7 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 		base := strings.TrimSuffix(path.Base(js.Path), path.Ext(js.Path))
 		ref.Target = path.Join(path.Dir(js.Path), base+".tls-key.pem")
 		if _, clash := l.repo.files[ref.Target]; clash || l.referenced[ref.Target] || l.exactFile(ref.Target) == "" {
-			c.errorf(kn, kf.path, "the deploy-time resolver writes this key to %s, which already exists in the repository or is the key target of another Join Server file; rename that file", ref.Target)
+			c.errorf("interop.key-target-conflict", kn, kf.path, "the deploy-time resolver writes this key to %s, which already exists in the repository or is the key target of another Join Server file; rename that file", ref.Target)
 			return
 		}
 		l.referenced[ref.Target] = true
@@ -594,6 +594,6 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 		return
 	}
 	t.KeyFile = p
-	c.warnf(kf.val, kf.path, "literal secret in git: the private key file %s is deployed from the repository; store the PEM in AWS Secrets Manager and write key: {secret: <secret name or ARN>, json-key: <field, optional>}", p)
+	c.warnf("interop.literal-secret", kf.val, kf.path, "literal secret in git: the private key file %s is deployed from the repository; store the PEM in AWS Secrets Manager and write key: {secret: <secret name or ARN>, json-key: <field, optional>}", p)
 	l.checkKeyPair(c, kf, p, t.Certificate, certs)
 }

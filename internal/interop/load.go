@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // ConfigFile is the name of the repository's root file, as TTS expects it.
@@ -92,12 +94,12 @@ type Options struct {
 // Load loads the repository whose config.yml is at dir in fsys (use "." for
 // the root of os.DirFS), checks it, and returns every problem found. The
 // Repository is returned even when there are errors, with what could be read.
-func Load(fsys fs.FS, dir string, now time.Time) (*Repository, Problems) {
+func Load(fsys fs.FS, dir string, now time.Time) (*Repository, diag.List) {
 	return LoadWithOptions(fsys, dir, Options{Now: now})
 }
 
 // LoadWithOptions is Load with Options.
-func LoadWithOptions(fsys fs.FS, dir string, opts Options) (*Repository, Problems) {
+func LoadWithOptions(fsys fs.FS, dir string, opts Options) (*Repository, diag.List) {
 	l := &loader{
 		fsys: fsys,
 		dir:  path.Clean(dir),
@@ -105,7 +107,8 @@ func LoadWithOptions(fsys fs.FS, dir string, opts Options) (*Repository, Problem
 		repo: &Repository{JoinServers: map[string]*JoinServer{}, files: map[string][]byte{}},
 	}
 	l.load()
-	l.probs.sort()
+	// config.yml first: it is where a reader starts.
+	l.probs.Sort(ConfigFile)
 	sort.SliceStable(l.repo.SecretRefs, func(i, j int) bool {
 		a, b := l.repo.SecretRefs[i], l.repo.SecretRefs[j]
 		if a.File != b.File {
@@ -121,7 +124,7 @@ type loader struct {
 	dir   string
 	opts  Options
 	repo  *Repository
-	probs Problems
+	probs diag.List
 	// referenced holds every repository file the configuration names.
 	referenced map[string]bool
 }
@@ -133,7 +136,7 @@ func (l *loader) load() {
 	c := l.check(ConfigFile)
 	data, err := fs.ReadFile(l.fsys, path.Join(l.dir, ConfigFile))
 	if err != nil {
-		c.errorf(nil, "", "cannot read %s in %s (%v); every interop repository needs it, and TTS fails at start without it. For a repository without Join Servers write 'join-servers: []'", ConfigFile, l.dir, unwrapPathError(err))
+		c.errorf("interop.missing-config", nil, "", "cannot read %s in %s (%v); every interop repository needs it, and TTS fails at start without it. For a repository without Join Servers write 'join-servers: []'", ConfigFile, l.dir, unwrapPathError(err))
 		return
 	}
 	l.repo.files[ConfigFile] = data
@@ -171,11 +174,11 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 		return
 	}
 	if isNull(n) {
-		c.errorf(n, p, "empty entry; give 'file:' and 'join-euis:'")
+		c.errorf("interop.empty-entry", n, p, "empty entry; give 'file:' and 'join-euis:'")
 		return
 	}
 	if f, has := fields["file"]; !has {
-		c.errorf(n, p, "missing 'file:'; name the Join Server file, relative to %s", ConfigFile)
+		c.errorf("interop.missing-file", n, p, "missing 'file:'; name the Join Server file, relative to %s", ConfigFile)
 	} else if v, ok := c.str(f); ok {
 		e.File = v
 		e.Path = l.resolvePath(c, f.val, f.path, ConfigFile, v, "Join Server file")
@@ -183,7 +186,7 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 	if f, has := fields["components"]; has {
 		items, ok := c.seq(f)
 		if ok && len(items) == 0 {
-			c.warnf(f.key, f.path, "an empty list means 'both as and ns' to TTS, not 'none'; remove the key for both, or list the components")
+			c.warnf("interop.empty-components", f.key, f.path, "an empty list means 'both as and ns' to TTS, not 'none'; remove the key for both, or list the components")
 		}
 		seen := map[Component]bool{}
 		for j, item := range items {
@@ -194,11 +197,11 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 			}
 			comp, err := ParseComponent(v)
 			if err != nil {
-				c.errorf(item, ip, "%v; TTS silently ignores unknown components, so this entry would never be used by it", err)
+				c.errorf("interop.unknown-component", item, ip, "%v; TTS silently ignores unknown components, so this entry would never be used by it", err)
 				continue
 			}
 			if seen[comp] {
-				c.warnf(item, ip, "%s is listed twice; list it once", comp)
+				c.warnf("interop.duplicate-component", item, ip, "%s is listed twice; list it once", comp)
 				continue
 			}
 			seen[comp] = true
@@ -206,25 +209,25 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 		}
 	}
 	if f, has := fields["join-euis"]; !has {
-		c.warnf(n, p, "no 'join-euis:'; this entry matches no JoinEUI, yet TTS still loads its file. Add prefixes like 'EC656E0000000000/24' or remove the entry")
+		c.warnf("interop.no-join-euis", n, p, "no 'join-euis:'; this entry matches no JoinEUI, yet TTS still loads its file. Add prefixes like 'EC656E0000000000/24' or remove the entry")
 	} else if items, ok := c.seq(f); ok {
 		if len(items) == 0 {
-			c.warnf(f.key, f.path, "empty list; this entry matches no JoinEUI. Add prefixes like 'EC656E0000000000/24' or remove the entry")
+			c.warnf("interop.no-join-euis", f.key, f.path, "empty list; this entry matches no JoinEUI. Add prefixes like 'EC656E0000000000/24' or remove the entry")
 		}
 		for j, item := range items {
 			ip := fmt.Sprintf("%s[%d]", f.path, j)
 			item = deref(item)
 			if item.Kind != yaml.ScalarNode || isNull(item) {
-				c.errorf(item, ip, "expected a JoinEUI prefix like 'EC656E0000000000/24', got %s", kindName(item))
+				c.errorf("interop.wrong-type", item, ip, "expected a JoinEUI prefix like 'EC656E0000000000/24', got %s", kindName(item))
 				continue
 			}
 			// TTS reads the scalar text whatever its YAML type; so do we.
 			pre, err := ParsePrefix(item.Value)
 			if err != nil {
 				if item.Value == "" {
-					c.errorf(item, ip, "empty prefix; TTS would read it as 0000000000000000/0 and match every JoinEUI. Write '0000000000000000/0' if that is what you mean")
+					c.errorf("interop.empty-prefix", item, ip, "empty prefix; TTS would read it as 0000000000000000/0 and match every JoinEUI. Write '0000000000000000/0' if that is what you mean")
 				} else {
-					c.errorf(item, ip, "%v", err)
+					c.errorf("interop.bad-prefix", item, ip, "%v", err)
 				}
 				continue
 			}
@@ -239,23 +242,23 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 func (l *loader) resolvePath(c *fileCheck, n *yaml.Node, key, from, ref, what string) string {
 	switch {
 	case strings.HasPrefix(ref, "/"):
-		c.errorf(n, key, "%q is an absolute path; write the path relative to %s (TTS resolves absolute paths against the repository source, not the file system)", ref, from)
+		c.errorf("interop.absolute-path", n, key, "%q is an absolute path; write the path relative to %s (TTS resolves absolute paths against the repository source, not the file system)", ref, from)
 		return ""
 	case strings.Contains(ref, `\`):
-		c.errorf(n, key, "%q contains a backslash; use forward slashes", ref)
+		c.errorf("interop.backslash-path", n, key, "%q contains a backslash; use forward slashes", ref)
 		return ""
 	}
 	p := path.Clean(path.Join(path.Dir(from), ref))
 	if p == ".." || strings.HasPrefix(p, "../") {
-		c.errorf(n, key, "%q points outside the repository; keep every file inside the folder that holds %s", ref, ConfigFile)
+		c.errorf("interop.path-outside", n, key, "%q points outside the repository; keep every file inside the folder that holds %s", ref, ConfigFile)
 		return ""
 	}
 	if p == "." {
-		c.errorf(n, key, "%q names a folder, not a file", ref)
+		c.errorf("interop.path-is-folder", n, key, "%q names a folder, not a file", ref)
 		return ""
 	}
 	if problem := l.exactFile(p); problem != "" {
-		c.errorf(n, key, "%s %q (%s): %s", what, ref, p, problem)
+		c.errorf("interop.bad-reference", n, key, "%s %q (%s): %s", what, ref, p, problem)
 		return ""
 	}
 	l.referenced[p] = true
@@ -380,7 +383,7 @@ func (l *loader) checkDuplicatePrefixes() {
 				same = " (in this same entry)"
 			}
 			n := &yaml.Node{Line: e.prefixLines[i]}
-			c.errorf(n, fmt.Sprintf("join-servers[%d].join-euis[%d]", e.Index, i),
+			c.errorf("interop.duplicate-prefix", n, fmt.Sprintf("join-servers[%d].join-euis[%d]", e.Index, i),
 				"%s is already listed for %s on line %d%s; %s. List each prefix once per component, or restrict the entries with 'components: [ns]' / 'components: [as]'",
 				pre, strings.Join(dupComps, " and "), first.line, same, what)
 		}
@@ -405,13 +408,11 @@ func (l *loader) scanUnreferenced() {
 		ext := strings.ToLower(path.Ext(rel))
 		switch ext {
 		case ".yml", ".yaml":
-			l.probs = append(l.probs, Problem{Severity: Warning, File: rel,
-				Message: fmt.Sprintf("not referenced from %s, so TTS never reads it and it is not deployed; reference it from a join-servers entry or delete it", ConfigFile)})
+			l.probs.Add(diag.Warnf("interop.unreferenced-file", "", "not referenced from %s, so TTS never reads it and it is not deployed; reference it from a join-servers entry or delete it", ConfigFile).At(rel, 0, 0))
 		case ".pem", ".key", ".crt", ".cer":
 			b, err := fs.ReadFile(l.fsys, p)
 			if err == nil && strings.Contains(string(b), "PRIVATE KEY-----") {
-				l.probs = append(l.probs, Problem{Severity: Warning, File: rel,
-					Message: "private key in the repository folder (and so probably in git) but not referenced; delete it and keep keys in AWS Secrets Manager"})
+				l.probs.Add(diag.Warnf("interop.unreferenced-key", "", "private key in the repository folder (and so probably in git) but not referenced; delete it and keep keys in AWS Secrets Manager").At(rel, 0, 0))
 			}
 		}
 		return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 const (
@@ -95,13 +97,13 @@ func TestLoadInSubdirectory(t *testing.T) {
 // badCase is a repository with one mistake: want names the file and the
 // marker of the line where the problem must be reported.
 type badCase struct {
-	name    string
-	files   map[string]string
-	file    string
-	marker  string // text on the expected line; "" means line 0 (no line)
-	sev     Severity
-	substrs []string
-	opts    *Options
+	name   string
+	files  map[string]string
+	file   string
+	marker string // text on the expected line; "" means line 0 (no line)
+	sev    diag.Severity
+	code   string
+	opts   *Options
 }
 
 func withJS(js string) map[string]string {
@@ -121,171 +123,171 @@ func TestBadRepositories(t *testing.T) {
 
 	cases := []badCase{
 		{name: "unknown top-level key", files: withConfig("join-server: #<\n  - file: 'js.yml'\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-server: unknown key", `did you mean "join-servers"`}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.unknown-key"},
 		{name: "unknown entry key", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-eui: #<\n      - 'EC656E0000000000/24'\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].join-eui: unknown key"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.unknown-key"},
 		{name: "unknown Join Server key", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nfqdm: 'x' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"fqdm: unknown key", "fail at start"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.unknown-key"},
 		{name: "TTI enterprise type key", files: withConfig("join-servers:\n  - file: 'js.yml'\n    type: 'ttjsv2' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].type: unknown key"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.unknown-key"},
 		{name: "duplicate key", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nfqdn: 'other.example.com' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"fqdn: key appears twice (first on line 1)"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.duplicate-key"},
 		{name: "YAML syntax error", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nheaders:\n  X-A: 'b'\n   X-B: 'c' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"invalid YAML"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.yaml-syntax"},
 		{name: "second YAML document", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\n--- #<\nport: 1\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"second YAML document"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.multiple-documents"},
 		{name: "join-servers not a list", files: withConfig("join-servers: 'js.yml' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers: expected a list"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.wrong-type"},
 		{name: "join-euis not a list", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-euis: 'EC656E0000000000/24' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].join-euis: expected a list"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.wrong-type"},
 		{name: "prefix without length", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-euis:\n      - 'EC656E0000000000/24'\n      - 'EC656E0000000000' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].join-euis[1]", "slash"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.bad-prefix"},
 		{name: "prefix with bits past its length", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-euis:\n      - 'EC656E0000000001/24' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].join-euis[0]", "did you mean EC656E0000000000/24"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.bad-prefix"},
 		{name: "prefix length 65", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-euis:\n      - 'EC656E0000000000/65' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-euis[0]", "0 to 64"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.bad-prefix"},
 		{name: "empty prefix matches everything in TTS", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-euis:\n      - '' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-euis[0]", "0000000000000000/0"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.empty-prefix"},
 		{name: "same prefix twice for both components",
 			files: map[string]string{"config.yml": "join-servers:\n  - file: 'js.yml'\n    join-euis:\n      - 'EC656E0000000000/24'\n  - file: 'js2.yml'\n    join-euis:\n      - 'ec656e0000000000/24' #<\n", "js.yml": goodJS, "js2.yml": goodJS},
-			file:  "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[1].join-euis[0]", "already listed for as and ns on line 4", "unstable sort"}},
+			file:  "config.yml", marker: "#<", sev: diag.Error, code: "interop.duplicate-prefix"},
 		{name: "same /64 prefix twice for ns only",
 			files: map[string]string{"config.yml": "join-servers:\n  - file: 'js.yml'\n    components: ['ns']\n    join-euis:\n      - 'EC656E0000000001/64'\n  - file: 'js2.yml'\n    join-euis:\n      - 'EC656E0000000001/64' #<\n", "js.yml": goodJS, "js2.yml": goodJS},
-			file:  "config.yml", marker: "#<", sev: Error, substrs: []string{"already listed for ns on line 5", "all listed Join Servers at once"}},
+			file:  "config.yml", marker: "#<", sev: diag.Error, code: "interop.duplicate-prefix"},
 		{name: "same prefix twice in one entry", files: withConfig("join-servers:\n  - file: 'js.yml'\n    join-euis:\n      - 'EC656E0000000000/24'\n      - 'EC656E0000000000/24' #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-euis[1]", "in this same entry"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.duplicate-prefix"},
 		{name: "missing Join Server file", files: map[string]string{"config.yml": "join-servers:\n  - file: './tti/js.yml' #<\n    join-euis: ['EC656E0000000000/24']\n"},
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].file", "tti/js.yml", "not found"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.bad-reference"},
 		{name: "file outside the repository", files: withConfig("join-servers:\n  - file: '../js.yml' #<\n    join-euis: ['EC656E0000000000/24']\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].file", "outside the repository"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.path-outside"},
 		{name: "absolute file path", files: withConfig("join-servers:\n  - file: '/etc/js.yml' #<\n    join-euis: ['EC656E0000000000/24']\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].file", "absolute path"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.absolute-path"},
 		{name: "file name in the wrong case", files: withConfig("join-servers:\n  - file: 'JS.yml' #<\n    join-euis: ['EC656E0000000000/24']\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].file", `"js.yml" exists`, "case-sensitive"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.bad-reference"},
 		{name: "missing file key", files: withConfig("join-servers:\n  - join-euis: ['EC656E0000000000/24'] #<\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0]: missing 'file:'"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.missing-file"},
 		{name: "unknown component", files: withConfig("join-servers:\n  - file: 'js.yml'\n    components: ['ns', 'js'] #<\n    join-euis: ['EC656E0000000000/24']\n"),
-			file: "config.yml", marker: "#<", sev: Error, substrs: []string{"join-servers[0].components[1]", `"js"`, "ns (Network Server) or as"}},
+			file: "config.yml", marker: "#<", sev: diag.Error, code: "interop.unknown-component"},
 		{name: "protocol unknown", files: withJS("fqdn: 'js.example.com'\nprotocol: 'bi1.1' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"protocol:", "unknown_protocol", "did you mean 'BI1.1'"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-protocol"},
 		{name: "protocol missing", files: withJS("fqdn: 'js.example.com' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"protocol: missing", "'BI1.0' or protocol: 'BI1.1'"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.missing-protocol"},
 		{name: "BI1.1 from NS without sender-ns-id", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.1' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"sender-ns-id: missing", "missing_ns_id"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.missing-nsid"},
 		{name: "sender-ns-id with BI1.0", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nsender-ns-id: '0102030405060708' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"sender-ns-id: not supported with protocol BI1.0", "ns_id_not_supported"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.nsid-unsupported"},
 		{name: "sender-ns-id not an EUI", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.1'\nsender-ns-id: '01020304' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"sender-ns-id:", "16 hexadecimal digits"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-nsid"},
 		{name: "two key targets clash",
 			files: map[string]string{"config.yml": "join-servers:\n  - file: 'js.yml'\n    join-euis: ['EC656E0000000000/24']\n  - file: 'js.yaml'\n    join-euis: ['1122330000000000/24']\n", "c.pem": cert,
 				"js.yml":  "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem'\n  key: {secret: 'k1'}\n",
 				"js.yaml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem'\n  key: {secret: 'k2'} #<\n"},
-			file: "js.yaml", marker: "#<", sev: Error, substrs: []string{"tls.key:", "js.tls-key.pem"}},
+			file: "js.yaml", marker: "#<", sev: diag.Error, code: "interop.key-target-conflict"},
 		{name: "fqdn missing", files: withJS("protocol: 'BI1.0' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"fqdn: missing"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.missing-fqdn"},
 		{name: "fqdn is a URL", files: withJS("fqdn: 'https://js.example.com/api' #<\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"fqdn:", "is a URL"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-fqdn"},
 		{name: "fqdn bad label", files: withJS("fqdn: 'js_1.example.com' #<\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"fqdn:", `label "js_1"`}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-fqdn"},
 		{name: "dns lookup not supported", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ndns: 'joineuis.lora-alliance.org' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"dns:", "does not support DNS lookup"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.dns-unsupported"},
 		{name: "scheme unsupported", files: withJS("scheme: 'ftp' #<\nfqdn: 'js.example.com'\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"scheme:", `"ftp"`}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-scheme"},
 		{name: "port quoted", files: withJS("fqdn: 'js.example.com'\nport: '443' #<\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"port:", "without quotes"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.wrong-type"},
 		{name: "port out of range", files: withJS("fqdn: 'js.example.com'\nport: 70000 #<\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"port:", "1 to 65535"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-port"},
 		{name: "port zero", files: withJS("fqdn: 'js.example.com'\nport: 0 #<\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"port:", "1 to 65535"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-port"},
 		{name: "fqdn wrong type", files: withJS("fqdn: 12 #<\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"fqdn: expected a string", "the number 12"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.wrong-type"},
 		{name: "paths not a mapping", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\npaths: 'api/join' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"paths: expected a mapping"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.not-a-mapping"},
 		{name: "path with fragment", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\npaths:\n  join: 'api?x=1#top' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"paths.join:", "fragment", "would get /api?x=1"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.path-fragment"},
 		{name: "invalid header name", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nheaders:\n  X Custom: 'a' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"headers.X Custom:", "not a valid HTTP header name"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-header-name"},
 		{name: "header twice in different case", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nheaders:\n  X-A: 'a'\n  x-a: 'b' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"headers.x-a:", "same header as on line 4"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.duplicate-header"},
 		{name: "password without username", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth: #<\n  password: {secret: 'js/password'}\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"basic-auth: password without username"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.password-without-username"},
 		{name: "secret name invalid", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: 'u'\n  password: {secret: 'my password!'} #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"basic-auth.password.secret:", "not a valid Secrets Manager secret name"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-secret-ref"},
 		{name: "secret ARN invalid", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: 'u'\n  password:\n    secret: 'arn:aws:secretsmanager:eu-west-1:1234:secret:x' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"basic-auth.password.secret:", "not a Secrets Manager secret ARN", "12 digits"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-secret-ref"},
 		{name: "secret reference unknown key", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: 'u'\n  password:\n    secret: 'js/password'\n    version: 'AWSCURRENT' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"basic-auth.password.version: unknown key", "secret, json-key"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.unknown-key"},
 		{name: "secret reference without secret", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: 'u'\n  password:\n    json-key: 'password' #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"basic-auth.password:", "needs 'secret:"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-secret-ref"},
 		{name: "root CA file missing",
 			files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  root-ca: 'ca.pem' #<\n  certificate: 'c.pem'\n  key: {secret: 'k'}\n"),
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.root-ca:", "ca.pem", "not found"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-reference"},
 		{name: "root CA without client certificate",
 			files: map[string]string{"config.yml": goodConfig, "ca.pem": ca, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls: #<\n  root-ca: 'ca.pem'\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls:", "empty TLS source"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.missing-client-cert"},
 		{name: "certificate without key",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": cert, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls:", "certificate without key"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.key-missing"},
 		{name: "key-vault with certificate",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": cert, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  source: 'key-vault' #<\n  certificate: 'c.pem'\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.source:", "key-vault", "ignores certificate and key", "source: 'file'"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.key-vault"},
 		{name: "unknown TLS source",
 			files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  source: 'acme' #<\n"),
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.source:", `"acme"`}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-tls-source"},
 		{name: "certificate not PEM",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": "not a certificate", "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n  key: {secret: 'k'}\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.certificate:", "no PEM certificate"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.no-certificate"},
 		{name: "key does not match certificate",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": otherCert, "k.pem": key, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem'\n  key: 'k.pem' #<\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.key:", "does not match the certificate in c.pem"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.key-mismatch"},
 		{name: "expired client certificate",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": expired, "k.pem": expiredKey, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n  key: 'k.pem'\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.certificate:", "expired on 2030-05-31"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.certificate-expired"},
 		{name: "private key inside certificate file",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": cert + key, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n  key: {secret: 'k'}\n"},
-			file:  "js.yml", marker: "#<", sev: Error, substrs: []string{"tls.certificate:", "holds a private key"}},
+			file:  "js.yml", marker: "#<", sev: diag.Error, code: "interop.key-in-certificates"},
 		{name: "TLS path outside the repository",
 			files: map[string]string{"config.yml": "join-servers:\n  - file: 'sub/js.yml'\n    join-euis: ['EC656E0000000000/24']\n", "sub/js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: '../../c.pem' #<\n  key: {secret: 'k'}\n"},
-			file:  "sub/js.yml", marker: "#<", sev: Error, substrs: []string{"tls.certificate:", "outside the repository"}},
+			file:  "sub/js.yml", marker: "#<", sev: diag.Error, code: "interop.path-outside"},
 		{name: "TLS paths are relative to the Join Server file",
 			files: map[string]string{"config.yml": "join-servers:\n  - file: 'sub/js.yml'\n    join-euis: ['EC656E0000000000/24']\n", "c.pem": cert, "sub/js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n  key: {secret: 'k'}\n"},
-			file:  "sub/js.yml", marker: "#<", sev: Error, substrs: []string{"tls.certificate:", "sub/c.pem", "not found"}},
+			file:  "sub/js.yml", marker: "#<", sev: diag.Error, code: "interop.bad-reference"},
 		{name: "missing config.yml", files: map[string]string{"js.yml": goodJS},
-			file: "config.yml", marker: "", sev: Error, substrs: []string{"cannot read config.yml", "join-servers: []"}},
+			file: "config.yml", marker: "", sev: diag.Error, code: "interop.missing-config"},
 		{name: "empty Join Server file", files: withJS(""),
-			file: "js.yml", marker: "", sev: Error, substrs: []string{"the file is empty"}},
+			file: "js.yml", marker: "", sev: diag.Error, code: "interop.empty-file"},
 
 		// Warnings.
 		{name: "numeric password not echoed", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: 'u'\n  password: 8675309 #<\n"),
-			file: "js.yml", marker: "#<", sev: Error, substrs: []string{"basic-auth.password:", "YAML type int"}},
+			file: "js.yml", marker: "#<", sev: diag.Error, code: "interop.wrong-type"},
 		{name: "literal password", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nbasic-auth:\n  username: 'u'\n  password: 'hunter2' #<\n"),
-			file: "js.yml", marker: "#<", sev: Warning, substrs: []string{"basic-auth.password:", "literal secret in git", "{secret:"}},
+			file: "js.yml", marker: "#<", sev: diag.Warning, code: "interop.literal-secret"},
 		{name: "literal credential header", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\nheaders:\n  X-Api-Key: 'abc' #<\n"),
-			file: "js.yml", marker: "#<", sev: Warning, substrs: []string{"headers.X-Api-Key:", "literal secret in git"}},
+			file: "js.yml", marker: "#<", sev: diag.Warning, code: "interop.literal-secret"},
 		{name: "literal key file",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": cert, "k.pem": key, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem'\n  key: 'k.pem' #<\n"},
-			file:  "js.yml", marker: "#<", sev: Warning, substrs: []string{"tls.key:", "literal secret in git", "k.pem"}},
+			file:  "js.yml", marker: "#<", sev: diag.Warning, code: "interop.literal-secret"},
 		{name: "certificate expires within 30 days",
 			files: func() map[string]string {
 				c, k := genCert(t, certOpts{notAfter: testNow.Add(10 * 24 * time.Hour)})
 				return map[string]string{"config.yml": goodConfig, "c.pem": c, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n  key: {secret: 'k'}\n", "unused": k}
 			}(),
-			file: "js.yml", marker: "#<", sev: Warning, substrs: []string{"tls.certificate:", "expires on 2030-06-11", "in 10 days"}},
+			file: "js.yml", marker: "#<", sev: diag.Warning, code: "interop.certificate-expiring"},
 		{name: "certificate not for client auth",
 			files: map[string]string{"config.yml": goodConfig, "c.pem": serverOnly, "k.pem": serverOnlyKey, "js.yml": "fqdn: 'js.example.com'\nprotocol: 'BI1.0'\ntls:\n  certificate: 'c.pem' #<\n  key: {secret: 'k'}\n"},
-			file:  "js.yml", marker: "#<", sev: Warning, substrs: []string{"tls.certificate:", "clientAuth"}},
+			file:  "js.yml", marker: "#<", sev: diag.Warning, code: "interop.not-client-certificate"},
 		{name: "plain http", files: withJS("scheme: 'http' #<\nfqdn: 'js.example.com'\nprotocol: 'BI1.0'\n"),
-			file: "js.yml", marker: "#<", sev: Warning, substrs: []string{"scheme:", "unencrypted"}},
+			file: "js.yml", marker: "#<", sev: diag.Warning, code: "interop.plain-http"},
 		{name: "empty components list", files: withConfig("join-servers:\n  - file: 'js.yml'\n    components: [] #<\n    join-euis: ['EC656E0000000000/24']\n"),
-			file: "config.yml", marker: "#<", sev: Warning, substrs: []string{"join-servers[0].components:", "both as and ns"}},
+			file: "config.yml", marker: "#<", sev: diag.Warning, code: "interop.empty-components"},
 		{name: "leading slash in path", files: withJS("fqdn: 'js.example.com'\nprotocol: 'BI1.0'\npaths:\n  join: '/api/join' #<\n"),
-			file: "js.yml", marker: "#<", sev: Warning, substrs: []string{"paths.join:", "https://js.example.com:443//api/join"}},
+			file: "js.yml", marker: "#<", sev: diag.Warning, code: "interop.path-leading-slash"},
 		{name: "unreferenced Join Server file", files: map[string]string{"config.yml": goodConfig, "js.yml": goodJS, "old/js.yml": goodJS},
-			file: "old/js.yml", marker: "", sev: Warning, substrs: []string{"not referenced from config.yml"}},
+			file: "old/js.yml", marker: "", sev: diag.Warning, code: "interop.unreferenced-file"},
 		{name: "stray private key", files: map[string]string{"config.yml": goodConfig, "js.yml": goodJS, "old-key.pem": key},
-			file: "old-key.pem", marker: "", sev: Warning, substrs: []string{"private key", "not referenced"}},
+			file: "old-key.pem", marker: "", sev: diag.Warning, code: "interop.unreferenced-key"},
 		{name: "sender-ns-id only used by AS", files: withConfig("join-servers:\n  - file: 'js.yml'\n    components: ['as']\n    join-euis: ['EC656E0000000000/24']\n"),
-			file: "js.yml", marker: "#<", sev: Warning, substrs: []string{"sender-ns-id:", "only the Application Server"}},
+			file: "js.yml", marker: "#<", sev: diag.Warning, code: "interop.nsid-unused"},
 	}
 	// The last case needs its own Join Server file.
 	cases[len(cases)-1].files["js.yml"] = "fqdn: 'js.example.com'\nprotocol: 'BI1.1'\nsender-ns-id: '0102030405060708' #<\n"
@@ -301,7 +303,7 @@ func TestBadRepositories(t *testing.T) {
 			if tc.marker != "" {
 				line = lineOf(t, tc.files[tc.file], tc.marker)
 			}
-			requireProblem(t, probs, tc.sev, tc.file, line, tc.substrs...)
+			requireProblem(t, probs, tc.code, tc.file, line)
 			for _, p := range probs {
 				for _, secret := range []string{"hunter2", "8675309"} {
 					if strings.Contains(p.Message, secret) {
@@ -309,7 +311,7 @@ func TestBadRepositories(t *testing.T) {
 					}
 				}
 			}
-			if tc.sev == Warning && probs.HasErrors() {
+			if tc.sev == diag.Warning && probs.HasErrors() {
 				t.Errorf("a warning case must not produce errors:\n%s", dump(probs))
 			}
 		})
@@ -326,16 +328,16 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	for _, want := range []struct {
 		file string
 		line int
-		sub  string
+		code string
 	}{
-		{"config.yml", 3, "EC656E0000000001/24"},
-		{"config.yml", 6, "missing.yml"},
-		{"a.yml", 2, "BI9"},
-		{"a.yml", 3, "prot: unknown key"},
-		{"b.yml", 1, "fqdn: missing"},
-		{"b.yml", 1, "port:"},
+		{"config.yml", 3, "interop.bad-prefix"},
+		{"config.yml", 6, "interop.bad-reference"},
+		{"a.yml", 2, "interop.bad-protocol"},
+		{"a.yml", 3, "interop.unknown-key"},
+		{"b.yml", 1, "interop.missing-fqdn"},
+		{"b.yml", 1, "interop.wrong-type"},
 	} {
-		requireProblem(t, probs, Error, want.file, want.line, want.sub)
+		requireProblem(t, probs, want.code, want.file, want.line)
 	}
 	// config.yml problems come first.
 	if probs[0].File != ConfigFile {

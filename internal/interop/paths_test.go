@@ -27,24 +27,24 @@ func TestRequestPathsAsTTSSendsThem(t *testing.T) {
 		refused
 	)
 	for _, c := range []struct {
-		path    string // as written in the file (YAML double-quoted)
-		want    int
-		sent    string // RequestURI the Join Server receives; "" when the request fails
-		message string // part of the checker's message
+		path string // as written in the file (YAML double-quoted)
+		want int
+		sent string // RequestURI the Join Server receives; "" when the request fails
+		code string // the checker's code
 	}{
 		{"api/join?code=XYZ", ok, "/api/join?code=XYZ", ""},
 		{"api/join?code=XYZ&tenant=a%2Fb", ok, "/api/join?code=XYZ&tenant=a%2Fb", ""},
 		{"api/join?a?b", ok, "/api/join?a?b", ""},
 		{"api/v1/lbi/joinreq", ok, "/api/v1/lbi/joinreq", ""},
-		{"api/join#top", refused, "/api/join", "fragment"},
-		{"api/join?code=XYZ#top", refused, "/api/join?code=XYZ", "fragment"},
-		{"api/100%", refused, "", "cannot parse"},
-		{"api/join\\u0001", refused, "", "invalid control character"},
-		{"api/join?code=X YZ", refused, "", "space in the query"},
-		{"api/join now", warning, "/api/join%20now", "/api/join%20now"},
-		{"api/jöin", warning, "/api/j%C3%B6in", "/api/j%C3%B6in"},
-		{"api/join?name=\\\"x\\\"", warning, "/api/join?name=\"x\"", "not allowed in a URL query"},
-		{"/api/join", warning, "//api/join", "'//'"},
+		{"api/join#top", refused, "/api/join", "interop.path-fragment"},
+		{"api/join?code=XYZ#top", refused, "/api/join?code=XYZ", "interop.path-fragment"},
+		{"api/100%", refused, "", "interop.bad-path"},
+		{"api/join\\u0001", refused, "", "interop.bad-path"},
+		{"api/join?code=X YZ", refused, "", "interop.path-query-space"},
+		{"api/join now", warning, "/api/join%20now", "interop.path-chars"},
+		{"api/jöin", warning, "/api/j%C3%B6in", "interop.path-chars"},
+		{"api/join?name=\\\"x\\\"", warning, "/api/join?name=\"x\"", "interop.path-query-chars"},
+		{"/api/join", warning, "//api/join", "interop.path-leading-slash"},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			js := fmt.Sprintf("scheme: 'http'\nfqdn: '%s'\nport: %s\nprotocol: 'BI1.0'\npaths:\n  join: \"%s\" #<\n", su.Hostname(), su.Port(), c.path)
@@ -75,12 +75,12 @@ func TestRequestPathsAsTTSSendsThem(t *testing.T) {
 					t.Errorf("URL = %s, want %s", u, srv.URL+"/"+written)
 				}
 			case warning:
-				requireProblem(t, probs, Warning, "js.yml", line, "paths.join:", c.message)
-				if findProblem(probs, Error, "js.yml", line) != nil {
+				requireProblem(t, probs, c.code, "js.yml", line)
+				if findProblem(probs.Errors(), "", "js.yml", line) != nil {
 					t.Errorf("want only a warning:\n%s", dump(probs))
 				}
 			case refused:
-				requireProblem(t, probs, Error, "js.yml", line, "paths.join:", c.message)
+				requireProblem(t, probs, c.code, "js.yml", line)
 			}
 		})
 	}

@@ -97,7 +97,7 @@ func (c *fileCheck) secretRefNode(n *yaml.Node, path string, yamlPath []string) 
 	ref := SecretRef{File: c.file, Line: n.Line, Column: n.Column, YAMLPath: yamlPath}
 	f, has := fields["secret"]
 	if !has {
-		c.errorf(n, path, "a secret reference needs 'secret: <secret name or ARN>' (and optionally 'json-key: <field>')")
+		c.errorf("interop.bad-secret-ref", n, path, "a secret reference needs 'secret: <secret name or ARN>' (and optionally 'json-key: <field>')")
 		return ref, false
 	}
 	id, ok := c.str(f)
@@ -105,7 +105,7 @@ func (c *fileCheck) secretRefNode(n *yaml.Node, path string, yamlPath []string) 
 		return ref, false
 	}
 	if err := ValidateSecretID(id); err != nil {
-		c.errorf(f.val, f.path, "%v", err)
+		c.errorf("interop.bad-secret-ref", f.val, f.path, "%v", err)
 		return ref, false
 	}
 	ref.SecretID = id
@@ -115,7 +115,7 @@ func (c *fileCheck) secretRefNode(n *yaml.Node, path string, yamlPath []string) 
 			return ref, false
 		}
 		if !jsonKeyRE.MatchString(k) {
-			c.errorf(jf.val, jf.path, "json-key %q must be 1 to 256 printable characters naming a field of the secret's JSON object", k)
+			c.errorf("interop.bad-json-key", jf.val, jf.path, "json-key %q must be 1 to 256 printable characters naming a field of the secret's JSON object", k)
 			return ref, false
 		}
 		ref.JSONKey = k

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // ExpiryWarning is how long before a certificate expires the checker warns.
@@ -30,7 +32,7 @@ func pemBlocks(data []byte) []*pem.Block {
 func (l *loader) certificates(c *fileCheck, f field, p, what string) []*x509.Certificate {
 	data, err := l.read(p)
 	if err != nil {
-		c.errorf(f.val, f.path, "cannot read %s: %v", p, unwrapPathError(err))
+		c.errorf("interop.unreadable-file", f.val, f.path, "cannot read %s: %v", p, unwrapPathError(err))
 		return nil
 	}
 	blocks := pemBlocks(data)
@@ -38,20 +40,20 @@ func (l *loader) certificates(c *fileCheck, f field, p, what string) []*x509.Cer
 	for i, b := range blocks {
 		switch {
 		case strings.Contains(b.Type, "PRIVATE KEY"):
-			c.errorf(f.val, f.path, "%s holds a private key (PEM block %d, %q); a %s file must hold only certificates. Remove the key from it and keep keys in AWS Secrets Manager", p, i+1, b.Type, what)
+			c.errorf("interop.key-in-certificates", f.val, f.path, "%s holds a private key (PEM block %d, %q); a %s file must hold only certificates. Remove the key from it and keep keys in AWS Secrets Manager", p, i+1, b.Type, what)
 			return nil
 		case b.Type != "CERTIFICATE":
 			continue // TTS (crypto/tls) skips other blocks too
 		}
 		cert, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			c.errorf(f.val, f.path, "%s: PEM block %d is not a valid X.509 certificate (%v); replace the file with the PEM the issuer gave you", p, i+1, err)
+			c.errorf("interop.bad-certificate", f.val, f.path, "%s: PEM block %d is not a valid X.509 certificate (%v); replace the file with the PEM the issuer gave you", p, i+1, err)
 			return nil
 		}
 		certs = append(certs, cert)
 	}
 	if len(certs) == 0 {
-		c.errorf(f.val, f.path, "%s contains no PEM certificate ('-----BEGIN CERTIFICATE-----'); give a PEM-encoded %s file (DER files must be converted: openssl x509 -inform der -in FILE -out FILE.pem)", p, what)
+		c.errorf("interop.no-certificate", f.val, f.path, "%s contains no PEM certificate ('-----BEGIN CERTIFICATE-----'); give a PEM-encoded %s file (DER files must be converted: openssl x509 -inform der -in FILE -out FILE.pem)", p, what)
 		return nil
 	}
 	return certs
@@ -70,17 +72,17 @@ func (l *loader) validity(c *fileCheck, f field, p string, cert *x509.Certificat
 	date := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 	switch {
 	case now.After(cert.NotAfter):
-		sev := Warning
+		sev := diag.Warning
 		if expiredIsError {
-			sev = Error
+			sev = diag.Error
 		}
-		c.add(sev, f.val, f.path, "certificate %q in %s expired on %s; TLS handshakes with it fail. Get a renewed certificate and replace the file", name, p, date(cert.NotAfter))
+		c.add(sev, "interop.certificate-expired", f.val, f.path, "certificate %q in %s expired on %s; TLS handshakes with it fail. Get a renewed certificate and replace the file", name, p, date(cert.NotAfter))
 		return true
 	case now.Add(ExpiryWarning).After(cert.NotAfter):
 		days := int(cert.NotAfter.Sub(now).Hours() / 24)
-		c.warnf(f.val, f.path, "certificate %q in %s expires on %s (in %d days); renew it before then", name, p, date(cert.NotAfter), days)
+		c.warnf("interop.certificate-expiring", f.val, f.path, "certificate %q in %s expires on %s (in %d days); renew it before then", name, p, date(cert.NotAfter), days)
 	case now.Before(cert.NotBefore):
-		c.warnf(f.val, f.path, "certificate %q in %s is not valid before %s; TLS handshakes with it fail until then", name, p, date(cert.NotBefore))
+		c.warnf("interop.certificate-not-yet-valid", f.val, f.path, "certificate %q in %s is not valid before %s; TLS handshakes with it fail until then", name, p, date(cert.NotBefore))
 	}
 	return false
 }
@@ -98,7 +100,7 @@ func (l *loader) checkRootCA(c *fileCheck, f field, p string) {
 		}
 	}
 	if len(certs) > 1 && expired == len(certs) {
-		c.errorf(f.val, f.path, "every certificate in %s has expired; the Join Server's TLS certificate cannot be verified. Replace the file with the current CA", p)
+		c.errorf("interop.ca-expired", f.val, f.path, "every certificate in %s has expired; the Join Server's TLS certificate cannot be verified. Replace the file with the current CA", p)
 	}
 }
 
@@ -119,7 +121,7 @@ func (l *loader) checkCertificate(c *fileCheck, f field, p string) []*x509.Certi
 			}
 		}
 		if !ok {
-			c.warnf(f.val, f.path, "the first certificate in %s is not issued for TLS client authentication (its extended key usage lacks clientAuth); Join Servers that check it will refuse the connection. Ask the issuer for a client certificate", p)
+			c.warnf("interop.not-client-certificate", f.val, f.path, "the first certificate in %s is not issued for TLS client authentication (its extended key usage lacks clientAuth); Join Servers that check it will refuse the connection. Ask the issuer for a client certificate", p)
 		}
 	}
 	return certs
@@ -128,11 +130,11 @@ func (l *loader) checkCertificate(c *fileCheck, f field, p string) []*x509.Certi
 func (l *loader) checkKeyPair(c *fileCheck, f field, keyPath, certPath string, certs []*x509.Certificate) {
 	keyPEM, err := l.read(keyPath)
 	if err != nil {
-		c.errorf(f.val, f.path, "cannot read %s: %v", keyPath, unwrapPathError(err))
+		c.errorf("interop.unreadable-file", f.val, f.path, "cannot read %s: %v", keyPath, unwrapPathError(err))
 		return
 	}
 	if msg := checkKeyPEM(keyPEM); msg != "" {
-		c.errorf(f.val, f.path, "%s: %s", keyPath, msg)
+		c.errorf("interop.bad-private-key", f.val, f.path, "%s: %s", keyPath, msg)
 		return
 	}
 	if certs == nil {
@@ -140,7 +142,7 @@ func (l *loader) checkKeyPair(c *fileCheck, f field, keyPath, certPath string, c
 	}
 	certPEM, _ := l.read(certPath)
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		c.errorf(f.val, f.path, "the key in %s does not match the certificate in %s (%v); TTS fails at start. Use the key the certificate was issued for", keyPath, certPath, err)
+		c.errorf("interop.key-mismatch", f.val, f.path, "the key in %s does not match the certificate in %s (%v); TTS fails at start. Use the key the certificate was issued for", keyPath, certPath, err)
 	}
 }
 

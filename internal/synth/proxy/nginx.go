@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Image is the nginx container image the proxy runs in ECS: the official
@@ -283,12 +284,8 @@ var (
 // problems at once.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-
-	if err := Table().Check(); err != nil {
-		errs = append(errs, err)
-	}
+	var errs diag.List
+	errs.Add(diag.FromError(Table().Check())...)
 
 	listens := []struct {
 		name string
@@ -305,32 +302,32 @@ func (c Config) Validate() error {
 	byPort := make(map[int]string)
 	for _, l := range listens {
 		if l.port < 1 || l.port > 65535 {
-			add("proxy: %s is %d; use a port between 1 and 65535", l.name, l.port)
+			errs.Errorf("proxy.bad-port", l.name, "is %d; use a port between 1 and 65535", l.port)
 			continue
 		}
 		if !l.used {
 			continue
 		}
 		if other, ok := byPort[l.port]; ok {
-			add("proxy: %s and %s both use port %d; give each listener its own port", other, l.name, l.port)
+			errs.Errorf("proxy.port-conflict", l.name, "%s and %s both use port %d; give each listener its own port", other, l.name, l.port)
 		}
 		byPort[l.port] = l.name
 	}
 	if c.PublicHTTPSPort < 1 || c.PublicHTTPSPort > 65535 {
-		add("proxy: PublicHTTPSPort is %d; use a port between 1 and 65535", c.PublicHTTPSPort)
+		errs.Errorf("proxy.bad-port", "PublicHTTPSPort", "is %d; use a port between 1 and 65535", c.PublicHTTPSPort)
 	}
 	if c.ListenAddress != "" && net.ParseIP(c.ListenAddress) == nil {
-		add("proxy: ListenAddress %q is not an IP address; leave it empty to listen on all addresses", c.ListenAddress)
+		errs.Errorf("proxy.bad-listen-address", "ListenAddress", "%q is not an IP address; leave it empty to listen on all addresses", c.ListenAddress)
 	}
 
 	for _, comp := range c.Omitted {
 		switch {
 		case !slices.Contains(ports.Components(), comp):
-			add("proxy: Omitted names unknown component %q; known components: %v", comp, ports.Components())
+			errs.Errorf("proxy.unknown-component", "Omitted", "names unknown component %q; known components: %v", comp, ports.Components())
 		case c.Upstreams[comp] != (Upstream{}):
-			add("proxy: %q (%s) is both in Upstreams and in Omitted; keep it in one of them", comp, comp.Title())
+			errs.Errorf("proxy.omitted-and-upstream", "Omitted", "%q (%s) is both in Upstreams and in Omitted; keep it in one of them", comp, comp.Title())
 		case comp == ports.IdentityServer && c.SupportProxyTLS:
-			add("proxy: the Identity Server cannot be omitted with SupportProxyTLS: the interop listener forwards to it")
+			errs.Errorf("proxy.identity-server-omitted", "Omitted", "the Identity Server cannot be omitted with SupportProxyTLS: the interop listener forwards to it")
 		}
 	}
 	for _, comp := range Table().UsedComponents() {
@@ -339,7 +336,7 @@ func (c Config) Validate() error {
 		}
 		u, ok := c.Upstreams[comp]
 		if !ok {
-			add("proxy: Upstreams has no entry for %q (%s); add one (it may point at the service that runs it, e.g. `start dcs` also runs dtc and qrg), or list it in Omitted when nothing runs it", comp, comp.Title())
+			errs.Errorf("proxy.missing-upstream", "Upstreams", "has no entry for %q (%s); add one (it may point at the service that runs it, e.g. `start dcs` also runs dtc and qrg), or list it in Omitted when nothing runs it", comp, comp.Title())
 			continue
 		}
 		checkAddr(&errs, fmt.Sprintf("Upstreams[%q].HTTP", comp), u.HTTP)
@@ -347,7 +344,7 @@ func (c Config) Validate() error {
 	}
 	for comp := range c.Upstreams {
 		if !slices.Contains(ports.Components(), comp) {
-			add("proxy: Upstreams has an entry for unknown component %q; known components: %v", comp, ports.Components())
+			errs.Errorf("proxy.unknown-component", "Upstreams", "has an entry for unknown component %q; known components: %v", comp, ports.Components())
 		}
 	}
 	if c.interop() {
@@ -355,7 +352,7 @@ func (c Config) Validate() error {
 	}
 	if c.SupportProxyTLS {
 		if !filepath.IsAbs(c.CertDir) || strings.ContainsAny(c.CertDir, " ;{}\"'") {
-			add("proxy: CertDir %q must be an absolute path without spaces or quotes (default %s)", c.CertDir, DefaultCertDir)
+			errs.Errorf("proxy.bad-path", "CertDir", "%q must be an absolute path without spaces or quotes (default %s)", c.CertDir, DefaultCertDir)
 		}
 	}
 
@@ -363,57 +360,60 @@ func (c Config) Validate() error {
 	case ClientCertOff:
 	case ClientCertOptional, ClientCertRequired:
 		if !c.SupportProxyTLS {
-			add("proxy: ClientCert.Mode %q needs SupportProxyTLS: the load balancer cannot check client certificates; set SupportProxyTLS or ClientCert.Mode %q", c.ClientCert.Mode, ClientCertOff)
+			errs.Errorf("proxy.client-cert-needs-proxy-tls", "ClientCert.Mode", "%q needs SupportProxyTLS: the load balancer cannot check client certificates; set SupportProxyTLS or ClientCert.Mode %q", c.ClientCert.Mode, ClientCertOff)
 		}
 		if c.SupportProxyTLS && c.NoInterop {
-			add("proxy: ClientCert.Mode %q needs the interop listener, which NoInterop leaves out; unset NoInterop or set ClientCert.Mode %q", c.ClientCert.Mode, ClientCertOff)
+			errs.Errorf("proxy.client-cert-needs-interop", "ClientCert.Mode", "%q needs the interop listener, which NoInterop leaves out; unset NoInterop or set ClientCert.Mode %q", c.ClientCert.Mode, ClientCertOff)
 		}
 		if !filepath.IsAbs(c.ClientCert.CAFile) || strings.ContainsAny(c.ClientCert.CAFile, " ;{}\"'") {
-			add("proxy: ClientCert.CAFile %q must be the absolute path of the PEM CA bundle for mode %q", c.ClientCert.CAFile, c.ClientCert.Mode)
+			errs.Errorf("proxy.bad-path", "ClientCert.CAFile", "%q must be the absolute path of the PEM CA bundle for mode %q", c.ClientCert.CAFile, c.ClientCert.Mode)
 		}
 	default:
-		add("proxy: ClientCert.Mode %q is unknown; use %q, %q or %q", c.ClientCert.Mode, ClientCertOff, ClientCertOptional, ClientCertRequired)
+		errs.Errorf("proxy.unknown-client-cert-mode", "ClientCert.Mode", "%q is unknown; use %q, %q or %q", c.ClientCert.Mode, ClientCertOff, ClientCertOptional, ClientCertRequired)
 	}
 	if !headerNameRE.MatchString(c.ClientCert.Header) {
-		add("proxy: ClientCert.Header %q is not a valid header name (letters, digits and '-')", c.ClientCert.Header)
+		errs.Errorf("proxy.bad-header-name", "ClientCert.Header", "%q is not a valid header name (letters, digits and '-')", c.ClientCert.Header)
 	}
 	if c.ClientCert.VerifyDepth < 1 || c.ClientCert.VerifyDepth > 10 {
-		add("proxy: ClientCert.VerifyDepth is %d; use 1 to 10", c.ClientCert.VerifyDepth)
+		errs.Errorf("proxy.out-of-range", "ClientCert.VerifyDepth", "is %d; use 1 to 10", c.ClientCert.VerifyDepth)
 	}
 
 	if c.ProxyProtocol && len(c.TrustedProxyCIDRs) == 0 {
-		add("proxy: ProxyProtocol needs TrustedProxyCIDRs (the VPC CIDR of the load balancer)")
+		errs.Errorf("proxy.missing-trusted-cidrs", "TrustedProxyCIDRs", "ProxyProtocol needs TrustedProxyCIDRs (the VPC CIDR of the load balancer)")
 	}
 	for _, cidr := range c.TrustedProxyCIDRs {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {
-			add("proxy: TrustedProxyCIDRs entry %q is not a CIDR like 10.0.0.0/16", cidr)
+			errs.Errorf("proxy.bad-cidr", "TrustedProxyCIDRs", "entry %q is not a CIDR like 10.0.0.0/16", cidr)
 		}
 	}
 
 	for name, v := range map[string]string{"AccessLog": c.AccessLog, "ErrorLog": c.ErrorLog, "PIDFile": c.PIDFile, "TempDir": c.TempDir} {
 		if strings.ContainsAny(v, " ;{}\"'\n") {
-			add("proxy: %s %q must not contain spaces, quotes, braces or semicolons", name, v)
+			errs.Errorf("proxy.bad-path", name, "%q must not contain spaces, quotes, braces or semicolons", v)
 		}
 	}
 	if !slices.Contains(logLevels, c.ErrorLogLevel) {
-		add("proxy: ErrorLogLevel %q is unknown; use one of %v", c.ErrorLogLevel, logLevels)
+		errs.Errorf("proxy.unknown-log-level", "ErrorLogLevel", "%q is unknown; use one of %v", c.ErrorLogLevel, logLevels)
 	}
 	if c.TempDir != "" && !filepath.IsAbs(c.TempDir) {
-		add("proxy: TempDir %q must be an absolute path", c.TempDir)
+		errs.Errorf("proxy.bad-path", "TempDir", "%q must be an absolute path", c.TempDir)
 	}
 	if c.User != "" && !userRE.MatchString(c.User) {
-		add("proxy: User %q is not a user name", c.User)
+		errs.Errorf("proxy.bad-user", "User", "%q is not a user name", c.User)
 	}
 	if c.WorkerShutdownTimeout < time.Second {
-		add("proxy: WorkerShutdownTimeout %v is too short; use at least 1s", c.WorkerShutdownTimeout)
+		errs.Errorf("proxy.out-of-range", "WorkerShutdownTimeout", "%v is too short; use at least 1s", c.WorkerShutdownTimeout)
 	}
 	if c.StreamTimeout < time.Second {
-		add("proxy: StreamTimeout %v is too short; use at least 1s", c.StreamTimeout)
+		errs.Errorf("proxy.out-of-range", "StreamTimeout", "%v is too short; use at least 1s", c.StreamTimeout)
 	}
 	if c.WorkerConnections < 16 {
-		add("proxy: WorkerConnections %d is too small; use at least 16", c.WorkerConnections)
+		errs.Errorf("proxy.out-of-range", "WorkerConnections", "%d is too small; use at least 16", c.WorkerConnections)
 	}
-	return errors.Join(errs...)
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("proxy:\n%w", err)
+	}
+	return nil
 }
 
 // interop tells whether the interop listener is rendered.
@@ -430,17 +430,17 @@ func omittedMessage(comp ports.Component) string {
 	return fmt.Sprintf("%s (%s) is not deployed here", comp.Title(), comp)
 }
 
-func checkAddr(errs *[]error, name, addr string) {
+func checkAddr(errs *diag.List, name, addr string) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" {
-		*errs = append(*errs, fmt.Errorf("proxy: %s %q is not host:port; give e.g. \"is.tts.local:1885\"", name, addr))
+		errs.Errorf("proxy.bad-address", name, "%q is not host:port; give e.g. \"is.tts.local:1885\"", addr)
 		return
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		*errs = append(*errs, fmt.Errorf("proxy: %s %q has an invalid port", name, addr))
+		errs.Errorf("proxy.bad-address", name, "%q has an invalid port", addr)
 	}
 	if net.ParseIP(host) == nil && !hostRE.MatchString(host) {
-		*errs = append(*errs, fmt.Errorf("proxy: %s %q has an invalid host name", name, addr))
+		errs.Errorf("proxy.bad-address", name, "%q has an invalid host name", addr)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
@@ -281,7 +282,7 @@ func TestNoInteropLeavesOutTheInteropListener(t *testing.T) {
 	}
 	_, err = Render(Config{Upstreams: ServiceConnectUpstreams("tts.local"), SupportProxyTLS: true, NoInterop: true,
 		ClientCert: ClientCert{Mode: ClientCertOptional, CAFile: "/etc/nginx/bi/ca.pem"}})
-	if err == nil || !strings.Contains(err.Error(), "unset NoInterop") {
+	if !hasProblem(err, "proxy.client-cert-needs-interop", "ClientCert.Mode") {
 		t.Errorf("client certificates without the interop listener must be refused, got %v", err)
 	}
 }
@@ -299,31 +300,41 @@ func TestValidateReportsAllProblems(t *testing.T) {
 	if err == nil {
 		t.Fatal("Render accepted an invalid configuration")
 	}
-	for _, want := range []string{
-		`no entry for "dr"`,
-		`Upstreams["gs"].HTTP "gs.tts.local" is not host:port`,
-		`unknown component "qrs"`,
-		"Listen.HTTP and Listen.GRPC both use port 1884",
-		`ClientCert.Mode "sometimes" is unknown`,
-		`ClientCert.Header "Bad Header"`,
+	for _, want := range []struct{ code, path string }{
+		{"proxy.missing-upstream", "Upstreams"},
+		{"proxy.bad-address", `Upstreams["gs"].HTTP`},
+		{"proxy.unknown-component", "Upstreams"},
+		{"proxy.port-conflict", "Listen.GRPC"},
+		{"proxy.unknown-client-cert-mode", "ClientCert.Mode"},
+		{"proxy.bad-header-name", "ClientCert.Header"},
 	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
+		if !hasProblem(err, want.code, want.path) {
+			t.Errorf("no %s at %s:\n%v", want.code, want.path, err)
 		}
 	}
 
 	_, err = Render(Config{Upstreams: ServiceConnectUpstreams("tts.local"), ClientCert: ClientCert{Mode: ClientCertRequired}})
-	if err == nil || !strings.Contains(err.Error(), "needs SupportProxyTLS") || !strings.Contains(err.Error(), "CAFile") {
+	if !hasProblem(err, "proxy.client-cert-needs-proxy-tls", "ClientCert.Mode") || !hasProblem(err, "proxy.bad-path", "ClientCert.CAFile") {
 		t.Errorf("client certificates without proxy TLS or CA file must be refused, got %v", err)
 	}
 	_, err = Render(Config{Upstreams: ServiceConnectUpstreams("tts.local"), ProxyProtocol: true})
-	if err == nil || !strings.Contains(err.Error(), "TrustedProxyCIDRs") {
+	if !hasProblem(err, "proxy.missing-trusted-cidrs", "TrustedProxyCIDRs") {
 		t.Errorf("PROXY protocol without trusted CIDRs must be refused, got %v", err)
 	}
 	ups = ServiceConnectUpstreams("tts.local")
 	ups[ports.IdentityServer] = Upstream{HTTP: "is:1885", GRPC: "is:1884"}
 	_, err = Render(Config{Upstreams: ups, SupportProxyTLS: true})
-	if err == nil || !strings.Contains(err.Error(), `Upstreams["is"].Interop`) {
+	if !hasProblem(err, "proxy.bad-address", `Upstreams["is"].Interop`) {
 		t.Errorf("proxy TLS without an IS interop upstream must be refused, got %v", err)
 	}
+}
+
+// hasProblem tells whether err holds a diagnostic of the code about path.
+func hasProblem(err error, code, path string) bool {
+	for _, d := range diag.FromError(err) {
+		if d.Code == code && d.Path == path {
+			return true
+		}
+	}
+	return false
 }

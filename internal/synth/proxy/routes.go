@@ -35,6 +35,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
@@ -319,7 +320,7 @@ func (r Routes) ComponentForMethod(method string) (ports.Component, bool) {
 // that do not start with "/", services outside the ttn.lorawan.v3 package,
 // routed internal services and unknown components.
 func (r Routes) Check() error {
-	var problems []string
+	var errs diag.List
 	known := make(map[ports.Component]bool)
 	for _, c := range ports.Components() {
 		known[c] = true
@@ -328,20 +329,20 @@ func (r Routes) Check() error {
 	for _, h := range r.HTTP {
 		key := fmt.Sprintf("%v %s", h.Exact, h.Prefix)
 		if seen[key] {
-			problems = append(problems, fmt.Sprintf("HTTP prefix %q is listed twice", h.Prefix))
+			errs.Errorf("proxy.duplicate-route", "HTTP", "prefix %q is listed twice", h.Prefix)
 		}
 		seen[key] = true
 		if !strings.HasPrefix(h.Prefix, "/") {
-			problems = append(problems, fmt.Sprintf("HTTP prefix %q must start with /", h.Prefix))
+			errs.Errorf("proxy.bad-route", "HTTP", "prefix %q must start with /", h.Prefix)
 		}
 		if strings.ContainsAny(h.Prefix, " \t\n;{}\"'\\") {
-			problems = append(problems, fmt.Sprintf("HTTP prefix %q contains characters nginx would misread", h.Prefix))
+			errs.Errorf("proxy.bad-route", "HTTP", "prefix %q contains characters nginx would misread", h.Prefix)
 		}
 		if !known[h.Component] {
-			problems = append(problems, fmt.Sprintf("HTTP prefix %q goes to unknown component %q", h.Prefix, h.Component))
+			errs.Errorf("proxy.unknown-component", "HTTP", "prefix %q goes to unknown component %q", h.Prefix, h.Component)
 		}
 		if h.Source == "" {
-			problems = append(problems, fmt.Sprintf("HTTP prefix %q names no source", h.Prefix))
+			errs.Errorf("proxy.route-without-source", "HTTP", "prefix %q names no source", h.Prefix)
 		}
 	}
 	internal := make(map[string]bool)
@@ -351,23 +352,23 @@ func (r Routes) Check() error {
 	seenSvc := make(map[string]bool)
 	for _, g := range r.GRPC {
 		if seenSvc[g.Service] {
-			problems = append(problems, fmt.Sprintf("gRPC service %q is listed twice", g.Service))
+			errs.Errorf("proxy.duplicate-route", "GRPC", "service %q is listed twice", g.Service)
 		}
 		seenSvc[g.Service] = true
 		if !strings.HasPrefix(g.Service, pkgPrefix) || strings.ContainsAny(g.Service, "/ ;{}") {
-			problems = append(problems, fmt.Sprintf("gRPC service %q is not a ttn.lorawan.v3 service name", g.Service))
+			errs.Errorf("proxy.bad-route", "GRPC", "service %q is not a ttn.lorawan.v3 service name", g.Service)
 		}
 		if internal[g.Service] {
-			problems = append(problems, fmt.Sprintf("gRPC service %q is internal and must not be routed", g.Service))
+			errs.Errorf("proxy.internal-service-routed", "GRPC", "service %q is internal and must not be routed", g.Service)
 		}
 		if !known[g.Component] {
-			problems = append(problems, fmt.Sprintf("gRPC service %q goes to unknown component %q", g.Service, g.Component))
+			errs.Errorf("proxy.unknown-component", "GRPC", "service %q goes to unknown component %q", g.Service, g.Component)
 		}
 	}
-	if len(problems) == 0 {
-		return nil
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("proxy: route table:\n%w", err)
 	}
-	return fmt.Errorf("proxy: route table: %s", strings.Join(problems, "; "))
+	return nil
 }
 
 // UsedComponents returns the components the table routes to, sorted.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // EnvPrefix is the prefix of the environment variables that TTS reads.
@@ -45,60 +47,51 @@ func KeyForEnv(name string) (string, bool) {
 	return "", false
 }
 
-// UnknownKey is a key that Check did not find.
-type UnknownKey struct {
-	// Key is the key (or, for CheckEnv, the environment variable name) as
+// unknownKey is a key that Check did not find.
+type unknownKey struct {
+	// key is the key (or, for CheckEnv, the environment variable name) as
 	// given.
-	Key string
-	// Suggestion is the closest known key (or environment variable name).
-	Suggestion string
-	// Reason explains why a key that appears in documentation is not
+	key string
+	// suggestion is the closest known key (or environment variable name).
+	suggestion string
+	// reason explains why a key that appears in documentation is not
 	// accepted, such as a key of the commercial editions only or one added
 	// after TargetVersion. It is empty for plain misspellings.
-	Reason string
+	reason string
 }
 
-// String formats the unknown key with its suggestion.
-func (u UnknownKey) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%q", u.Key)
-	var parts []string
-	if u.Reason != "" {
-		parts = append(parts, u.Reason)
+// unknownKeysError returns nil for no unknown keys, and otherwise an error
+// that wraps one diagnostic per key (see diag.FromError): code
+// ttsconfig.unknown-key for a misspelling, ttsconfig.unavailable-key for a
+// key of another edition or release, with the reason and the closest known
+// key in the message.
+func unknownKeysError(unknown []unknownKey) error {
+	var errs diag.List
+	for _, u := range unknown {
+		code, parts := "ttsconfig.unknown-key", []string{"unknown"}
+		if u.reason != "" {
+			code, parts = "ttsconfig.unavailable-key", append(parts, u.reason)
+		}
+		if u.suggestion != "" {
+			parts = append(parts, fmt.Sprintf("did you mean %q?", u.suggestion))
+		}
+		errs.Errorf(code, u.key, "%s", strings.Join(parts, "; "))
 	}
-	if u.Suggestion != "" {
-		parts = append(parts, fmt.Sprintf("did you mean %q?", u.Suggestion))
-	}
-	if len(parts) > 0 {
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
-	}
-	return b.String()
-}
-
-// UnknownKeysError is returned by Check and CheckEnv when some keys are not
-// known.
-type UnknownKeysError struct {
-	// Unknown lists the unknown keys in the order they were given.
-	Unknown []UnknownKey
-}
-
-// Error lists every unknown key with its suggestion.
-func (e *UnknownKeysError) Error() string {
-	parts := make([]string, len(e.Unknown))
-	for i, u := range e.Unknown {
-		parts[i] = u.String()
+	err := errs.Err()
+	if err == nil {
+		return nil
 	}
 	noun := "key"
-	if len(e.Unknown) != 1 {
+	if len(unknown) != 1 {
 		noun = "keys"
 	}
-	return fmt.Sprintf("ttsconfig: %d unknown The Things Stack %s configuration %s: %s",
-		len(e.Unknown), TargetVersion, noun, strings.Join(parts, ", "))
+	return fmt.Errorf("ttsconfig: %d unknown The Things Stack %s configuration %s:\n%w", len(unknown), TargetVersion, noun, err)
 }
 
 // Check reports every key that is not a known ttn-lw-stack configuration key,
 // each with the closest known key as a suggestion. It returns nil if all keys
-// are known, and an *UnknownKeysError otherwise. Keys are compared exactly:
+// are known, and otherwise an error with one diagnostic per unknown key
+// (see unknownKeysError). Keys are compared exactly:
 // TTS keys are lower case.
 func Check(keys ...string) error {
 	known := KnownKeys()
@@ -109,22 +102,19 @@ func Check(keys ...string) error {
 	sort.Strings(candidates)
 	reasons, prefixReasons := unavailableKeys(), unavailablePrefixes()
 
-	var unknown []UnknownKey
+	var unknown []unknownKey
 	for _, k := range keys {
 		if _, ok := known[k]; ok {
 			continue
 		}
 		lower := strings.ToLower(k)
-		unknown = append(unknown, UnknownKey{
-			Key:        k,
-			Suggestion: closest(lower, candidates),
-			Reason:     reasonFor(lower, reasons, prefixReasons),
+		unknown = append(unknown, unknownKey{
+			key:        k,
+			suggestion: diag.Closest(lower, candidates, -1),
+			reason:     reasonFor(lower, reasons, prefixReasons),
 		})
 	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	return &UnknownKeysError{Unknown: unknown}
+	return unknownKeysError(unknown)
 }
 
 // CheckEnv is like Check, but takes environment variable names such as
@@ -149,7 +139,7 @@ func CheckEnv(names ...string) error {
 		prefixReasons[EnvName(strings.TrimSuffix(p, "."))+"_"] = r
 	}
 
-	var unknown []UnknownKey
+	var unknown []unknownKey
 	for _, n := range names {
 		if _, ok := byEnv[n]; ok {
 			continue
@@ -158,51 +148,13 @@ func CheckEnv(names ...string) error {
 		if reason == "" && !strings.HasPrefix(n, EnvPrefix+"_") {
 			reason = "not a " + EnvPrefix + "_ variable"
 		}
-		unknown = append(unknown, UnknownKey{
-			Key:        n,
-			Suggestion: closest(strings.ToUpper(n), candidates),
-			Reason:     reason,
+		unknown = append(unknown, unknownKey{
+			key:        n,
+			suggestion: diag.Closest(strings.ToUpper(n), candidates, -1),
+			reason:     reason,
 		})
 	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	return &UnknownKeysError{Unknown: unknown}
-}
-
-// closest returns the candidate with the smallest edit distance to s. Ties
-// are broken by the order of candidates.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		d := editDistance(s, c)
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance returns the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return unknownKeysError(unknown)
 }
 
 // reasonFor returns the reason why key is not accepted, looking it up in the

@@ -1,10 +1,12 @@
 package ttsconfig
 
 import (
-	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 func TestEnvName(t *testing.T) {
@@ -84,39 +86,30 @@ func TestRequestedPrefixesHaveKeys(t *testing.T) {
 
 func TestCheckRejectsMisspelling(t *testing.T) {
 	err := Check("ns.interop.config-source", "ns.interop.confg-source", "interop.public_tls_address")
-	var uerr *UnknownKeysError
-	if !errors.As(err, &uerr) {
-		t.Fatalf("Check(misspelt) = %v, want *UnknownKeysError", err)
+	got := diag.FromError(err)
+	if len(got) != 2 {
+		t.Fatalf("Check(misspelt) = %v, want 2 unknown keys", err)
 	}
-	if len(uerr.Unknown) != 2 {
-		t.Fatalf("got %d unknown keys, want 2: %v", len(uerr.Unknown), uerr)
-	}
-	for i, want := range []UnknownKey{
-		{Key: "ns.interop.confg-source", Suggestion: "ns.interop.config-source"},
-		{Key: "interop.public_tls_address", Suggestion: "interop.public-tls-address"},
+	for i, want := range []struct{ key, suggestion string }{
+		{"ns.interop.confg-source", "ns.interop.config-source"},
+		{"interop.public_tls_address", "interop.public-tls-address"},
 	} {
-		if got := uerr.Unknown[i]; got != want {
-			t.Errorf("unknown[%d] = %+v, want %+v", i, got, want)
-		}
-	}
-	msg := err.Error()
-	for _, want := range []string{`"ns.interop.confg-source"`, `did you mean "ns.interop.config-source"?`} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q does not contain %q", msg, want)
+		if got[i].Code != "ttsconfig.unknown-key" || got[i].Path != want.key || !suggests(got[i], want.suggestion) {
+			t.Errorf("unknown[%d] = %s, want ttsconfig.unknown-key for %s suggesting %s", i, got[i], want.key, want.suggestion)
 		}
 	}
 }
 
 func TestCheckExplainsUnavailableKeys(t *testing.T) {
 	err := Check("ns.pagination.default-limit", "redis.readonly.address")
-	var uerr *UnknownKeysError
-	if !errors.As(err, &uerr) || len(uerr.Unknown) != 2 {
-		t.Fatalf("Check(unavailable) = %v, want 2 unknown keys", err)
+	got := diag.FromError(err)
+	if len(got) != 2 || got[0].Code != "ttsconfig.unavailable-key" || got[1].Code != "ttsconfig.unavailable-key" {
+		t.Fatalf("Check(unavailable) = %v, want 2 unavailable keys", err)
 	}
-	if r := uerr.Unknown[0].Reason; !strings.Contains(r, "v3.34.0") {
+	if r := got[0].Message; !strings.Contains(r, "v3.34.0") {
 		t.Errorf("reason for ns.pagination.default-limit = %q, want mention of v3.34.0", r)
 	}
-	if r := uerr.Unknown[1].Reason; !strings.Contains(r, "Enterprise") {
+	if r := got[1].Message; !strings.Contains(r, "Enterprise") {
 		t.Errorf("reason for redis.readonly.address = %q, want mention of Enterprise", r)
 	}
 }
@@ -126,12 +119,12 @@ func TestCheckEnv(t *testing.T) {
 		t.Fatalf("CheckEnv(known) = %v, want nil", err)
 	}
 	err := CheckEnv("TTN_LW_IS_DATABSE_URI")
-	var uerr *UnknownKeysError
-	if !errors.As(err, &uerr) || len(uerr.Unknown) != 1 {
+	got := diag.FromError(err)
+	if len(got) != 1 || got[0].Code != "ttsconfig.unknown-key" {
 		t.Fatalf("CheckEnv(misspelt) = %v, want 1 unknown name", err)
 	}
-	if got := uerr.Unknown[0].Suggestion; got != "TTN_LW_IS_DATABASE_URI" {
-		t.Errorf("suggestion = %q, want TTN_LW_IS_DATABASE_URI", got)
+	if !suggests(got[0], "TTN_LW_IS_DATABASE_URI") {
+		t.Errorf("%s does not suggest TTN_LW_IS_DATABASE_URI", got[0])
 	}
 }
 
@@ -196,12 +189,11 @@ func TestUnavailableKeysAreNotKnown(t *testing.T) {
 		}
 	}
 	err := Check("as.packages.storage.provider")
-	var uerr *UnknownKeysError
-	if !errors.As(err, &uerr) || !strings.Contains(uerr.Unknown[0].Reason, "Enterprise") {
+	if got := diag.FromError(err); len(got) != 1 || got[0].Code != "ttsconfig.unavailable-key" || !strings.Contains(got[0].Message, "Enterprise") {
 		t.Errorf("Check(as.packages.storage.provider) = %v, want an Enterprise-only reason", err)
 	}
 	err = CheckEnv("TTN_LW_AS_PACKAGES_STORAGE_PROVIDER")
-	if !errors.As(err, &uerr) || !strings.Contains(uerr.Unknown[0].Reason, "Enterprise") {
+	if got := diag.FromError(err); len(got) != 1 || got[0].Code != "ttsconfig.unavailable-key" || !strings.Contains(got[0].Message, "Enterprise") {
 		t.Errorf("CheckEnv(TTN_LW_AS_PACKAGES_STORAGE_PROVIDER) = %v, want an Enterprise-only reason", err)
 	}
 }
@@ -223,4 +215,10 @@ func TestKindString(t *testing.T) {
 	if Kind(0).String() != "unknown" {
 		t.Error("Kind(0).String() is not unknown")
 	}
+}
+
+// suggests tells whether the diagnostic of an unknown key names the known
+// key as its "did you mean" hint.
+func suggests(d diag.Diagnostic, known string) bool {
+	return strings.HasSuffix(d.Message, fmt.Sprintf("did you mean %q?", known))
 }

@@ -7,8 +7,8 @@ import (
 	"net"
 	"sort"
 	"strconv"
-	"strings"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
 )
 
@@ -161,7 +161,6 @@ func (p *Plan) Digest(c ports.Component) string {
 // builder collects settings and refuses contradictions.
 type builder struct {
 	byComponent map[ports.Component][]Setting
-	errs        []string
 }
 
 func (b *builder) set(s Setting, cs ...ports.Component) {
@@ -344,15 +343,15 @@ func New(in Inputs) (*Plan, error) {
 
 func (b *builder) finish() (*Plan, error) {
 	byKey := map[string]Setting{}
-	var unknown []string
+	var errs diag.List
 	for c, ss := range b.byComponent {
 		sort.SliceStable(ss, func(i, j int) bool { return ss[i].Key < ss[j].Key })
 		for i, s := range ss {
 			if i > 0 && ss[i-1].Key == s.Key {
-				b.errs = append(b.errs, fmt.Sprintf("%s: %s is set twice", c, s.Key))
+				errs.Errorf("ttsconfig.duplicate-setting", s.Key, "is set twice for %s", c)
 			}
 			if prev, ok := byKey[s.Key]; ok && prev != s && prev.Kind() != "environment" && s.Kind() != "environment" {
-				b.errs = append(b.errs, fmt.Sprintf("%s has two different values (%+v and %+v)", s.Key, prev, s))
+				errs.Errorf("ttsconfig.conflicting-values", s.Key, "has two different values (%+v and %+v)", prev, s)
 			}
 			byKey[s.Key] = s
 		}
@@ -362,13 +361,12 @@ func (b *builder) finish() (*Plan, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if err := Check(keys...); err != nil {
-		unknown = append(unknown, err.Error())
-	}
-	b.errs = append(b.errs, unknown...)
-	if len(b.errs) > 0 {
-		sort.Strings(b.errs)
-		return nil, fmt.Errorf("ttsconfig: %s", strings.Join(b.errs, "; "))
+	// The components are a map: sort the problems so that the error is the
+	// same on every run.
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].String() < errs[j].String() })
+	errs.Add(diag.FromError(Check(keys...))...)
+	if err := errs.Err(); err != nil {
+		return nil, fmt.Errorf("ttsconfig:\n%w", err)
 	}
 	return &Plan{byComponent: b.byComponent}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // OverrideFileSuffix names the reviewed exceptions to the data-loss guard of
@@ -95,10 +97,7 @@ func ParseOverrides(file string, data []byte) ([]Override, error) {
 	return f.Overrides, nil
 }
 
-var (
-	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-)
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
 
 // yamlError turns a decoding error into one line per problem, file:line
 // first, with what the file should hold.
@@ -111,8 +110,8 @@ func yamlError(file string, err error) error {
 	var lines []string
 	for _, m := range msgs {
 		where := file
-		if g := yamlLine.FindStringSubmatch(m); g != nil {
-			where, m = file+":"+g[1], g[2]
+		if line, rest, ok := diag.YAMLLine(m); ok {
+			where, m = fmt.Sprintf("%s:%d", file, line), rest
 		}
 		if g := unknownField.FindStringSubmatch(m); g != nil {
 			m = "unknown key " + g[1]

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 )
 
@@ -161,7 +162,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func display(dir string, p interop.Problem) string {
+func display(dir string, p diag.Diagnostic) string {
 	p.File = filepath.ToSlash(filepath.Join(dir, p.File))
 	return p.String()
 }
