@@ -36,21 +36,9 @@ func EnvName(key string) string {
 	return strings.ToUpper(r.Replace(strings.ToLower(EnvPrefix) + "." + key))
 }
 
-// KeyForEnv returns the known configuration key whose environment variable
-// is name, and whether there is one.
-func KeyForEnv(name string) (string, bool) {
-	for key := range KnownKeys() {
-		if EnvName(key) == name {
-			return key, true
-		}
-	}
-	return "", false
-}
-
 // unknownKey is a key that Check did not find.
 type unknownKey struct {
-	// key is the key (or, for CheckEnv, the environment variable name) as
-	// given.
+	// key is the key as given.
 	key string
 	// suggestion is the closest known key (or environment variable name).
 	suggestion string
@@ -112,46 +100,6 @@ func Check(keys ...string) error {
 			key:        k,
 			suggestion: diag.Closest(lower, candidates, -1),
 			reason:     reasonFor(lower, reasons, prefixReasons),
-		})
-	}
-	return unknownKeysError(unknown)
-}
-
-// CheckEnv is like Check, but takes environment variable names such as
-// TTN_LW_INTEROP_LISTEN_TLS. Names without the TTN_LW_ prefix are reported
-// too, since TTS does not read them.
-func CheckEnv(names ...string) error {
-	byEnv := make(map[string]string)
-	for k := range KnownKeys() {
-		byEnv[EnvName(k)] = k
-	}
-	candidates := make([]string, 0, len(byEnv))
-	for n := range byEnv {
-		candidates = append(candidates, n)
-	}
-	sort.Strings(candidates)
-	reasons := make(map[string]string)
-	for k, r := range unavailableKeys() {
-		reasons[EnvName(k)] = r
-	}
-	prefixReasons := make(map[string]string)
-	for p, r := range unavailablePrefixes() {
-		prefixReasons[EnvName(strings.TrimSuffix(p, "."))+"_"] = r
-	}
-
-	var unknown []unknownKey
-	for _, n := range names {
-		if _, ok := byEnv[n]; ok {
-			continue
-		}
-		reason := reasonFor(strings.ToUpper(n), reasons, prefixReasons)
-		if reason == "" && !strings.HasPrefix(n, EnvPrefix+"_") {
-			reason = "not a " + EnvPrefix + "_ variable"
-		}
-		unknown = append(unknown, unknownKey{
-			key:        n,
-			suggestion: diag.Closest(strings.ToUpper(n), candidates, -1),
-			reason:     reason,
 		})
 	}
 	return unknownKeysError(unknown)

@@ -16,8 +16,6 @@
 // package-level state: every call to KnownKeys builds a fresh map.
 package ttsconfig
 
-import "sort"
-
 // TargetVersion is the TTS release the key list is meant for.
 const TargetVersion = "v3.32.1"
 
@@ -136,17 +134,6 @@ func KnownKeys() map[string]KeyInfo {
 	for _, e := range entries {
 		out[e.key] = e.info
 	}
-	return out
-}
-
-// Keys returns the known configuration keys in lexical order.
-func Keys() []string {
-	entries := keyEntries()
-	out := make([]string, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, e.key)
-	}
-	sort.Strings(out)
 	return out
 }
 
