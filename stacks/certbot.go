@@ -260,22 +260,24 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 			"ecs:DescribeTasks is limited to the cluster by condition, because the task ARN is known only after RunTask."),
 		AppliesTo: &[]any{"Resource::" + family, "Resource::*"},
 	}}, jsii.Bool(true))
-	var subnetIDs []*string
+	var subnetIDs []string
 	for _, s := range *cluster.Vpc().SelectSubnets(subnets).Subnets {
-		subnetIDs = append(subnetIDs, s.SubnetId())
+		subnetIDs = append(subnetIDs, *s.SubnetId())
 	}
 	out.FirstRun = awscdk.NewCustomResource(stack, jsii.String("CertbotFirstRun"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
 		ResourceType: jsii.String(deployres.CertbotRunType),
-		Properties: &map[string]any{
-			"Cluster":        cluster.ClusterArn(),
-			"TaskDefinition": task.TaskDefinitionArn(),
-			"Container":      CertbotContainer,
-			"Subnets":        subnetIDs,
-			"SecurityGroups": []*string{lb.Tasks.Internal.SecurityGroupId()},
-			"LogGroup":       out.LogGroup.LogGroupName(),
-			"Domain":         p.DomainName,
-		},
+		Properties: deployres.CertbotRunProps{
+			Task: deployres.Task{
+				Cluster:        *cluster.ClusterArn(),
+				TaskDefinition: *task.TaskDefinitionArn(),
+				Container:      CertbotContainer,
+				Subnets:        subnetIDs,
+				SecurityGroups: []string{*lb.Tasks.Internal.SecurityGroupId()},
+				LogGroup:       *out.LogGroup.LogGroupName(),
+			},
+			Domain: p.DomainName,
+		}.Properties(),
 	})
 	out.FirstRun.Node().AddDependency(fn.Role)
 

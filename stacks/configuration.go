@@ -152,19 +152,19 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	uriResource := awscdk.NewCustomResource(stack, jsii.String("DatabaseURIValue"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
 		ResourceType: jsii.String(deployres.DatabaseURIType),
-		Properties: &map[string]any{
-			"SourceSecretArn": dbSecret.SecretArn(),
-			"TargetSecretArn": uri.SecretArn(),
+		Properties: deployres.DatabaseURIProps{
+			SourceSecretArn: *dbSecret.SecretArn(),
+			TargetSecretArn: *uri.SecretArn(),
 			// The database the Data stack's cluster creates, from the
 			// construct that creates it.
-			"Database": data.Database.Name,
+			Database: data.Database.Name,
 			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
-			"SSLMode": "require",
+			SSLMode: "require",
 			// A new value is the operator's signal that the password
 			// changed: CloudFormation sends an Update, which composes the
 			// URI again (README, Rotating the database password).
-			"PasswordVersion": p.DatabasePasswordVersion,
-		},
+			PasswordVersion: p.DatabasePasswordVersion,
+		}.Properties(),
 	})
 	uriResource.Node().AddDependency(fn.Role)
 	out.DatabaseURIVersion = awscdk.Fn_Join(jsii.String(":"), &[]*string{
