@@ -235,9 +235,9 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	if err != nil {
 		return nil, err
 	}
-	if certbot.FirstRun != nil {
+	if certbot.Task != nil {
 		// nginx must never start in TLS mode without a certificate.
-		proxySvc.Service.Node().AddDependency(certbot.FirstRun)
+		proxySvc.Service.Node().AddDependency(certbot.Task.FirstRun)
 	}
 	out.Proxy = proxySvc
 	if err := waitForListeners(proxySvc.Service, in.targets, lb.Plan, public); err != nil {
