@@ -5,6 +5,10 @@ package cdktest
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,13 +26,49 @@ const (
 // PrivateSubnets is the subnet group name of VPC's isolated subnets.
 const PrivateSubnets = "Private"
 
-// Stack returns a stack of a new app that writes to a temporary folder.
+// Stack returns a stack of a new app that writes to a temporary folder, with
+// the context of the module's cdk.json (its feature flags), so that a
+// construct behaves as it does in the app.
 func Stack(t *testing.T) awscdk.Stack {
 	t.Helper()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	ctx, err := appContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir()), Context: &ctx})
 	return awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String(Account), Region: jsii.String(Region)},
 	})
+}
+
+// appContext reads the context of cdk.json in the module root, the first
+// folder above the working directory that holds go.mod.
+func appContext() (map[string]any, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil, errors.New("cdktest: no go.mod above the working directory; run the tests inside the module")
+		}
+		dir = parent
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "cdk.json"))
+	if err != nil {
+		return nil, fmt.Errorf("cdktest: %w; the module root must hold the app's cdk.json", err)
+	}
+	var cdk struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cdk); err != nil {
+		return nil, fmt.Errorf("cdktest: cdk.json: %w", err)
+	}
+	return cdk.Context, nil
 }
 
 // VPC creates a VPC of two zones with public subnets and isolated subnets
@@ -51,9 +91,11 @@ type Template struct {
 
 // Resource is one resource of a Template.
 type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	DependsOn  []string       `json:"DependsOn"`
+	Type                string         `json:"Type"`
+	Properties          map[string]any `json:"Properties"`
+	DependsOn           []string       `json:"DependsOn"`
+	DeletionPolicy      string         `json:"DeletionPolicy"`
+	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
 }
 
 // Synth synthesizes the stack and decodes its template.
@@ -92,4 +134,13 @@ func (t Template) Only(tb testing.TB, typ string) Resource {
 		return r
 	}
 	return Resource{}
+}
+
+// JSON renders a decoded value compactly, for substring checks and messages.
+func JSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
