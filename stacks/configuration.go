@@ -64,9 +64,11 @@ type Configuration struct {
 	imported map[string]awsssm.IStringParameter
 }
 
-// ConfigurationInputs are what the Configuration stack needs beyond the
-// parameters.
-type ConfigurationInputs struct {
+// ConfigurationProps are what the Configuration stack needs.
+type ConfigurationProps struct {
+	awscdk.StackProps
+	Params *params.Params
+	Data   *Data
 	// Interop is the checked repository; nil deploys an empty one.
 	Interop *interop.Repository
 	// ModuleDir is the folder of go.mod, to build the deploy-time function.
@@ -74,8 +76,9 @@ type ConfigurationInputs struct {
 }
 
 // NewConfiguration creates the Configuration stack.
-func NewConfiguration(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params, data *Data, in ConfigurationInputs) (*Configuration, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewConfiguration(scope constructs.Construct, id string, props ConfigurationProps) (*Configuration, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p, data := props.Params, props.Data
 	inputs := ttsconfig.Inputs{
 		DomainName:              p.DomainName,
 		Region:                  p.Region,
@@ -127,7 +130,7 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	dbSecret := importSecret("DatabaseSecret", data.Database.Secret)
 
 	fn, err := gofunction.New(stack, "DeployResources", gofunction.Props{
-		ModuleDir:    in.ModuleDir,
+		ModuleDir:    props.ModuleDir,
 		Package:      "./internal/run/cmd/deploy-resources",
 		Description:  "Deploys the interop repository with its secrets resolved, and composes the database URI",
 		LogRetention: retention(p.LogRetentionDays),
@@ -220,8 +223,8 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	}
 
 	files, refsList := interop.EmptyFiles(), []interop.SecretRef(nil)
-	if in.Interop != nil {
-		files, refsList = in.Interop.Files(), in.Interop.SecretRefs
+	if props.Interop != nil {
+		files, refsList = props.Interop.Files(), props.Interop.SecretRefs
 	}
 	repo, err := interoprepo.New(stack, "InteropRepository", interoprepo.Props{
 		Bucket:     interopBucket,
