@@ -5,34 +5,8 @@ import (
 	"testing"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
-
-// deployedValue stands in for what CloudFormation resolves an intrinsic
-// function to before it sends the properties to the function: a string.
-func deployedValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			for k := range x {
-				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
-					return "resolved " + jsonText(x)
-				}
-			}
-		}
-		out := map[string]any{}
-		for k, e := range x {
-			out[k] = deployedValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deployedValue(e)
-		}
-		return out
-	}
-	return v
-}
 
 // TestCustomResourcePropertiesParseInTheirHandlersTypes parses the properties
 // that the stacks write for every custom resource, in both TLS modes, with the
@@ -68,7 +42,7 @@ func TestCustomResourcePropertiesParseInTheirHandlersTypes(t *testing.T) {
 						continue
 					}
 					found[r.Type]++
-					sent, _ := deployedValue(r.Properties).(map[string]any)
+					sent, _ := cdktest.Deployed(r.Properties).(map[string]any)
 					delete(sent, "ServiceToken")
 					p, err := parse(sent)
 					if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -143,4 +144,32 @@ func JSON(v any) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// Deployed stands in for what CloudFormation sends a custom resource's
+// function: every intrinsic function (Ref, Fn::...) in v becomes the string
+// it resolves to at deploy time, here a placeholder naming the function.
+func Deployed(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 1 {
+			for k := range x {
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+					return "resolved " + JSON(x)
+				}
+			}
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = Deployed(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Deployed(e)
+		}
+		return out
+	}
+	return v
 }
