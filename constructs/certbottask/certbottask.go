@@ -26,6 +26,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
@@ -145,8 +146,8 @@ type Certbot struct {
 }
 
 // New creates the task in scope. Its resources are children of scope whose
-// ids start with id (idImage, idTaskRole, idTask, idSchedule, idRunner,
-// idFirstRun), not of a construct of its own, so that the logical ids are
+// ids start with id (idImage, idTaskRole, idExecutionRole, idTask,
+// idSchedule, idRunner, idFirstRun), not of a construct of its own, so that the logical ids are
 // those the stack had before this construct existed.
 func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 	if err := props.validate(); err != nil {
@@ -168,10 +169,16 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		Exclude:    jsii.Strings("*", "!go.mod", "!go.sum", "!certbot", "certbot/integration"),
 	})
 
-	role := awsiam.NewRole(scope, jsii.String(id+"TaskRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil),
-		Description: jsii.String("Certbot task: DNS-01 TXT records of _acme-challenge." + p.Domain + ", the certificate and ACME account secrets, certificate metrics"),
+	t := fargateservice.NewTask(scope, fargateservice.TaskProps{
+		ID:                       id,
+		Family:                   p.Family,
+		CPU:                      CPU,
+		MemoryMiB:                MemoryMiB,
+		TaskRoleDescription:      "Certbot task: DNS-01 TXT records of _acme-challenge." + p.Domain + ", the certificate and ACME account secrets, certificate metrics",
+		ExecutionRoleDescription: "Certbot task: pulls the Certbot image and writes the task's logs",
+		LogGroup:                 p.LogGroup,
 	})
+	role := t.TaskRole
 	out.TaskRole = role
 	zoneArn := fmt.Sprintf("arn:%s:route53:::hostedzone/%s", partition, p.HostedZoneID)
 	statements := []*awsiam.PolicyStatementProps{
@@ -202,21 +209,12 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		AppliesTo: &[]any{"Resource::*", "Resource::arn:<AWS::Partition>:route53:::change/*", "Resource::arn:aws:route53:::change/*"},
 	}}, jsii.Bool(true))
 
-	task := awsecs.NewFargateTaskDefinition(scope, jsii.String(id+"Task"), &awsecs.FargateTaskDefinitionProps{
-		Family:         jsii.String(p.Family),
-		Cpu:            jsii.Number(CPU),
-		MemoryLimitMiB: jsii.Number(MemoryMiB),
-		TaskRole:       role,
-		RuntimePlatform: &awsecs.RuntimePlatform{
-			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
-			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
-		},
-	})
+	task := t.Definition
 	out.TaskDefinition = task
 	task.AddContainer(jsii.String(Container), &awsecs.ContainerDefinitionOptions{
 		Image:     awsecs.ContainerImage_FromDockerImageAsset(image),
 		Essential: jsii.Bool(true),
-		Logging:   awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: p.LogGroup, StreamPrefix: jsii.String("certbot")}),
+		Logging:   t.Logs("certbot"),
 		Environment: &map[string]*string{
 			"CERT_SECRET_ID":         jsii.String(p.CertificateSecretName),
 			"ACME_ACCOUNT_SECRET_ID": jsii.String(p.AccountSecretName),
@@ -236,7 +234,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		Reason: jsii.String("The plain environment holds the settings of certbot-task (domain, ACME e-mail and directory, renewal threshold, " +
 			"secret ARNs, metric namespace); no credential: the certificate and account are read from Secrets Manager by the program."),
 	}}, jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(task.ObtainExecutionRole(), &[]*cdknag.NagPackSuppression{{
+	cdknag.NagSuppressions_AddResourceSuppressions(t.ExecutionRole, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("ecr:GetAuthorizationToken, which the execution role needs to pull the Certbot image from the CDK asset repository, " +
 			"has no resource-level permissions; the pull actions are on that repository only."),
@@ -263,7 +261,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:aws:ecs:[a-z0-9-]+:\*:task\/<Cluster[A-Z0-9]+>\/\*$/`)}},
 	}}, jsii.Bool(true))
 
-	firstRun, err := newFirstRun(scope, id, p, task, role)
+	firstRun, err := newFirstRun(scope, id, p, t)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +270,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 }
 
 // newFirstRun creates the deploy-time function and its run of the task.
-func newFirstRun(scope constructs.Construct, id string, p Props, task awsecs.FargateTaskDefinition, role awsiam.Role) (awscdk.CustomResource, error) {
+func newFirstRun(scope constructs.Construct, id string, p Props, t *fargateservice.Task) (awscdk.CustomResource, error) {
 	fn, err := gofunction.New(scope, id+"Runner", gofunction.Props{
 		ModuleDir:    p.ModuleDir,
 		Package:      "./internal/run/cmd/deploy-resources",
@@ -290,7 +288,7 @@ func newFirstRun(scope constructs.Construct, id string, p Props, task awsecs.Far
 		{Sid: jsii.String("RunCertbotTask"), Actions: jsii.Strings("ecs:RunTask"), Resources: jsii.Strings(family), Conditions: inCluster},
 		{Sid: jsii.String("WatchCertbotTask"), Actions: jsii.Strings("ecs:DescribeTasks"), Resources: jsii.Strings("*"), Conditions: inCluster},
 		{Sid: jsii.String("PassCertbotRoles"), Actions: jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{role.RoleArn(), task.ObtainExecutionRole().RoleArn()}},
+			Resources: &[]*string{t.TaskRole.RoleArn(), t.ExecutionRole.RoleArn()}},
 	} {
 		fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
 	}
@@ -310,7 +308,7 @@ func newFirstRun(scope constructs.Construct, id string, p Props, task awsecs.Far
 		Properties: deployres.CertbotRunProps{
 			Task: deployres.Task{
 				Cluster:        *p.Cluster.ClusterArn(),
-				TaskDefinition: *task.TaskDefinitionArn(),
+				TaskDefinition: *t.Definition.TaskDefinitionArn(),
 				Container:      Container,
 				Subnets:        subnetIDs,
 				SecurityGroups: []string{*p.SecurityGroup.SecurityGroupId()},

@@ -66,3 +66,20 @@ func TestServicePropsAreChecked(t *testing.T) {
 		t.Error("accepted a service without cluster, task definition, security group and Service Connect")
 	}
 }
+
+func TestTaskWithPrefixAndGivenLogGroup(t *testing.T) {
+	stack := cdktest.Stack(t)
+	logs := awslogs.NewLogGroup(stack, jsii.String("Kept"), nil)
+	task := NewTask(stack, TaskProps{ID: "Job", CPU: 256, MemoryMiB: 512, LogGroup: logs})
+	if task.LogGroup != logs {
+		t.Error("the given log group is not the task's")
+	}
+	for _, id := range []string{"JobTaskRole", "JobExecutionRole", "JobTask"} {
+		if stack.Node().TryFindChild(jsii.String(id)) == nil {
+			t.Errorf("no %s in the scope", id)
+		}
+	}
+	if n := len(cdktest.Synth(t, stack).OfType("AWS::Logs::LogGroup")); n != 1 {
+		t.Errorf("%d log groups, want only the given one", n)
+	}
+}
