@@ -252,7 +252,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		SubnetSelection: p.Subnets,
 		SecurityGroups:  &[]awsec2.ISecurityGroup{p.SecurityGroup},
 		LaunchType:      awsecs.LaunchType_FARGATE,
-		PlatformVersion: awsecs.FargatePlatformVersion_LATEST,
+		PlatformVersion: awsecs.FargatePlatformVersion_VERSION1_4,
 	}))
 	cdknag.NagSuppressions_AddResourceSuppressions(task, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),

@@ -82,6 +82,17 @@ func TestCertbotTaskAlone(t *testing.T) {
 	if rule.Properties["ScheduleExpression"] != "cron(17 3 * * ? *)" {
 		t.Errorf("schedule %v", rule.Properties["ScheduleExpression"])
 	}
+	// The platform version is pinned like that of every service, so that a
+	// new Fargate platform never reaches the renewal runs unannounced.
+	targets, _ := rule.Properties["Targets"].([]any)
+	if len(targets) != 1 {
+		t.Fatalf("%d schedule targets, want 1", len(targets))
+	}
+	target, _ := targets[0].(map[string]any)
+	ecsParams, _ := target["EcsParameters"].(map[string]any)
+	if ecsParams["PlatformVersion"] != "1.4.0" || ecsParams["LaunchType"] != "FARGATE" {
+		t.Errorf("schedule target's ECS parameters %v, want Fargate platform 1.4.0", ecsParams)
+	}
 
 	// The deploy-time run: what the construct writes is what the handler reads.
 	run := tpl.Only(t, deployres.CertbotRunType)
