@@ -71,8 +71,8 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	env := &awscdk.Environment{Account: jsii.String(p.Account), Region: jsii.String(p.Region)}
 	// The construct id of a stack is its name, so that its template is
 	// cdk.out/<prefix>-<Stack>.template.json.
-	props := func(name, description string) *awscdk.StackProps {
-		return &awscdk.StackProps{
+	props := func(name, description string) awscdk.StackProps {
+		return awscdk.StackProps{
 			Env:         env,
 			StackName:   jsii.String(p.StackName(name)),
 			Description: jsii.String(fmt.Sprintf("The Things Stack on ECS (%s): %s", p.StackPrefix, description)),
@@ -81,30 +81,37 @@ func Build(app awscdk.App, p *params.Params, in Inputs) (*App, error) {
 	}
 	out := &App{}
 	var err error
-	if out.Network, err = NewNetwork(app, p.StackName(NetworkName), props(NetworkName, "VPC, load balancer, DNS"), p); err != nil {
+	if out.Network, err = NewNetwork(app, p.StackName(NetworkName), NetworkProps{StackProps: props(NetworkName, "VPC, load balancer, DNS"), Params: p}); err != nil {
 		return nil, err
 	}
 	dataProps := props(DataName, "database, cache, buckets, keys, secrets")
 	dataProps.TerminationProtection = jsii.Bool(p.DeletionProtection)
-	if out.Data, err = NewData(app, p.StackName(DataName), dataProps, p, out.Network); err != nil {
+	if out.Data, err = NewData(app, p.StackName(DataName), DataProps{StackProps: dataProps, Params: p, Network: out.Network}); err != nil {
 		return nil, err
 	}
 	out.Data.Stack.AddStackDependency(out.Network.Stack, jsii.String("the data tier lives in the VPC"))
-	if out.LoadBalancer, err = NewLoadBalancer(app, p.StackName(LoadBalancerName), props(LoadBalancerName, "certificate, task security groups"), p, out.Network, out.Data); err != nil {
+	if out.LoadBalancer, err = NewLoadBalancer(app, p.StackName(LoadBalancerName), LoadBalancerProps{
+		StackProps: props(LoadBalancerName, "certificate, task security groups"), Params: p, Network: out.Network, Data: out.Data,
+	}); err != nil {
 		return nil, err
 	}
-	if out.Configuration, err = NewConfiguration(app, p.StackName(ConfigurationName), props(ConfigurationName, "TTS configuration, interop repository"), p, out.Data,
-		ConfigurationInputs(in)); err != nil {
+	if out.Configuration, err = NewConfiguration(app, p.StackName(ConfigurationName), ConfigurationProps{
+		StackProps: props(ConfigurationName, "TTS configuration, interop repository"), Params: p, Data: out.Data, Interop: in.Interop, ModuleDir: in.ModuleDir,
+	}); err != nil {
 		return nil, err
 	}
 	out.Configuration.AddStackDependency(out.LoadBalancer.Stack, jsii.String("deployed after the load balancer, in the documented order"))
-	if out.IdentityServer, err = NewIdentityServer(app, p.StackName(IdentityServerName), props(IdentityServerName, "ECS cluster, Identity Server service"), p,
-		out.Network, out.Data, out.LoadBalancer, out.Configuration, in.ModuleDir); err != nil {
+	if out.IdentityServer, err = NewIdentityServer(app, p.StackName(IdentityServerName), IdentityServerProps{
+		StackProps: props(IdentityServerName, "ECS cluster, Identity Server service"), Params: p,
+		Network: out.Network, Data: out.Data, LoadBalancer: out.LoadBalancer, Configuration: out.Configuration, ModuleDir: in.ModuleDir,
+	}); err != nil {
 		return nil, err
 	}
 	out.IdentityServer.AddStackDependency(out.Configuration.Stack, jsii.String("the Identity Server reads its configuration"))
-	if out.Services, err = NewServices(app, p.StackName(ServicesName), props(ServicesName, "ECS services of the other components, target groups, public listeners"), p,
-		out.Network, out.Data, out.LoadBalancer, out.Configuration, out.IdentityServer, in.ModuleDir); err != nil {
+	if out.Services, err = NewServices(app, p.StackName(ServicesName), ServicesProps{
+		StackProps: props(ServicesName, "ECS services of the other components, target groups, public listeners"), Params: p,
+		Network: out.Network, Data: out.Data, LoadBalancer: out.LoadBalancer, Configuration: out.Configuration, IdentityServer: out.IdentityServer, ModuleDir: in.ModuleDir,
+	}); err != nil {
 		return nil, err
 	}
 	out.Services.AddStackDependency(out.IdentityServer.Stack, jsii.String("the components run in the Identity Server's cluster and need the Identity Server"))

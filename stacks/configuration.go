@@ -63,9 +63,11 @@ type Configuration struct {
 	imported map[string]awsssm.IStringParameter
 }
 
-// ConfigurationInputs are what the Configuration stack needs beyond the
-// parameters.
-type ConfigurationInputs struct {
+// ConfigurationProps are what the Configuration stack needs.
+type ConfigurationProps struct {
+	awscdk.StackProps
+	Params *params.Params
+	Data   *Data
 	// Interop is the checked repository; nil deploys an empty one.
 	Interop *interop.Repository
 	// ModuleDir is the folder of go.mod, to build the deploy-time function.
@@ -73,8 +75,9 @@ type ConfigurationInputs struct {
 }
 
 // NewConfiguration creates the Configuration stack.
-func NewConfiguration(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params, data *Data, in ConfigurationInputs) (*Configuration, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewConfiguration(scope constructs.Construct, id string, props ConfigurationProps) (*Configuration, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p, data := props.Params, props.Data
 	inputs := ttsconfig.Inputs{
 		DomainName:              p.DomainName,
 		Region:                  p.Region,
@@ -123,7 +126,7 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	dbSecret := importSecret("DatabaseSecret", data.Database.Secret)
 
 	fn, err := gofunction.New(stack, "DeployResources", gofunction.Props{
-		ModuleDir:    in.ModuleDir,
+		ModuleDir:    props.ModuleDir,
 		Package:      "./internal/run/cmd/deploy-resources",
 		Description:  "Deploys the interop repository with its secrets resolved, and composes the database URI",
 		LogRetention: retention(p.LogRetentionDays),
@@ -148,19 +151,19 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	uriResource := awscdk.NewCustomResource(stack, jsii.String("DatabaseURIValue"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
 		ResourceType: jsii.String(deployres.DatabaseURIType),
-		Properties: &map[string]any{
-			"SourceSecretArn": dbSecret.SecretArn(),
-			"TargetSecretArn": uri.SecretArn(),
+		Properties: deployres.DatabaseURIProps{
+			SourceSecretArn: *dbSecret.SecretArn(),
+			TargetSecretArn: *uri.SecretArn(),
 			// The database the Data stack's cluster creates, from the
 			// construct that creates it.
-			"Database": data.Database.Name,
+			Database: data.Database.Name,
 			// rds.force_ssl is on; the image has no RDS CA bundle to verify.
-			"SSLMode": "require",
+			SSLMode: "require",
 			// A new value is the operator's signal that the password
 			// changed: CloudFormation sends an Update, which composes the
 			// URI again (README, Rotating the database password).
-			"PasswordVersion": p.DatabasePasswordVersion,
-		},
+			PasswordVersion: p.DatabasePasswordVersion,
+		}.Properties(),
 	})
 	uriResource.Node().AddDependency(fn.Role)
 	out.DatabaseURIVersion = awscdk.Fn_Join(jsii.String(":"), &[]*string{
@@ -216,8 +219,8 @@ func NewConfiguration(scope constructs.Construct, id string, props *awscdk.Stack
 	}
 
 	files, refsList := interop.EmptyFiles(), []interop.SecretRef(nil)
-	if in.Interop != nil {
-		files, refsList = in.Interop.Files(), in.Interop.SecretRefs
+	if props.Interop != nil {
+		files, refsList = props.Interop.Files(), props.Interop.SecretRefs
 	}
 	repo, err := interoprepo.New(stack, "InteropRepository", interoprepo.Props{
 		Bucket:     interopBucket,

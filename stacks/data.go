@@ -54,9 +54,17 @@ type Data struct {
 	AlarmKey awskms.Key
 }
 
+// DataProps are what the Data stack needs.
+type DataProps struct {
+	awscdk.StackProps
+	Params  *params.Params
+	Network *Network
+}
+
 // NewData creates the Data stack.
-func NewData(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params, net *Network) (*Data, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewData(scope constructs.Construct, id string, props DataProps) (*Data, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p, net := props.Params, props.Network
 	key := awskms.NewKey(stack, jsii.String("DataKey"), &awskms.KeyProps{
 		Description:       jsii.String("The Things Stack " + p.StackPrefix + ": database, cache, buckets and secrets"),
 		EnableKeyRotation: jsii.Bool(true),

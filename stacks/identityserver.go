@@ -45,10 +45,22 @@ type IdentityServer struct {
 	Targets []*listeners.Target
 }
 
+// IdentityServerProps are what the IdentityServer stack needs.
+type IdentityServerProps struct {
+	awscdk.StackProps
+	Params        *params.Params
+	Network       *Network
+	Data          *Data
+	LoadBalancer  *LoadBalancer
+	Configuration *Configuration
+	// ModuleDir is the folder of go.mod, to build the deploy-time function.
+	ModuleDir string
+}
+
 // NewIdentityServer creates the IdentityServer stack.
-func NewIdentityServer(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
-	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration, moduleDir string) (*IdentityServer, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewIdentityServer(scope constructs.Construct, id string, props IdentityServerProps) (*IdentityServer, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p, net, data, lb, cfg, moduleDir := props.Params, props.Network, props.Data, props.LoadBalancer, props.Configuration, props.ModuleDir
 	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
 		Vpc:                 net.Vpc,
 		ContainerInsightsV2: awsecs.ContainerInsights_ENHANCED,

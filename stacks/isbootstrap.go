@@ -92,25 +92,27 @@ func newDatabaseBootstrap(stack awscdk.Stack, p *params.Params, is *IdentityServ
 		AppliesTo: &[]any{"Resource::" + familyArn, "Resource::*"},
 	}}, jsii.Bool(true))
 
-	var subnetIDs []*string
+	var subnetIDs []string
 	for _, s := range *is.Cluster.Vpc().SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)}).Subnets {
-		subnetIDs = append(subnetIDs, s.SubnetId())
+		subnetIDs = append(subnetIDs, *s.SubnetId())
 	}
 	run := awscdk.NewCustomResource(stack, jsii.String("DatabaseBootstrapRun"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
 		ResourceType: jsii.String(deployres.TaskRunType),
-		Properties: &map[string]any{
-			"Cluster": is.Cluster.ClusterArn(),
-			// A new revision (image or configuration) changes the ARN, so
-			// CloudFormation sends Update and the bootstrap runs again.
-			"TaskDefinition": job.TaskDefinition.TaskDefinitionArn(),
-			"Container":      ttsservice.JobContainer,
-			"Subnets":        subnetIDs,
-			// The Identity Server's group: the database admits it.
-			"SecurityGroups": []*string{sg.SecurityGroupId()},
-			"LogGroup":       job.LogGroup.LogGroupName(),
-			"Purpose":        DatabaseBootstrapPurpose,
-		},
+		Properties: deployres.TaskRunProps{
+			Task: deployres.Task{
+				Cluster: *is.Cluster.ClusterArn(),
+				// A new revision (image or configuration) changes the ARN, so
+				// CloudFormation sends Update and the bootstrap runs again.
+				TaskDefinition: *job.TaskDefinition.TaskDefinitionArn(),
+				Container:      ttsservice.JobContainer,
+				Subnets:        subnetIDs,
+				// The Identity Server's group: the database admits it.
+				SecurityGroups: []string{*sg.SecurityGroupId()},
+				LogGroup:       *job.LogGroup.LogGroupName(),
+			},
+			Purpose: DatabaseBootstrapPurpose,
+		}.Properties(),
 	})
 	run.Node().AddDependency(fn.Role)
 	is.Service.Service.Node().AddDependency(run)

@@ -32,9 +32,18 @@ type LoadBalancer struct {
 	Plan           listeners.Plan
 }
 
+// LoadBalancerProps are what the LoadBalancer stack needs.
+type LoadBalancerProps struct {
+	awscdk.StackProps
+	Params  *params.Params
+	Network *Network
+	Data    *Data
+}
+
 // NewLoadBalancer creates the LoadBalancer stack.
-func NewLoadBalancer(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params, net *Network, data *Data) (*LoadBalancer, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewLoadBalancer(scope constructs.Construct, id string, props LoadBalancerProps) (*LoadBalancer, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p, net, data := props.Params, props.Network, props.Data
 	certArn := p.CertificateArn
 	if p.CreatesCertificate() {
 		zone := awsroute53.HostedZone_FromHostedZoneAttributes(stack, jsii.String("Zone"), &awsroute53.HostedZoneAttributes{

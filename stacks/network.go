@@ -29,9 +29,16 @@ type Network struct {
 	LogBucket awss3.Bucket
 }
 
+// NetworkProps are what the Network stack needs.
+type NetworkProps struct {
+	awscdk.StackProps
+	Params *params.Params
+}
+
 // NewNetwork creates the Network stack.
-func NewNetwork(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params) (*Network, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewNetwork(scope constructs.Construct, id string, props NetworkProps) (*Network, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p := props.Params
 	net, err := netbase.New(stack, "Base", netbase.Props{
 		AvailabilityZones: p.AvailabilityZones,
 		NatGateways:       p.NatGateways,

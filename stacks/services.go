@@ -88,11 +88,25 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 	}
 }
 
+// ServicesProps are what the Services stack needs.
+type ServicesProps struct {
+	awscdk.StackProps
+	Params         *params.Params
+	Network        *Network
+	Data           *Data
+	LoadBalancer   *LoadBalancer
+	Configuration  *Configuration
+	IdentityServer *IdentityServer
+	// ModuleDir is the folder of go.mod, to build the Certbot image and the
+	// deploy-time function.
+	ModuleDir string
+}
+
 // NewServices creates the Services stack: one service per component, named
 // as the configuration's cluster addresses name it (gs.tts.local, ...).
-func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps, p *params.Params,
-	net *Network, data *Data, lb *LoadBalancer, cfg *Configuration, is *IdentityServer, moduleDir string) (*Services, error) {
-	stack := awscdk.NewStack(scope, jsii.String(id), props)
+func NewServices(scope constructs.Construct, id string, props ServicesProps) (*Services, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	p, net, data, lb, cfg, is, moduleDir := props.Params, props.Network, props.Data, props.LoadBalancer, props.Configuration, props.IdentityServer, props.ModuleDir
 	out := &Services{Stack: stack, Services: map[ports.Component]*ttsservice.Service{}}
 
 	// The target groups of this stack's services and every public listener:
@@ -229,9 +243,9 @@ func NewServices(scope constructs.Construct, id string, props *awscdk.StackProps
 	if err != nil {
 		return nil, err
 	}
-	if certbot.FirstRun != nil {
+	if certbot.Task != nil {
 		// nginx must never start in TLS mode without a certificate.
-		proxySvc.Service.Node().AddDependency(certbot.FirstRun)
+		proxySvc.Service.Node().AddDependency(certbot.Task.FirstRun)
 	}
 	out.Proxy = proxySvc
 	if err := waitForListeners(proxySvc.Service, in.targets, lb.Plan, public); err != nil {

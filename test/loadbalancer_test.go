@@ -316,7 +316,7 @@ func certbotResource(stack, id string) bool {
 	if !strings.HasSuffix(stack, "-Services") {
 		return false
 	}
-	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "CertbotCluster", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "Unhealthy", "ServiceproxyTaskRoleDefaultPolicy"} {
+	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotExecutionRole", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "CertbotCluster", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "Unhealthy", "ServiceproxyTaskRoleDefaultPolicy"} {
 		if strings.HasPrefix(id, prefix) {
 			return true
 		}

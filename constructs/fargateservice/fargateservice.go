@@ -89,11 +89,18 @@ type TaskProps struct {
 	// is for; the caller grants what it needs.
 	TaskRoleDescription, ExecutionRoleDescription string
 	LogRetention                                  awslogs.RetentionDays
+	// ID is the prefix of the ids of the task's resources in scope, for a
+	// task that shares its scope with other resources; empty: none.
+	ID string
+	// LogGroup, when set, is the task's log group instead of a new one (for
+	// a task that exists only with some parameters, whose retained log
+	// group must outlive it); LogRetention is then unused.
+	LogGroup awslogs.LogGroup
 }
 
 // Task is a task definition (Linux, X86_64) with a task role, an execution
 // role and a retained log group, created in scope as TaskRole,
-// ExecutionRole, Logs and Task.
+// ExecutionRole, Logs and Task (each prefixed with TaskProps.ID).
 type Task struct {
 	TaskRole, ExecutionRole awsiam.Role
 	LogGroup                awslogs.LogGroup
@@ -104,23 +111,27 @@ type Task struct {
 func NewTask(scope constructs.Construct, props TaskProps) *Task {
 	tasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
 	t := &Task{}
-	t.TaskRole = awsiam.NewRole(scope, jsii.String("TaskRole"), &awsiam.RoleProps{
+	id := func(name string) *string { return jsii.String(props.ID + name) }
+	t.TaskRole = awsiam.NewRole(scope, id("TaskRole"), &awsiam.RoleProps{
 		AssumedBy:   tasks,
 		Description: jsii.String(props.TaskRoleDescription),
 	})
-	t.ExecutionRole = awsiam.NewRole(scope, jsii.String("ExecutionRole"), &awsiam.RoleProps{
+	t.ExecutionRole = awsiam.NewRole(scope, id("ExecutionRole"), &awsiam.RoleProps{
 		AssumedBy:   tasks,
 		Description: jsii.String(props.ExecutionRoleDescription),
 	})
-	t.LogGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     props.LogRetention,
-		RemovalPolicy: removal.Keep(),
-	})
+	t.LogGroup = props.LogGroup
+	if t.LogGroup == nil {
+		t.LogGroup = awslogs.NewLogGroup(scope, id("Logs"), &awslogs.LogGroupProps{
+			Retention:     props.LogRetention,
+			RemovalPolicy: removal.Keep(),
+		})
+	}
 	var family *string
 	if props.Family != "" {
 		family = jsii.String(props.Family)
 	}
-	t.Definition = awsecs.NewFargateTaskDefinition(scope, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+	t.Definition = awsecs.NewFargateTaskDefinition(scope, id("Task"), &awsecs.FargateTaskDefinitionProps{
 		Family:         family,
 		Cpu:            jsii.Number(float64(props.CPU)),
 		MemoryLimitMiB: jsii.Number(float64(props.MemoryMiB)),

@@ -162,13 +162,13 @@ func New(scope constructs.Construct, id string, props Props) (*Repository, error
 	res := awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
 		ServiceToken: props.Function.Function.FunctionArn(),
 		ResourceType: jsii.String(deployres.InteropRepositoryType),
-		Properties: &map[string]any{
-			"Bucket":     props.Bucket.BucketName(),
-			"Prefix":     props.Prefix,
-			"KMSKeyArn":  props.Key.KeyArn(),
-			"Files":      files,
-			"SecretRefs": string(refsJSON),
-		},
+		Properties: deployres.InteropRepositoryProps{
+			Bucket:     *props.Bucket.BucketName(),
+			Prefix:     props.Prefix,
+			KMSKeyArn:  *props.Key.KeyArn(),
+			Files:      files,
+			SecretRefs: string(refsJSON),
+		}.Properties(),
 	})
 	// The grants must exist before the function runs.
 	res.Node().AddDependency(role)

@@ -39,6 +39,22 @@ type DatabaseURIProps struct {
 	PasswordVersion string
 }
 
+// Properties renders p as the Properties of the CDK custom resource
+// (awscdk.CustomResourceProps).
+func (p DatabaseURIProps) Properties() *map[string]any { return properties(p) }
+
+// ParseDatabaseURIProps decodes and checks the properties of an event.
+func ParseDatabaseURIProps(props map[string]any) (DatabaseURIProps, error) {
+	var p DatabaseURIProps
+	if err := decodeProps(props, &p); err != nil {
+		return p, fmt.Errorf("%s: properties: %v", DatabaseURIType, err)
+	}
+	if p.SourceSecretArn == "" || p.TargetSecretArn == "" || p.PasswordVersion == "" {
+		return p, fmt.Errorf("%s: SourceSecretArn, TargetSecretArn and PasswordVersion are required", DatabaseURIType)
+	}
+	return p, nil
+}
+
 // Attributes of a Custom::DatabaseURI (Fn::GetAtt).
 const (
 	// DatabaseURIVersionAttr is the Secrets Manager version id of the URI
@@ -100,12 +116,9 @@ func (h *Handler) databaseURI(ctx context.Context, event cfn.Event) (string, map
 		// The target secret belongs to the stack, which deletes or retains it.
 		return event.PhysicalResourceID, nil, nil
 	}
-	var p DatabaseURIProps
-	if err := decodeProps(event.ResourceProperties, &p); err != nil {
-		return event.PhysicalResourceID, nil, fmt.Errorf("%s: properties: %v", DatabaseURIType, err)
-	}
-	if p.SourceSecretArn == "" || p.TargetSecretArn == "" || p.PasswordVersion == "" {
-		return event.PhysicalResourceID, nil, fmt.Errorf("%s: SourceSecretArn, TargetSecretArn and PasswordVersion are required", DatabaseURIType)
+	p, err := ParseDatabaseURIProps(event.ResourceProperties)
+	if err != nil {
+		return event.PhysicalResourceID, nil, err
 	}
 	physicalID := p.TargetSecretArn
 	src, _, err := h.getSecretVersion(ctx, p.SourceSecretArn)

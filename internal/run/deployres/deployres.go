@@ -64,6 +64,22 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) (physicalID strin
 	}
 }
 
+// properties renders one of the props types as the Properties of a CDK
+// custom resource: the keys are the JSON field names that decodeProps reads,
+// so that each key is written once, in the props type. Synth-time values are
+// CDK tokens, which are strings and pass through unchanged.
+func properties(v any) *map[string]any {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("deployres: %T does not encode as JSON: %v", v, err))
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic(fmt.Sprintf("deployres: %T does not encode as a JSON object: %v", v, err))
+	}
+	return &m
+}
+
 // decodeProps turns the ResourceProperties of an event into v. CloudFormation
 // passes every scalar as a string, so the props types hold strings only.
 func decodeProps(props map[string]any, v any) error {

@@ -41,6 +41,10 @@ type InteropRepositoryProps struct {
 	KMSKeyArn string
 }
 
+// Properties renders p as the Properties of the CDK custom resource
+// (awscdk.CustomResourceProps).
+func (p InteropRepositoryProps) Properties() *map[string]any { return properties(p) }
+
 // ParseInteropRepositoryProps decodes and checks the properties of an event.
 func ParseInteropRepositoryProps(props map[string]any) (InteropRepositoryProps, []interop.File, []interop.SecretRef, error) {
 	var p InteropRepositoryProps

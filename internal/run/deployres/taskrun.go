@@ -27,9 +27,9 @@ const DefaultPollInterval = 10 * time.Second
 // handler can still answer CloudFormation.
 const stopMargin = 20 * time.Second
 
-// TaskRunProps are the properties of a Custom::TaskRun: a one-off ECS task
-// run on Create and Update, whose container must exit 0.
-type TaskRunProps struct {
+// Task is what a task run starts: a one-off ECS task on Fargate, in private
+// subnets, whose container must exit 0.
+type Task struct {
 	Cluster        string
 	TaskDefinition string
 	// Container is the name of the container whose exit code decides.
@@ -38,18 +38,32 @@ type TaskRunProps struct {
 	SecurityGroups []string
 	// LogGroup is named in failures, so that the operator knows where to look.
 	LogGroup string
+}
+
+// TaskRunProps are the properties of a Custom::TaskRun: a one-off ECS task
+// run on Create and Update.
+type TaskRunProps struct {
+	Task
 	// Purpose names the task in messages, e.g. "Identity Server database
 	// bootstrap".
 	Purpose string
 }
 
-// CertbotRunProps are the properties of a Custom::CertbotRun: those of a
-// TaskRun (Purpose is fixed) and the domain.
+// Properties renders p as the Properties of the CDK custom resource
+// (awscdk.CustomResourceProps).
+func (p TaskRunProps) Properties() *map[string]any { return properties(p) }
+
+// CertbotRunProps are the properties of a Custom::CertbotRun: the Certbot
+// task and the domain.
 type CertbotRunProps struct {
-	TaskRunProps
+	Task
 	// Domain is only part of the properties so that a new domain reruns the task.
 	Domain string `json:",omitempty"`
 }
+
+// Properties renders p as the Properties of the CDK custom resource
+// (awscdk.CustomResourceProps).
+func (p CertbotRunProps) Properties() *map[string]any { return properties(p) }
 
 // ParseTaskRunProps decodes and checks the properties of a Custom::TaskRun.
 func ParseTaskRunProps(props map[string]any) (TaskRunProps, error) {
@@ -72,16 +86,14 @@ func ParseCertbotRunProps(props map[string]any) (CertbotRunProps, error) {
 	if err := decodeProps(props, &p); err != nil {
 		return p, fmt.Errorf("%s: properties: %v", CertbotRunType, err)
 	}
-	return p, p.taskRun().check(CertbotRunType)
+	return p, p.Task.check(CertbotRunType)
 }
 
 func (p CertbotRunProps) taskRun() TaskRunProps {
-	t := p.TaskRunProps
-	t.Purpose = "Certbot"
-	return t
+	return TaskRunProps{Task: p.Task, Purpose: "Certbot"}
 }
 
-func (p TaskRunProps) check(typ string) error {
+func (p Task) check(typ string) error {
 	if p.Cluster == "" || p.TaskDefinition == "" || p.Container == "" || len(p.Subnets) == 0 || len(p.SecurityGroups) == 0 {
 		return fmt.Errorf("%s: Cluster, TaskDefinition, Container, Subnets and SecurityGroups are required", typ)
 	}

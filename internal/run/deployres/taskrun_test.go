@@ -2,6 +2,7 @@ package deployres
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,22 @@ func wantErr(t *testing.T, err error, want []string) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}
+	}
+}
+
+func TestTaskRunPropertiesParseBack(t *testing.T) {
+	task := Task{Cluster: "c", TaskDefinition: "td", Container: "x", Subnets: []string{"s1", "s2"}, SecurityGroups: []string{"sg"}, LogGroup: "lg"}
+	run := TaskRunProps{Task: task, Purpose: "bootstrap"}
+	gotRun, err := ParseTaskRunProps(*run.Properties())
+	if err != nil || !reflect.DeepEqual(gotRun, run) {
+		t.Errorf("ParseTaskRunProps(Properties()) = %+v, %v; want %+v", gotRun, err, run)
+	}
+	certbot := CertbotRunProps{Task: task, Domain: "example.com"}
+	gotCertbot, err := ParseCertbotRunProps(*certbot.Properties())
+	if err != nil || !reflect.DeepEqual(gotCertbot, certbot) {
+		t.Errorf("ParseCertbotRunProps(Properties()) = %+v, %v; want %+v", gotCertbot, err, certbot)
+	}
+	if _, ok := (*CertbotRunProps{Task: task}.Properties())["Domain"]; ok {
+		t.Error("an empty Domain is written; it must be left out")
 	}
 }
