@@ -28,6 +28,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
 
@@ -91,46 +92,45 @@ var (
 )
 
 func (p Props) validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	var errs diag.List
 	if p.ModuleDir == "" {
-		bad("ModuleDir is required: the module folder is the build context of the Certbot image")
+		errs.Errorf("certbottask.missing-module-dir", "ModuleDir", "is required: the module folder is the build context of the Certbot image")
 	}
 	if p.Cluster == nil || p.Subnets == nil || p.SecurityGroup == nil || p.SecretsKey == nil || p.LogGroup == nil || p.RunnerLogGroup == nil {
-		bad("Cluster, Subnets, SecurityGroup, SecretsKey, LogGroup and RunnerLogGroup are required")
+		errs.Errorf("certbottask.missing-scope", "Cluster", "Cluster, Subnets, SecurityGroup, SecretsKey, LogGroup and RunnerLogGroup are required")
 	}
 	if !familyPattern.MatchString(p.Family) {
-		bad("Family %q must be 1 to 255 letters, digits, hyphens and underscores", p.Family)
+		errs.Errorf("certbottask.bad-family", "Family", "%q must be 1 to 255 letters, digits, hyphens and underscores", p.Family)
 	}
 	if p.Region == "" || p.Account == "" {
-		bad("Region and Account are required: the roles are granted ARNs of this account and region")
+		errs.Errorf("certbottask.missing-account", "Region", "Region and Account are required: the roles are granted ARNs of this account and region")
 	}
 	if !domainPattern.MatchString(p.Domain) {
-		bad("Domain %q must be a lower-case DNS name such as tts.example.com", p.Domain)
+		errs.Errorf("certbottask.bad-domain", "Domain", "%q must be a lower-case DNS name such as tts.example.com", p.Domain)
 	}
 	if !hostedZonePattern.MatchString(p.HostedZoneID) {
-		bad("HostedZoneID %q must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ", p.HostedZoneID)
+		errs.Errorf("certbottask.bad-hosted-zone", "HostedZoneID", "%q must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ", p.HostedZoneID)
 	}
 	if !strings.Contains(p.AcmeEmail, "@") {
-		bad("AcmeEmail %q must be an e-mail address: the ACME server sends expiry notices there", p.AcmeEmail)
+		errs.Errorf("certbottask.bad-acme-email", "AcmeEmail", "%q must be an e-mail address: the ACME server sends expiry notices there", p.AcmeEmail)
 	}
 	if p.AcmeDirectory != "production" && p.AcmeDirectory != "staging" && !strings.HasPrefix(p.AcmeDirectory, "https://") {
-		bad("AcmeDirectory %q must be production, staging or the https:// URL of an ACME directory", p.AcmeDirectory)
+		errs.Errorf("certbottask.bad-acme-directory", "AcmeDirectory", "%q must be production, staging or the https:// URL of an ACME directory", p.AcmeDirectory)
 	}
 	if p.CertificateSecretName == "" || p.AccountSecretName == "" || p.CertificateSecretName == p.AccountSecretName {
-		bad("CertificateSecretName and AccountSecretName are required and must differ")
+		errs.Errorf("certbottask.bad-secret-names", "CertificateSecretName", "CertificateSecretName and AccountSecretName are required and must differ")
 	}
 	if p.RenewBeforeDays < 1 || p.RenewBeforeDays > 89 {
-		bad("RenewBeforeDays %d must be between 1 and 89: certificates of Let's Encrypt last 90 days", p.RenewBeforeDays)
+		errs.Errorf("certbottask.bad-renew-days", "RenewBeforeDays", "%d must be between 1 and 89: certificates of Let's Encrypt last 90 days", p.RenewBeforeDays)
 	}
 	if !schedulePattern.MatchString(p.RenewSchedule) {
-		bad("RenewSchedule %q must be an EventBridge schedule expression, cron(...) or rate(...)", p.RenewSchedule)
+		errs.Errorf("certbottask.bad-schedule", "RenewSchedule", "%q must be an EventBridge schedule expression, cron(...) or rate(...)", p.RenewSchedule)
 	}
 	if p.MetricNamespace == "" {
-		bad("MetricNamespace is required: the certificate alarms read it")
+		errs.Errorf("certbottask.missing-metric-namespace", "MetricNamespace", "is required: the certificate alarms read it")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("certbottask: %s", strings.Join(errs, "; "))
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("certbottask:\n%w", err)
 	}
 	return nil
 }

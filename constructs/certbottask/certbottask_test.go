@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
@@ -124,10 +125,13 @@ func TestCertbotPropsAreValidated(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, field := range []string{"ModuleDir", "Cluster", "Family", "Region", "Domain", "HostedZoneID", "AcmeEmail", "AcmeDirectory",
-		"CertificateSecretName", "RenewBeforeDays", "RenewSchedule", "MetricNamespace"} {
-		if !strings.Contains(err.Error(), field) {
-			t.Errorf("error does not name %s: %v", field, err)
+	got := diag.FromError(err)
+	for _, code := range []string{"certbottask.missing-module-dir", "certbottask.missing-scope", "certbottask.bad-family",
+		"certbottask.missing-account", "certbottask.bad-domain", "certbottask.bad-hosted-zone", "certbottask.bad-acme-email",
+		"certbottask.bad-acme-directory", "certbottask.bad-secret-names", "certbottask.bad-renew-days", "certbottask.bad-schedule",
+		"certbottask.missing-metric-namespace"} {
+		if !got.Has(code) {
+			t.Errorf("no %s in %v", code, err)
 		}
 	}
 }
