@@ -18,7 +18,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/cache"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 

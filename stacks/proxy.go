@@ -14,7 +14,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 func allModes() []Mode {

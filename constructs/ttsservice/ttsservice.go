@@ -26,7 +26,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // Binary is the program of The Things Stack in its images. The images of

@@ -9,7 +9,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // The validation runs before any construct exists, so these cases need no

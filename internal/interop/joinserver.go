@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // Protocol is a LoRaWAN Backend Interfaces version as TTS spells it.
@@ -119,7 +121,7 @@ func (js *JoinServer) URL(p string) string {
 
 var joinServerKeys = []string{"scheme", "fqdn", "port", "protocol", "paths", "sender-ns-id", "basic-auth", "tls", "headers", "dns"}
 
-func (l *loader) joinServer(p string, usedBy map[Component]bool) *JoinServer {
+func (l *loader) joinServer(p string, usedBy map[ports.Component]bool) *JoinServer {
 	c := l.check(p)
 	data, err := l.read(p)
 	if err != nil {
@@ -318,7 +320,7 @@ func requestPath(c *fileCheck, pf field, js *JoinServer, v string) bool {
 	return true
 }
 
-func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.Node, js *JoinServer, usedBy map[Component]bool) {
+func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.Node, js *JoinServer, usedBy map[ports.Component]bool) {
 	f, has := fields["sender-ns-id"]
 	if has {
 		n := deref(f.val)
@@ -340,9 +342,9 @@ func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.No
 	switch {
 	case js.Protocol == BI10 && js.SenderNSID != nil:
 		c.errorf("interop.nsid-unsupported", f.key, f.path, "not supported with protocol BI1.0; TTS fails every join-request to this Join Server with ns_id_not_supported. Remove sender-ns-id, or use protocol 'BI1.1'")
-	case js.Protocol == BI11 && usedBy[NetworkServer] && !has && l.opts.NSInteropID == nil:
+	case js.Protocol == BI11 && usedBy[ports.NetworkServer] && !has && l.opts.NSInteropID == nil:
 		c.errorf("interop.missing-nsid", protoNode, "sender-ns-id", "missing for protocol BI1.1 used by the Network Server; BI 1.1 join-requests carry the sender NSID, and without it TTS fails every join-request with missing_ns_id. Add sender-ns-id: '<your NS EUI-64>' (or configure ns.interop.id for the deployment), or restrict this Join Server to 'components: [as]'")
-	case js.Protocol == BI11 && js.SenderNSID != nil && !usedBy[NetworkServer]:
+	case js.Protocol == BI11 && js.SenderNSID != nil && !usedBy[ports.NetworkServer]:
 		c.warnf("interop.nsid-unused", f.key, f.path, "only the Application Server uses this file, and it does not send an NSID; remove sender-ns-id")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,25 +12,24 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // ConfigFile is the name of the repository's root file, as TTS expects it.
 const ConfigFile = "config.yml"
 
-// Component is a TTS component that reads the interop repository.
-type Component string
+// Readers returns the components that read the interop repository, the only
+// ones a join-servers entry's components list may name.
+func Readers() []ports.Component {
+	return []ports.Component{ports.ApplicationServer, ports.NetworkServer}
+}
 
-// Components that may appear in a join-servers entry's components list.
-const (
-	NetworkServer     Component = "ns"
-	ApplicationServer Component = "as"
-)
-
-// ParseComponent accepts "ns" or "as".
-func ParseComponent(s string) (Component, error) {
-	switch Component(s) {
-	case NetworkServer, ApplicationServer:
-		return Component(s), nil
+// ParseComponent accepts "ns" or "as", the components that read the
+// repository.
+func ParseComponent(s string) (ports.Component, error) {
+	if c := ports.Component(s); slices.Contains(Readers(), c) {
+		return c, nil
 	}
 	return "", fmt.Errorf("unknown component %q: use ns (Network Server) or as (Application Server)", s)
 }
@@ -53,7 +53,7 @@ type Entry struct {
 	// File is the value as written; Path is it resolved against the repository root.
 	File, Path string
 	// Components as written; nil when the key is absent or empty (both NS and AS).
-	Components []Component
+	Components []ports.Component
 	JoinEUIs   []Prefix
 	// prefixLines holds the line of each JoinEUIs item.
 	prefixLines []int
@@ -62,7 +62,7 @@ type Entry struct {
 }
 
 // AppliesTo reports whether TTS component c uses this entry.
-func (e *Entry) AppliesTo(c Component) bool {
+func (e *Entry) AppliesTo(c ports.Component) bool {
 	if len(e.Components) == 0 {
 		return true
 	}
@@ -74,9 +74,9 @@ func (e *Entry) AppliesTo(c Component) bool {
 	return false
 }
 
-func (e *Entry) components() []Component {
+func (e *Entry) components() []ports.Component {
 	if len(e.Components) == 0 {
-		return []Component{ApplicationServer, NetworkServer} // absent means both
+		return Readers() // absent means both
 	}
 	return e.Components
 }
@@ -188,7 +188,7 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 		if ok && len(items) == 0 {
 			c.warnf("interop.empty-components", f.key, f.path, "an empty list means 'both as and ns' to TTS, not 'none'; remove the key for both, or list the components")
 		}
-		seen := map[Component]bool{}
+		seen := map[ports.Component]bool{}
 		for j, item := range items {
 			ip := fmt.Sprintf("%s[%d]", f.path, j)
 			v, ok := c.str(field{key: item, val: item, path: ip})
@@ -320,14 +320,14 @@ func (l *loader) read(p string) ([]byte, error) {
 func (l *loader) loadJoinServers() {
 	// Which components use each file: TTS loads a file for a component only if
 	// an entry that applies to that component names it.
-	usedBy := map[string]map[Component]bool{}
+	usedBy := map[string]map[ports.Component]bool{}
 	var order []string
 	for _, e := range l.repo.Entries {
 		if e.Path == "" {
 			continue
 		}
 		if usedBy[e.Path] == nil {
-			usedBy[e.Path] = map[Component]bool{}
+			usedBy[e.Path] = map[ports.Component]bool{}
 			order = append(order, e.Path)
 		}
 		for _, c := range e.components() {
@@ -349,7 +349,7 @@ func (l *loader) loadJoinServers() {
 
 func (l *loader) checkDuplicatePrefixes() {
 	type key struct {
-		c Component
+		c ports.Component
 		p Prefix
 	}
 	type where struct {

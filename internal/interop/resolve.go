@@ -1,6 +1,10 @@
 package interop
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
+)
 
 // Match is one join-servers entry prefix that matches a JoinEUI.
 type Match struct {
@@ -18,7 +22,7 @@ func (m Match) JoinServer() *JoinServer { return m.Entry.JoinServer }
 // for that JoinEUI beyond the cluster-local one, and reports it not registered.
 type Resolution struct {
 	JoinEUI   EUI64
-	Component Component
+	Component ports.Component
 	Chosen    *Match
 	// Ties are other entries with the same most specific prefix. A checked
 	// repository has none (they are an error); for /64 prefixes TTS contacts
@@ -33,7 +37,7 @@ func (r Resolution) Found() bool { return r.Chosen != nil }
 
 // Resolve applies TTS's selection: entries whose components exclude c are
 // ignored; of the remaining prefixes that match joinEUI, the longest wins.
-func Resolve(repo *Repository, c Component, joinEUI EUI64) Resolution {
+func Resolve(repo *Repository, c ports.Component, joinEUI EUI64) Resolution {
 	res := Resolution{JoinEUI: joinEUI, Component: c}
 	if repo == nil {
 		return res

@@ -2,6 +2,8 @@ package interop
 
 import (
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 func mustEUI(t *testing.T, s string) EUI64 {
@@ -52,22 +54,22 @@ func resolverRepo(t *testing.T) *Repository {
 func TestResolve(t *testing.T) {
 	repo := resolverRepo(t)
 	cases := []struct {
-		comp     Component
+		comp     ports.Component
 		eui      string
 		file     string
 		prefix   string
 		shadowed int
 	}{
-		{NetworkServer, "EC656E0000001234", "tti-ns.yml", "EC656E0000000000/24", 1},
-		{ApplicationServer, "EC656E0000001234", "tti-as.yml", "EC656E0000000000/24", 1},
-		{NetworkServer, "EC656E12ABCDEF00", "special.yml", "EC656E1200000000/32", 2},     // /32 beats /24 and /0
-		{ApplicationServer, "EC656E12ABCDEF00", "special.yml", "EC656E1200000000/32", 2}, // entry without components serves both
-		{NetworkServer, "EC656E1234567890", "one-device.yml", "EC656E1234567890/64", 3},
-		{NetworkServer, "EC656E1234567891", "special.yml", "EC656E1200000000/32", 2},
-		{NetworkServer, "0016C00000000001", "fallback.yml", "0000000000000000/0", 0},
-		{ApplicationServer, "FFFFFFFFFFFFFFFF", "fallback.yml", "0000000000000000/0", 0},
-		{NetworkServer, "7123456789ABCDEF", "ns-only.yml", "7000000000000000/4", 1},
-		{ApplicationServer, "7123456789ABCDEF", "fallback.yml", "0000000000000000/0", 0}, // ns-only entry ignored by as
+		{ports.NetworkServer, "EC656E0000001234", "tti-ns.yml", "EC656E0000000000/24", 1},
+		{ports.ApplicationServer, "EC656E0000001234", "tti-as.yml", "EC656E0000000000/24", 1},
+		{ports.NetworkServer, "EC656E12ABCDEF00", "special.yml", "EC656E1200000000/32", 2},     // /32 beats /24 and /0
+		{ports.ApplicationServer, "EC656E12ABCDEF00", "special.yml", "EC656E1200000000/32", 2}, // entry without components serves both
+		{ports.NetworkServer, "EC656E1234567890", "one-device.yml", "EC656E1234567890/64", 3},
+		{ports.NetworkServer, "EC656E1234567891", "special.yml", "EC656E1200000000/32", 2},
+		{ports.NetworkServer, "0016C00000000001", "fallback.yml", "0000000000000000/0", 0},
+		{ports.ApplicationServer, "FFFFFFFFFFFFFFFF", "fallback.yml", "0000000000000000/0", 0},
+		{ports.NetworkServer, "7123456789ABCDEF", "ns-only.yml", "7000000000000000/4", 1},
+		{ports.ApplicationServer, "7123456789ABCDEF", "fallback.yml", "0000000000000000/0", 0}, // ns-only entry ignored by as
 	}
 	for _, c := range cases {
 		res := Resolve(repo, c.comp, mustEUI(t, c.eui))
@@ -96,17 +98,17 @@ func TestResolveNoMatch(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatal(dump(probs))
 	}
-	if res := Resolve(repo, NetworkServer, mustEUI(t, "EC656F0000000000")); res.Found() {
+	if res := Resolve(repo, ports.NetworkServer, mustEUI(t, "EC656F0000000000")); res.Found() {
 		t.Errorf("EC656F... is outside EC656E/24, got %s", res.Chosen.Entry.Path)
 	}
-	if res := Resolve(repo, ApplicationServer, mustEUI(t, "EC656E0000000001")); res.Found() {
+	if res := Resolve(repo, ports.ApplicationServer, mustEUI(t, "EC656E0000000001")); res.Found() {
 		t.Errorf("the only entry is ns-only, so as has no Join Server; got %s", res.Chosen.Entry.Path)
 	}
 	empty, _ := Load(repoFS(map[string]string{"config.yml": EmptyConfig}), ".", testNow)
-	if Resolve(empty, NetworkServer, mustEUI(t, "EC656E0000000001")).Found() {
+	if Resolve(empty, ports.NetworkServer, mustEUI(t, "EC656E0000000001")).Found() {
 		t.Error("an empty repository resolves nothing")
 	}
-	if Resolve(nil, NetworkServer, EUI64{}).Found() {
+	if Resolve(nil, ports.NetworkServer, EUI64{}).Found() {
 		t.Error("a nil repository resolves nothing")
 	}
 }
@@ -120,7 +122,7 @@ func TestResolveReportsTiesOfInvalidRepository(t *testing.T) {
 	if !probs.HasErrors() {
 		t.Fatal("duplicate prefixes must be an error")
 	}
-	res := Resolve(repo, NetworkServer, mustEUI(t, "EC656E0000000001"))
+	res := Resolve(repo, ports.NetworkServer, mustEUI(t, "EC656E0000000001"))
 	if !res.Found() || len(res.Ties) != 1 {
 		t.Fatalf("want a match with one tie, got %+v", res)
 	}

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // seen is one request as an upstream received it.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )

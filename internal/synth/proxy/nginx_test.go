@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // nginxBinary returns the nginx executable. Where nginx is missing the test

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // deployedUpstreams are the fake upstreams of a deployment that runs no

@@ -36,7 +36,7 @@ import (
 	"strings"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // TTSVersion is the version of The Things Stack the route table was written

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // pathSample is a real TTS request, with the proto file (at v3.32.1) or Go

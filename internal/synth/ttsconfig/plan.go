@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 // Folders of the TTS image (thethingsnetwork/lorawan-stack, /srv/ttn-lorawan)

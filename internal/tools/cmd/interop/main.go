@@ -19,6 +19,8 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
 const usage = `Usage:
@@ -95,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 		opts.NSInteropID = &eui
 	}
 
-	var comp interop.Component
+	var comp ports.Component
 	var eui interop.EUI64
 	if cmd == "resolve" {
 		if *component == "" || *joinEUI == "" {
@@ -193,7 +195,7 @@ func printResolution(w io.Writer, res interop.Resolution, opts interop.Options) 
 	fmt.Fprintf(w, "  fqdn:          %s\n", js.FQDN)
 	fmt.Fprintf(w, "  port:          %d%s\n", js.EffectivePort(), def(js.Port != 0))
 	fmt.Fprintf(w, "  protocol:      %s\n", js.Protocol)
-	used := map[string]interop.Component{"join": interop.NetworkServer, "app-s-key": interop.ApplicationServer}
+	used := map[string]ports.Component{"join": ports.NetworkServer, "app-s-key": ports.ApplicationServer}
 	paths := []struct{ name, val string }{
 		{"join", js.Paths.Join}, {"rejoin", js.Paths.Rejoin}, {"app-s-key", js.Paths.AppSKey}, {"home-ns", js.Paths.HomeNS},
 	}
@@ -208,7 +210,7 @@ func printResolution(w io.Writer, res interop.Resolution, opts interop.Options) 
 	switch {
 	case js.Protocol != interop.BI11:
 		fmt.Fprintf(w, "  sender-ns-id:  (none; BI1.0 sends no NSID)\n")
-	case res.Component == interop.ApplicationServer:
+	case res.Component == ports.ApplicationServer:
 		fmt.Fprintf(w, "  sender-ns-id:  (not used by as)\n")
 	case js.SenderNSID != nil:
 		fmt.Fprintf(w, "  sender-ns-id:  %s\n", js.SenderNSID)
