@@ -14,7 +14,8 @@ package params
 
 import (
 	"io/fs"
-	"strings"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 )
 
 // Params is the whole configuration of one environment. Constructs never read
@@ -129,14 +130,4 @@ func (p *Params) CreatesCertificate() bool { return p.CertificateArn == "" }
 func (p *Params) StackName(stack string) string { return p.StackPrefix + "-" + stack }
 
 // ImageTag returns the tag of TTSImage (or its digest).
-func (p *Params) ImageTag() string {
-	ref := p.TTSImage
-	if i := strings.Index(ref, "@"); i >= 0 {
-		return ref[i+1:]
-	}
-	slash := strings.LastIndex(ref, "/")
-	if i := strings.LastIndex(ref, ":"); i > slash {
-		return ref[i+1:]
-	}
-	return ""
-}
+func (p *Params) ImageTag() string { return imageref.Tag(p.TTSImage) }

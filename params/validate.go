@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 )
 
 // validate checks every value and the combinations of values. It runs before
@@ -209,15 +210,12 @@ func (l *loader) checkZones() {
 func (l *loader) checkImage() {
 	img := l.params.TTSImage
 	const fix = "use a pinned image, e.g. thethingsnetwork/lorawan-stack:3.32.1"
-	if !regexp.MustCompile(`^[a-z0-9]+(?:[._/:-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`).MatchString(img) {
-		l.errorf("params.bad-image", "TTSImage", "%q is not an image reference; %s", img, fix)
-		return
-	}
-	switch tag := l.params.ImageTag(); {
-	case tag == "":
-		l.errorf("params.unpinned-image", "TTSImage", "%q has no tag, which means latest; %s", img, fix)
-	case tag == "latest":
-		l.errorf("params.unpinned-image", "TTSImage", "%q uses the moving tag latest: ECS pulls it again for every task, so tasks would run different versions; %s", img, fix)
+	switch problem := imageref.Check(img); problem {
+	case imageref.None:
+	case imageref.Malformed:
+		l.errorf("params.bad-image", "TTSImage", "%q %s; %s", img, problem.Reason(), fix)
+	default:
+		l.errorf("params.unpinned-image", "TTSImage", "%q %s; %s", img, problem.Reason(), fix)
 	}
 }
 

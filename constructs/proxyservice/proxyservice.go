@@ -48,6 +48,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 )
 
@@ -169,8 +170,8 @@ func (p Props) validate() error {
 		if t.ClientCA != "" && !strings.Contains(p.Config, "ssl_client_certificate "+ClientCAPath+";") {
 			errs.Errorf("proxyservice.client-ca-unused", "TLS.ClientCA", "is set but Config does not name %s; render it with ClientCert.CAFile %q", ClientCAPath, ClientCAPath)
 		}
-	} else if p.Image == "" || !strings.Contains(p.Image, ":") || strings.HasSuffix(p.Image, ":latest") {
-		errs.Errorf("proxyservice.unpinned-image", "Image", "%q must be an image with a pinned tag or digest, e.g. proxy.Image", p.Image)
+	} else if problem := imageref.Check(p.Image); problem != imageref.None {
+		errs.Errorf("proxyservice.unpinned-image", "Image", "%q %s; give an image with a pinned tag or digest, e.g. proxy.Image", p.Image, problem.Reason())
 	}
 	switch {
 	case strings.TrimSpace(p.Config) == "":

@@ -25,8 +25,9 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 )
 
 // Binary is the program of The Things Stack in its images. The images of
@@ -129,8 +130,8 @@ func (p Props) validate() error {
 	if len(p.Components) == 0 {
 		errs.Errorf("ttsservice.no-components", "Components", "none given; name at least one, e.g. is")
 	}
-	if p.Image == "" || strings.HasSuffix(p.Image, ":latest") {
-		errs.Errorf("ttsservice.unpinned-image", "Image", "%q must be an image with a pinned tag or digest", p.Image)
+	if problem := imageref.Check(p.Image); problem != imageref.None {
+		errs.Errorf("ttsservice.unpinned-image", "Image", "%q %s; give an image with a pinned tag or digest", p.Image, problem.Reason())
 	}
 	if p.ConfigDigest == "" {
 		errs.Errorf("ttsservice.missing-digest", "ConfigDigest", "is empty; pass the configuration's digest so that tasks restart when it changes")

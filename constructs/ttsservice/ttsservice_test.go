@@ -31,6 +31,7 @@ func TestPropsAreValidated(t *testing.T) {
 		{"cluster keys in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_CLUSTER_KEYS": jsii.String("x")} }, "ttsservice.credential-in-environment"},
 		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "ttsservice.digest-in-environment"},
 		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "ttsservice.unpinned-image"},
+		{"untagged image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack" }, "ttsservice.unpinned-image"},
 		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.GRPC()} }, "ttsservice.missing-port"},
 		{"target not served", func(p *Props) {
 			p.Targets = []*listeners.Target{{TargetSpec: listeners.TargetSpec{Server: ports.ServerIS, Port: 1886}}}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 )
 
@@ -21,8 +22,8 @@ func TestDockerfileRunsImage(t *testing.T) {
 		t.Fatalf("Dockerfile has %d FROM lines, want a builder and the runtime image", len(froms))
 	}
 	for _, f := range froms {
-		if img := f[1]; !strings.Contains(img, ":") || strings.HasSuffix(img, ":latest") {
-			t.Errorf("base image %s is not pinned to a tag", img)
+		if problem := imageref.Check(f[1]); problem != imageref.None {
+			t.Errorf("base image %s %s", f[1], problem.Reason())
 		}
 	}
 	if last := froms[len(froms)-1][1]; last != proxy.Image {
