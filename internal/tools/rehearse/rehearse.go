@@ -158,6 +158,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, fmt.Errorf("%s is required (Debian package %s)", tool, map[string]string{"redis-server": "redis-server", "curl": "curl"}[tool])
 		}
 	}
+	unlock, err := lockMachine(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	work, err := os.MkdirTemp("", "rehearse-")
 	if err != nil {
 		return nil, err
