@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/pemkey"
 )
 
 // FormatVersion is the value of the "format" field written by this package.
@@ -290,26 +292,7 @@ func parseKey(data []byte) (crypto.Signer, error) {
 	if strings.TrimSpace(string(rest)) != "" {
 		return nil, errors.New("more than one PEM block")
 	}
-	var k any
-	var err error
-	switch b.Type {
-	case "PRIVATE KEY":
-		k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(b.Bytes)
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-	default:
-		return nil, fmt.Errorf("unexpected PEM block %q", b.Type)
-	}
-	if err != nil {
-		return nil, err
-	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("unsupported key type %T", k)
-	}
-	return s, nil
+	return pemkey.Parse(b)
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {

@@ -4,11 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/pemkey"
 )
 
 // ExpiryWarning is how long before a certificate expires the checker warns.
@@ -165,18 +167,9 @@ func checkKeyPEM(data []byte) string {
 	if b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "" {
 		return "the private key is encrypted with a passphrase, which TTS cannot use; decrypt it (openssl pkey -in KEY -out KEY.plain)"
 	}
-	var err error
-	switch b.Type {
-	case "PRIVATE KEY":
-		_, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-	case "EC PRIVATE KEY":
-		_, err = x509.ParseECPrivateKey(b.Bytes)
-	case "RSA PRIVATE KEY":
-		_, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-	default:
+	if _, err := pemkey.Parse(b); errors.Is(err, pemkey.ErrUnsupportedType) {
 		return fmt.Sprintf("unsupported private key type %q; use PKCS#8 ('PRIVATE KEY'), 'EC PRIVATE KEY' or 'RSA PRIVATE KEY'", b.Type)
-	}
-	if err != nil {
+	} else if err != nil {
 		return fmt.Sprintf("the private key does not parse (%v)", err)
 	}
 	return ""
