@@ -288,7 +288,8 @@ func newFirstRun(scope constructs.Construct, id string, p Props, t *fargateservi
 		{Sid: jsii.String("RunCertbotTask"), Actions: jsii.Strings("ecs:RunTask"), Resources: jsii.Strings(family), Conditions: inCluster},
 		{Sid: jsii.String("WatchCertbotTask"), Actions: jsii.Strings("ecs:DescribeTasks"), Resources: jsii.Strings("*"), Conditions: inCluster},
 		{Sid: jsii.String("PassCertbotRoles"), Actions: jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{t.TaskRole.RoleArn(), t.ExecutionRole.RoleArn()}},
+			Resources:  &[]*string{t.TaskRole.RoleArn(), t.ExecutionRole.RoleArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
 	} {
 		fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
 	}
