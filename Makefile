@@ -27,9 +27,10 @@ rehearse:
 test: lint
 	go test -count=1 -timeout 40m ./...
 
-## lint: go vet and staticcheck (pinned in go.mod as a tool). ST1005 is off: error
+## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool). ST1005 is off: error
 ##       messages here start with product names (PostgreSQL, Fargate, The Things Stack).
 lint:
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run gofmt -w on them):"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	go tool staticcheck -checks 'inherit,-ST1005' ./...
 

@@ -17,8 +17,8 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/interoprepo"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
-	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
@@ -70,31 +70,11 @@ func newDatabaseBootstrap(stack awscdk.Stack, p *params.Params, is *IdentityServ
 	if err != nil {
 		return err
 	}
-	// The family with any revision, not the revision's ARN: the policy then
-	// stays the same across deployments, so a new revision is never run
-	// before a changed policy has reached IAM.
-	familyArn := fmt.Sprintf("arn:%s:ecs:%s:%s:task-definition/%s:*", *stack.Partition(), p.Region, p.Account, family)
-	inCluster := &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": is.Cluster.ClusterArn()}}
-	for _, s := range []*awsiam.PolicyStatementProps{
-		{Sid: jsii.String("RunBootstrapTask"), Actions: jsii.Strings("ecs:RunTask"), Resources: jsii.Strings(familyArn), Conditions: inCluster},
-		// The task ARN is known only after RunTask: tasks of this cluster.
-		{Sid: jsii.String("WatchBootstrapTask"), Actions: jsii.Strings("ecs:DescribeTasks"), Resources: jsii.Strings("*"), Conditions: inCluster},
-		{Sid: jsii.String("PassBootstrapRoles"), Actions: jsii.Strings("iam:PassRole"),
-			Resources:  &[]*string{job.TaskRole.RoleArn(), job.ExecutionRole.RoleArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
-	} {
-		fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(fn.Role, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("ecs:RunTask names the bootstrap's task definition family (" + family + ":*, any revision) and the cluster; " +
-			"ecs:DescribeTasks is limited to the cluster by condition, because the task ARN is known only after RunTask."),
-		AppliesTo: &[]any{"Resource::" + familyArn, "Resource::*"},
-	}}, jsii.Bool(true))
-
-	var subnetIDs []string
-	for _, s := range *is.Cluster.Vpc().SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)}).Subnets {
-		subnetIDs = append(subnetIDs, *s.SubnetId())
+	if err := fargateservice.GrantRunTask(fn.Role, fargateservice.RunGrant{
+		Name: "Bootstrap", What: "the bootstrap's", Family: family, Region: p.Region, Account: p.Account,
+		Cluster: is.Cluster, Roles: []awsiam.IRole{job.TaskRole, job.ExecutionRole},
+	}); err != nil {
+		return err
 	}
 	run := awscdk.NewCustomResource(stack, jsii.String("DatabaseBootstrapRun"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
@@ -106,7 +86,7 @@ func newDatabaseBootstrap(stack awscdk.Stack, p *params.Params, is *IdentityServ
 				// CloudFormation sends Update and the bootstrap runs again.
 				TaskDefinition: *job.TaskDefinition.TaskDefinitionArn(),
 				Container:      ttsservice.JobContainer,
-				Subnets:        subnetIDs,
+				Subnets:        fargateservice.SubnetIDs(is.Cluster, &awsec2.SubnetSelection{SubnetGroupName: jsii.String(netbase.PrivateSubnets)}),
 				// The Identity Server's group: the database admits it.
 				SecurityGroups: []string{*sg.SecurityGroupId()},
 				LogGroup:       *job.LogGroup.LogGroupName(),

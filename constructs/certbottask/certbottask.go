@@ -282,26 +282,11 @@ func newFirstRun(scope constructs.Construct, id string, p Props, t *fargateservi
 	if err != nil {
 		return nil, err
 	}
-	family := fmt.Sprintf("arn:%s:ecs:%s:%s:task-definition/%s:*", *awscdk.Stack_Of(scope).Partition(), p.Region, p.Account, p.Family)
-	inCluster := &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": p.Cluster.ClusterArn()}}
-	for _, s := range []*awsiam.PolicyStatementProps{
-		{Sid: jsii.String("RunCertbotTask"), Actions: jsii.Strings("ecs:RunTask"), Resources: jsii.Strings(family), Conditions: inCluster},
-		{Sid: jsii.String("WatchCertbotTask"), Actions: jsii.Strings("ecs:DescribeTasks"), Resources: jsii.Strings("*"), Conditions: inCluster},
-		{Sid: jsii.String("PassCertbotRoles"), Actions: jsii.Strings("iam:PassRole"),
-			Resources:  &[]*string{t.TaskRole.RoleArn(), t.ExecutionRole.RoleArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
-	} {
-		fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(fn.Role, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("ecs:RunTask names the Certbot task definition family (" + p.Family + ":*, any revision) and the cluster; " +
-			"ecs:DescribeTasks is limited to the cluster by condition, because the task ARN is known only after RunTask."),
-		AppliesTo: &[]any{"Resource::" + family, "Resource::*"},
-	}}, jsii.Bool(true))
-	var subnetIDs []string
-	for _, s := range *p.Cluster.Vpc().SelectSubnets(p.Subnets).Subnets {
-		subnetIDs = append(subnetIDs, *s.SubnetId())
+	if err := fargateservice.GrantRunTask(fn.Role, fargateservice.RunGrant{
+		Name: "Certbot", What: "the Certbot", Family: p.Family, Region: p.Region, Account: p.Account,
+		Cluster: p.Cluster, Roles: []awsiam.IRole{t.TaskRole, t.ExecutionRole},
+	}); err != nil {
+		return nil, err
 	}
 	run := awscdk.NewCustomResource(scope, jsii.String(id+"FirstRun"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function.FunctionArn(),
@@ -311,7 +296,7 @@ func newFirstRun(scope constructs.Construct, id string, p Props, t *fargateservi
 				Cluster:        *p.Cluster.ClusterArn(),
 				TaskDefinition: *t.Definition.TaskDefinitionArn(),
 				Container:      Container,
-				Subnets:        subnetIDs,
+				Subnets:        fargateservice.SubnetIDs(p.Cluster, p.Subnets),
 				SecurityGroups: []string{*p.SecurityGroup.SecurityGroupId()},
 				LogGroup:       *p.LogGroup.LogGroupName(),
 			},
