@@ -19,6 +19,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Port is the Redis port. It is not the default 6379 (cdk-nag AwsSolutions-AEC5).
@@ -53,17 +54,33 @@ type Cache struct {
 	SecurityGroup awsec2.SecurityGroup
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if p.Vpc == nil || p.Key == nil {
+		errs.Errorf("cache.missing-scope", "", "Vpc and Key are required")
+	}
+	if len(p.Subnets) < 2 || len(p.AvailabilityZones) < 2 {
+		errs.Errorf("cache.too-few-zones", "AvailabilityZones", "give subnets in at least 2 availability zones (%d subnets and %d zones given)", len(p.Subnets), len(p.AvailabilityZones))
+	}
+	if p.Replicas < 1 {
+		errs.Errorf("cache.no-replica", "Replicas", "is %d; Multi-AZ with automatic failover needs at least 1", p.Replicas)
+	}
+	if p.NodeType == "" {
+		errs.Errorf("cache.missing-node-type", "NodeType", "is required, e.g. cache.t4g.micro")
+	}
+	if p.SecretName == "" {
+		errs.Errorf("cache.missing-secret-name", "SecretName", "is required: it names the generated AUTH token")
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("cache:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the replication group.
 func New(scope constructs.Construct, id string, props Props) (*Cache, error) {
-	switch {
-	case props.Vpc == nil || props.Key == nil:
-		return nil, fmt.Errorf("cache: Vpc and Key are required")
-	case len(props.Subnets) < 2 || len(props.AvailabilityZones) < 2:
-		return nil, fmt.Errorf("cache: give subnets in at least 2 availability zones")
-	case props.Replicas < 1:
-		return nil, fmt.Errorf("cache: Replicas is %d; Multi-AZ with automatic failover needs at least 1", props.Replicas)
-	case props.NodeType == "" || props.SecretName == "":
-		return nil, fmt.Errorf("cache: NodeType and SecretName are required")
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -61,17 +63,28 @@ func TestCachePropsAreChecked(t *testing.T) {
 	vpc := cdktest.VPC(stack)
 	key := awskms.NewKey(stack, jsii.String("Key"), nil)
 	ok := Props{Vpc: vpc, Subnets: *vpc.IsolatedSubnets(), AvailabilityZones: []string{"a", "b"}, Key: key, SecretName: "s", NodeType: "cache.t4g.micro", Replicas: 1}
-	for name, edit := range map[string]func(*Props){
-		"no key":         func(p *Props) { p.Key = nil },
-		"one zone":       func(p *Props) { p.AvailabilityZones = []string{"a"} },
-		"no replica":     func(p *Props) { p.Replicas = 0 },
-		"no node type":   func(p *Props) { p.NodeType = "" },
-		"no secret name": func(p *Props) { p.SecretName = "" },
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no key", func(p *Props) { p.Key = nil }, []string{"cache.missing-scope"}},
+		{"one zone", func(p *Props) { p.AvailabilityZones = []string{"a"} }, []string{"cache.too-few-zones"}},
+		{"one subnet", func(p *Props) { p.Subnets = p.Subnets[:1] }, []string{"cache.too-few-zones"}},
+		{"no replica", func(p *Props) { p.Replicas = 0 }, []string{"cache.no-replica"}},
+		{"no node type", func(p *Props) { p.NodeType = "" }, []string{"cache.missing-node-type"}},
+		{"no secret name", func(p *Props) { p.SecretName = "" }, []string{"cache.missing-secret-name"}},
+		{"everything wrong", func(p *Props) { *p = Props{} }, []string{"cache.missing-scope", "cache.too-few-zones", "cache.no-replica",
+			"cache.missing-node-type", "cache.missing-secret-name"}},
 	} {
 		p := ok
-		edit(&p)
-		if _, err := New(stack, "Cache", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		c.edit(&p)
+		_, err := New(stack, "Cache", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
 		}
 	}
 }

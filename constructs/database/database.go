@@ -20,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Port is the PostgreSQL port. It is not the default 5432, so that scans for
@@ -67,21 +68,39 @@ type Database struct {
 	SecurityGroup awsec2.SecurityGroup
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if p.Vpc == nil || p.Key == nil {
+		errs.Errorf("database.missing-scope", "", "Vpc and Key are required")
+	}
+	if len(p.AvailabilityZones) < 2 {
+		errs.Errorf("database.too-few-zones", "AvailabilityZones", "%d given; give at least 2 availability zones", len(p.AvailabilityZones))
+	}
+	if p.Identifier == "" {
+		errs.Errorf("database.missing-identifier", "Identifier", "is required: it names the cluster and its log group")
+	}
+	if p.SecretName == "" {
+		errs.Errorf("database.missing-secret-name", "SecretName", "is required: it names the generated credentials")
+	}
+	if p.MinCapacity < 0.5 || p.MaxCapacity < p.MinCapacity {
+		errs.Errorf("database.bad-capacity", "MinCapacity", "capacity %g..%g ACU is not a valid range; MinCapacity is at least 0.5 and MaxCapacity at least MinCapacity", p.MinCapacity, p.MaxCapacity)
+	}
+	if p.Readers < 0 {
+		errs.Errorf("database.negative-readers", "Readers", "is %d; use 0 or more", p.Readers)
+	}
+	if p.BackupRetention < 1 || p.BackupRetention > 35 {
+		errs.Errorf("database.bad-backup-retention", "BackupRetention", "%d is outside 1..35 days", p.BackupRetention)
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("database:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the cluster.
 func New(scope constructs.Construct, id string, props Props) (*Database, error) {
-	switch {
-	case props.Vpc == nil || props.Key == nil:
-		return nil, fmt.Errorf("database: Vpc and Key are required")
-	case len(props.AvailabilityZones) < 2:
-		return nil, fmt.Errorf("database: give at least 2 availability zones")
-	case props.Identifier == "" || props.SecretName == "":
-		return nil, fmt.Errorf("database: Identifier and SecretName are required")
-	case props.MinCapacity < 0.5 || props.MaxCapacity < props.MinCapacity:
-		return nil, fmt.Errorf("database: capacity %g..%g ACU is not a valid range", props.MinCapacity, props.MaxCapacity)
-	case props.Readers < 0:
-		return nil, fmt.Errorf("database: Readers is %d; use 0 or more", props.Readers)
-	case props.BackupRetention < 1 || props.BackupRetention > 35:
-		return nil, fmt.Errorf("database: BackupRetention %d is outside 1..35 days", props.BackupRetention)
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{

@@ -1,6 +1,7 @@
 package database
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -75,18 +77,31 @@ func TestDatabasePropsAreChecked(t *testing.T) {
 	vpc := cdktest.VPC(stack)
 	ok := Props{Vpc: vpc, AvailabilityZones: []string{"a", "b"}, Key: awskms.NewKey(stack, jsii.String("Key"), nil),
 		Identifier: "db", SecretName: "s", MinCapacity: 0.5, MaxCapacity: 1, BackupRetention: 7}
-	for name, edit := range map[string]func(*Props){
-		"no key":            func(p *Props) { p.Key = nil },
-		"one zone":          func(p *Props) { p.AvailabilityZones = []string{"a"} },
-		"no identifier":     func(p *Props) { p.Identifier = "" },
-		"capacity reversed": func(p *Props) { p.MaxCapacity = 0.25 },
-		"negative readers":  func(p *Props) { p.Readers = -1 },
-		"backups too long":  func(p *Props) { p.BackupRetention = 36 },
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no key", func(p *Props) { p.Key = nil }, []string{"database.missing-scope"}},
+		{"one zone", func(p *Props) { p.AvailabilityZones = []string{"a"} }, []string{"database.too-few-zones"}},
+		{"no identifier", func(p *Props) { p.Identifier = "" }, []string{"database.missing-identifier"}},
+		{"no secret name", func(p *Props) { p.SecretName = "" }, []string{"database.missing-secret-name"}},
+		{"capacity reversed", func(p *Props) { p.MaxCapacity = 0.25 }, []string{"database.bad-capacity"}},
+		{"capacity too small", func(p *Props) { p.MinCapacity = 0.25 }, []string{"database.bad-capacity"}},
+		{"negative readers", func(p *Props) { p.Readers = -1 }, []string{"database.negative-readers"}},
+		{"backups too long", func(p *Props) { p.BackupRetention = 36 }, []string{"database.bad-backup-retention"}},
+		{"no backups", func(p *Props) { p.BackupRetention = 0 }, []string{"database.bad-backup-retention"}},
+		{"everything wrong", func(p *Props) { *p = Props{Readers: -1} }, []string{"database.missing-scope", "database.too-few-zones",
+			"database.missing-identifier", "database.missing-secret-name", "database.bad-capacity", "database.negative-readers", "database.bad-backup-retention"}},
 	} {
 		p := ok
-		edit(&p)
-		if _, err := New(stack, "Database", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		c.edit(&p)
+		_, err := New(stack, "Database", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
 		}
 	}
 }

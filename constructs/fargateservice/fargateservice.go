@@ -20,6 +20,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Props configure a service.
@@ -40,13 +41,24 @@ type Props struct {
 	ContainerName string
 }
 
+func (p Props) validate(id string) error {
+	var errs diag.List
+	if p.Cluster == nil || p.TaskDefinition == nil || p.SecurityGroup == nil || p.ServiceConnect == nil {
+		errs.Errorf("fargateservice.missing-scope", "", "Cluster, TaskDefinition, SecurityGroup and ServiceConnect are required")
+	}
+	if len(p.Targets) > 0 && p.ContainerName == "" {
+		errs.Errorf("fargateservice.missing-container-name", "ContainerName", "is required with Targets: it names the container that registers with the target groups")
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("fargateservice %s:\n%w", id, err)
+	}
+	return nil
+}
+
 // New creates the service and registers it with its target groups.
 func New(scope constructs.Construct, id string, props Props) (awsecs.FargateService, error) {
-	if props.Cluster == nil || props.TaskDefinition == nil || props.SecurityGroup == nil || props.ServiceConnect == nil {
-		return nil, fmt.Errorf("fargateservice %s: Cluster, TaskDefinition, SecurityGroup and ServiceConnect are required", id)
-	}
-	if len(props.Targets) > 0 && props.ContainerName == "" {
-		return nil, fmt.Errorf("fargateservice %s: ContainerName is required with Targets", id)
+	if err := props.validate(id); err != nil {
+		return nil, err
 	}
 	svc := awsecs.NewFargateService(scope, jsii.String(id), &awsecs.FargateServiceProps{
 		Cluster:         props.Cluster,

@@ -1,6 +1,7 @@
 package fargateservice
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsservicediscovery"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -62,8 +65,33 @@ func TestServiceAndTaskAlone(t *testing.T) {
 
 func TestServicePropsAreChecked(t *testing.T) {
 	stack := cdktest.Stack(t)
-	if _, err := New(stack, "Service", Props{}); err == nil {
-		t.Error("accepted a service without cluster, task definition, security group and Service Connect")
+	vpc := cdktest.VPC(stack)
+	task := NewTask(stack, TaskProps{CPU: 256, MemoryMiB: 512})
+	ok := Props{
+		Cluster: awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{Vpc: vpc}), TaskDefinition: task.Definition,
+		SecurityGroup:  awsec2.NewSecurityGroup(stack, jsii.String("Tasks"), &awsec2.SecurityGroupProps{Vpc: vpc}),
+		ServiceConnect: &awsecs.ServiceConnectProps{}, DesiredCount: 1,
+	}
+	if err := ok.validate("Service"); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	targets := []*listeners.Target{{TargetSpec: listeners.TargetSpec{Port: 1700}}}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no cluster", func(p *Props) { p.Cluster = nil }, []string{"fargateservice.missing-scope"}},
+		{"no Service Connect", func(p *Props) { p.ServiceConnect = nil }, []string{"fargateservice.missing-scope"}},
+		{"targets without container", func(p *Props) { p.Targets = targets }, []string{"fargateservice.missing-container-name"}},
+		{"everything wrong", func(p *Props) { *p = Props{Targets: targets} }, []string{"fargateservice.missing-scope", "fargateservice.missing-container-name"}},
+	} {
+		p := ok
+		c.edit(&p)
+		_, err := New(stack, "Service", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
+		}
 	}
 }
 

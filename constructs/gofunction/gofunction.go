@@ -24,6 +24,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Props configure a Function.
@@ -57,22 +58,46 @@ type Function struct {
 	LogGroup awslogs.LogGroup
 }
 
+// check returns the go command that builds the function. Its problems are
+// diagnostics of the props (ModuleDir, Package) and of the machine (the Go
+// toolchain); a check that depends on another is made only when that one
+// passes.
+func (p Props) check(id string) (goTool string, err error) {
+	var errs diag.List
+	if p.ModuleDir == "" {
+		errs.Errorf("gofunction.missing-module-dir", "ModuleDir", "is required: give the folder of this project's go.mod")
+	} else if _, err := os.Stat(filepath.Join(p.ModuleDir, "go.mod")); err != nil {
+		errs.Errorf("gofunction.no-go-mod", "ModuleDir", "%q has no go.mod; give the folder of this project's go.mod", p.ModuleDir)
+	} else if p.Package != "" {
+		if _, err := os.Stat(p.source()); err != nil {
+			errs.Errorf("gofunction.package-not-found", "Package", "%s not found in %s; give a main package of the module, e.g. ./internal/run/cmd/deploy-resources", p.Package, p.ModuleDir)
+		}
+	}
+	if p.Package == "" {
+		errs.Errorf("gofunction.missing-package", "Package", "is required: the main package to build, relative to ModuleDir")
+	}
+	goTool, lookErr := exec.LookPath("go")
+	if lookErr != nil {
+		errs.Errorf("gofunction.no-go-toolchain", "", "the Go toolchain is needed at synth to build %s; install Go and put it on PATH", p.Package)
+	}
+	if err := errs.Err(); err != nil {
+		return "", fmt.Errorf("gofunction %s:\n%w", id, err)
+	}
+	return goTool, nil
+}
+
+// source is the folder of the package to build.
+func (p Props) source() string {
+	return filepath.Join(p.ModuleDir, filepath.FromSlash(strings.TrimPrefix(p.Package, "./")))
+}
+
 // New builds the package and creates the function.
 func New(scope constructs.Construct, id string, props Props) (*Function, error) {
-	if props.ModuleDir == "" || props.Package == "" {
-		return nil, fmt.Errorf("gofunction %s: ModuleDir and Package are required", id)
-	}
-	if _, err := os.Stat(filepath.Join(props.ModuleDir, "go.mod")); err != nil {
-		return nil, fmt.Errorf("gofunction %s: ModuleDir %q has no go.mod; give the folder of this project's go.mod", id, props.ModuleDir)
-	}
-	src := filepath.Join(props.ModuleDir, filepath.FromSlash(strings.TrimPrefix(props.Package, "./")))
-	if _, err := os.Stat(src); err != nil {
-		return nil, fmt.Errorf("gofunction %s: package %s not found in %s", id, props.Package, props.ModuleDir)
-	}
-	goTool, err := exec.LookPath("go")
+	goTool, err := props.check(id)
 	if err != nil {
-		return nil, fmt.Errorf("gofunction %s: the Go toolchain is needed at synth to build %s; install Go and put it on PATH", id, props.Package)
+		return nil, err
 	}
+	src := props.source()
 	if props.MemoryMB == 0 {
 		props.MemoryMB = 256
 	}

@@ -3,12 +3,14 @@ package gofunction
 import (
 	"debug/elf"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -53,13 +55,38 @@ func TestFunctionAlone(t *testing.T) {
 
 func TestFunctionPropsAreChecked(t *testing.T) {
 	stack := cdktest.Stack(t)
-	for name, p := range map[string]Props{
-		"no package":     {ModuleDir: "../.."},
-		"no module":      {ModuleDir: t.TempDir(), Package: "./x"},
-		"missing folder": {ModuleDir: "../..", Package: "./internal/run/cmd/nothing-here"},
+	ok := Props{ModuleDir: "../..", Package: "./internal/run/cmd/deploy-resources"}
+	if _, err := ok.check("Fn"); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no module folder", func(p *Props) { p.ModuleDir = "" }, []string{"gofunction.missing-module-dir"}},
+		{"no go.mod", func(p *Props) { p.ModuleDir = t.TempDir() }, []string{"gofunction.no-go-mod"}},
+		{"no package", func(p *Props) { p.Package = "" }, []string{"gofunction.missing-package"}},
+		{"missing package folder", func(p *Props) { p.Package = "./internal/run/cmd/nothing-here" }, []string{"gofunction.package-not-found"}},
+		{"everything wrong", func(p *Props) { *p = Props{} }, []string{"gofunction.missing-module-dir", "gofunction.missing-package"}},
 	} {
-		if _, err := New(stack, "Fn", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		p := ok
+		c.edit(&p)
+		_, err := New(stack, "Fn", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
 		}
+	}
+}
+
+// Without a Go toolchain the synth cannot build the function: the problem is
+// reported with the props' own.
+func TestFunctionNeedsTheGoToolchain(t *testing.T) {
+	stack := cdktest.Stack(t)
+	t.Setenv("PATH", t.TempDir())
+	_, err := New(stack, "Fn", Props{ModuleDir: t.TempDir(), Package: "./x"})
+	want := []string{"gofunction.no-go-mod", "gofunction.no-go-toolchain"}
+	if got := diag.FromError(err).Codes(); !slices.Equal(got, want) {
+		t.Errorf("codes %v, want %v (error %v)", got, want, err)
 	}
 }

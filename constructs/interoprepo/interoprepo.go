@@ -23,6 +23,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
@@ -60,31 +61,42 @@ type Repository struct {
 	Digest string
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if p.Bucket == nil || p.Key == nil || p.Function == nil {
+		errs.Errorf("interoprepo.missing-scope", "", "Bucket, Key and Function are required")
+	}
+	if p.Prefix == "" || strings.Trim(p.Prefix, "/") != p.Prefix || path.Clean(p.Prefix) != p.Prefix {
+		errs.Errorf("interoprepo.bad-prefix", "Prefix", "%q must be a folder path without leading or trailing slash", p.Prefix)
+	}
+	size, hasConfig := 0, false
+	for i, f := range p.Files {
+		size += len(f.Data)
+		hasConfig = hasConfig || f.Path == interop.ConfigFile
+		if !utf8.Valid(f.Data) {
+			errs.Errorf("interoprepo.not-text", fmt.Sprintf("Files[%d]", i), "%s is not UTF-8 text; the repository holds YAML and PEM files only", f.Path)
+		}
+	}
+	if !hasConfig {
+		errs.Errorf("interoprepo.missing-config", "Files", "the files have no %s; give the checked repository's files (interop.Repository.Files), or interop.EmptyFiles for none", interop.ConfigFile)
+	}
+	if size > MaxBytes {
+		errs.Errorf("interoprepo.too-large", "Files", "the repository's files hold %d bytes, more than the %d that one deployment can carry; remove unreferenced material or split large CA bundles", size, MaxBytes)
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("interoprepo:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the custom resource and grants the function what it needs: the
 // repository's prefix in the bucket, and the referenced secrets, by name.
 func New(scope constructs.Construct, id string, props Props) (*Repository, error) {
-	switch {
-	case props.Bucket == nil || props.Key == nil || props.Function == nil:
-		return nil, fmt.Errorf("interoprepo: Bucket, Key and Function are required")
-	case props.Prefix == "" || strings.Trim(props.Prefix, "/") != props.Prefix || path.Clean(props.Prefix) != props.Prefix:
-		return nil, fmt.Errorf("interoprepo: Prefix %q must be a folder path without leading or trailing slash", props.Prefix)
-	}
-	size, hasConfig := 0, false
-	for _, f := range props.Files {
-		size += len(f.Data)
-		hasConfig = hasConfig || f.Path == interop.ConfigFile
-	}
-	if !hasConfig {
-		return nil, fmt.Errorf("interoprepo: the files have no %s", interop.ConfigFile)
-	}
-	if size > MaxBytes {
-		return nil, fmt.Errorf("interoprepo: the repository's files hold %d bytes, more than the %d that one deployment can carry; remove unreferenced material or split large CA bundles", size, MaxBytes)
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	files := map[string]string{}
 	for _, f := range props.Files {
-		if !utf8.Valid(f.Data) {
-			return nil, fmt.Errorf("interoprepo: %s is not UTF-8 text; the repository holds YAML and PEM files only", f.Path)
-		}
 		files[f.Path] = string(f.Data)
 	}
 	filesJSON, err := json.Marshal(files)

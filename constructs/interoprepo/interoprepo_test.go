@@ -1,6 +1,7 @@
 package interoprepo
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
@@ -58,27 +60,36 @@ func TestRepositoryAlone(t *testing.T) {
 
 func TestRepositoryPropsAreChecked(t *testing.T) {
 	stack := cdktest.Stack(t)
-	fn, err := gofunction.New(stack, "Fn", gofunction.Props{ModuleDir: "../..", Package: "./internal/run/cmd/deploy-resources"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The validation only needs a function, not a built one.
 	ok := Props{Bucket: awss3.NewBucket(stack, jsii.String("Bucket"), nil), Key: awskms.NewKey(stack, jsii.String("Key"), nil), Prefix: "repo",
-		Files: interop.EmptyFiles(), Function: fn, Partition: "aws", Region: cdktest.Region, Account: cdktest.Account}
-	for name, edit := range map[string]func(*Props){
-		"no function":   func(p *Props) { p.Function = nil },
-		"slash prefix":  func(p *Props) { p.Prefix = "/repo/" },
-		"no config.yml": func(p *Props) { p.Files = []interop.File{{Path: "js.yml", Data: []byte("x")}} },
-		"too large": func(p *Props) {
+		Files: interop.EmptyFiles(), Function: &gofunction.Function{}, Partition: "aws", Region: cdktest.Region, Account: cdktest.Account}
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	binary := interop.File{Path: "ca.der", Data: []byte{0xff, 0xfe}}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no function", func(p *Props) { p.Function = nil }, []string{"interoprepo.missing-scope"}},
+		{"slash prefix", func(p *Props) { p.Prefix = "/repo/" }, []string{"interoprepo.bad-prefix"}},
+		{"unclean prefix", func(p *Props) { p.Prefix = "a//b" }, []string{"interoprepo.bad-prefix"}},
+		{"no config.yml", func(p *Props) { p.Files = []interop.File{{Path: "js.yml", Data: []byte("x")}} }, []string{"interoprepo.missing-config"}},
+		{"too large", func(p *Props) {
 			p.Files = append(interop.EmptyFiles(), interop.File{Path: "ca.pem", Data: make([]byte, MaxBytes)})
+		}, []string{"interoprepo.too-large"}},
+		{"not UTF-8 text", func(p *Props) { p.Files = append(interop.EmptyFiles(), binary) }, []string{"interoprepo.not-text"}},
+		{"everything wrong", func(p *Props) {
+			*p = Props{Files: []interop.File{binary, binary, {Path: "big", Data: make([]byte, MaxBytes)}}}
 		},
-		"not UTF-8 text": func(p *Props) {
-			p.Files = append(interop.EmptyFiles(), interop.File{Path: "ca.der", Data: []byte{0xff, 0xfe}})
-		},
+			[]string{"interoprepo.missing-scope", "interoprepo.bad-prefix", "interoprepo.not-text", "interoprepo.not-text", "interoprepo.missing-config", "interoprepo.too-large"}},
 	} {
 		p := ok
-		edit(&p)
-		if _, err := New(stack, "Repo", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		c.edit(&p)
+		_, err := New(stack, "Repo", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
 		}
 	}
 }

@@ -46,6 +46,7 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/proxy"
 )
@@ -196,7 +197,6 @@ func NewPlan(m Mode) (Plan, error) {
 			add(s.target, i == 0)
 		}
 	}
-	stagingOf := map[int]string{}
 	for i := range plan.Targets {
 		t := &plan.Targets[i]
 		for _, v := range append([][]listenerSpec{cur}, variants...) {
@@ -206,20 +206,38 @@ func NewPlan(m Mode) (Plan, error) {
 				}
 			}
 		}
+	}
+	if err := plan.checkStaging(); err != nil {
+		return Plan{}, err
+	}
+	return plan, nil
+}
+
+// checkStaging reports staging ports that two target groups share or that a
+// public listener uses.
+func (p Plan) checkStaging() error {
+	var errs diag.List
+	stagingOf := map[int]string{}
+	for i, t := range p.Targets {
 		if t.Staging == 0 {
 			continue
 		}
 		if other, ok := stagingOf[t.Staging]; ok {
-			return Plan{}, fmt.Errorf("listeners: target groups %s and %s would share the staging port %d; change StagingPortOffset", other, t.Key, t.Staging)
+			errs.Errorf("listeners.shared-staging-port", fmt.Sprintf("Targets[%d].Staging", i),
+				"target groups %s and %s would share the staging port %d; change StagingPortOffset", other, t.Key, t.Staging)
+			continue
 		}
 		stagingOf[t.Staging] = t.Key
 	}
-	for _, l := range plan.Listeners {
+	for i, l := range p.Listeners {
 		if _, ok := stagingOf[l.Port]; ok {
-			return Plan{}, fmt.Errorf("listeners: public port %d is also a staging port; change StagingPortOffset", l.Port)
+			errs.Errorf("listeners.public-staging-port", fmt.Sprintf("Listeners[%d].Port", i), "public port %d is also a staging port; change StagingPortOffset", l.Port)
 		}
 	}
-	return plan, nil
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("listeners:\n%w", err)
+	}
+	return nil
 }
 
 // target is a target group before it is a resource.

@@ -2,8 +2,10 @@ package listeners
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
@@ -100,6 +102,32 @@ func TestPlanKeepsTargetGroupsAcrossModes(t *testing.T) {
 			if tg.Staging != 0 && public[tg.Staging] {
 				t.Errorf("%+v: staging port %d is public", m, tg.Staging)
 			}
+		}
+	}
+}
+
+// A staging port that two target groups share, or that a public listener
+// uses, is refused; every problem at once.
+func TestPlanStagingPortsAreChecked(t *testing.T) {
+	shared := []TargetSpec{{Key: "a", Staging: 20443}, {Key: "b", Staging: 20443}, {Key: "c"}}
+	public := []ListenerSpec{{Port: 443, Target: "a"}, {Port: 20443, Target: "c"}}
+	for _, c := range []struct {
+		name string
+		plan Plan
+		want []string
+	}{
+		{"shared staging port", Plan{Targets: shared, Listeners: public[:1]}, []string{"listeners.shared-staging-port"}},
+		{"public staging port", Plan{Targets: shared[1:], Listeners: public}, []string{"listeners.public-staging-port"}},
+		{"both", Plan{Targets: shared, Listeners: public}, []string{"listeners.shared-staging-port", "listeners.public-staging-port"}},
+	} {
+		err := c.plan.checkStaging()
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
+		}
+	}
+	for _, m := range allModes() {
+		if err := mustPlan(t, m).checkStaging(); err != nil {
+			t.Errorf("%+v: %v", m, err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
@@ -52,22 +53,47 @@ type Public struct {
 	Listeners map[int]elbv2.CfnListener
 }
 
+func (p PublicProps) validate() error {
+	var errs diag.List
+	if p.Nlb == nil || p.NlbSecurityGroup == nil {
+		errs.Errorf("listeners.missing-scope", "", "Nlb and NlbSecurityGroup are required for the public listeners")
+	}
+	if p.Certificate == "" {
+		errs.Errorf("listeners.missing-certificate", "Certificate", "is empty; the TLS ports other than 443 and 8886 always need the ACM certificate")
+	}
+	for _, g := range ports.Groups() {
+		if len(p.IngressCIDRs[g]) == 0 {
+			errs.Errorf("listeners.no-ingress-cidrs", fmt.Sprintf("IngressCIDRs[%s]", g), "no ingress CIDRs for the %s ports; give at least one", g)
+		}
+	}
+	keys := map[string]bool{}
+	for _, t := range p.Targets {
+		keys[t.Key] = true
+	}
+	for i, spec := range p.Plan.Listeners {
+		if !keys[spec.Target] {
+			errs.Errorf("listeners.unknown-target", fmt.Sprintf("Plan.Listeners[%d].Target", i),
+				"the listener on %d forwards to target group %s, which is not among the Targets; create it with NewTargets", spec.Port, spec.Target)
+		}
+		if _, ok := alpnName(spec.ALPN); spec.Protocol == elbv2.Protocol_TLS && !ok {
+			errs.Errorf("listeners.unknown-alpn", fmt.Sprintf("Plan.Listeners[%d].ALPN", i),
+				"no CloudFormation name for the ALPN policy %s of listener %d; use elbv2.AlpnPolicy_NONE or AlpnPolicy_HTTP2_ONLY", spec.ALPN, spec.Port)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("listeners:\n%w", err)
+	}
+	return nil
+}
+
 // NewPublic creates the public listeners of the plan and the rules that
 // admit their CIDRs. They are L1 listeners: an L2 listener would make every
 // service of its target group wait for it, and in proxy TLS mode the switch
 // listeners must instead wait for the proxy (see the package doc). The
 // caller orders them against the services.
 func NewPublic(scope constructs.Construct, id string, props PublicProps) (*Public, error) {
-	switch {
-	case props.Nlb == nil || props.NlbSecurityGroup == nil:
-		return nil, fmt.Errorf("listeners: Nlb and NlbSecurityGroup are required for the public listeners")
-	case props.Certificate == "":
-		return nil, fmt.Errorf("listeners: Certificate is empty; the TLS ports other than 443 and 8886 always need the ACM certificate")
-	}
-	for _, g := range ports.Groups() {
-		if len(props.IngressCIDRs[g]) == 0 {
-			return nil, fmt.Errorf("listeners: no ingress CIDRs for the %s ports; give at least one", g)
-		}
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	byKey := map[string]*Target{}
 	for _, t := range props.Targets {
@@ -77,10 +103,8 @@ func NewPublic(scope constructs.Construct, id string, props PublicProps) (*Publi
 	out := &Public{Construct: c, Listeners: map[int]elbv2.CfnListener{}}
 	opened := map[string]bool{}
 	for _, spec := range props.Plan.Listeners {
+		// validate found every target group and ALPN policy.
 		t := byKey[spec.Target]
-		if t == nil {
-			return nil, fmt.Errorf("listeners: the listener on %d forwards to target group %s, which is not among the Targets; create it with NewTargets", spec.Port, spec.Target)
-		}
 		arn := t.Group.TargetGroupArn()
 		if a, ok := props.TargetARNs[t.Key]; ok {
 			arn = a
@@ -97,10 +121,7 @@ func NewPublic(scope constructs.Construct, id string, props PublicProps) (*Publi
 		if spec.Protocol == elbv2.Protocol_TLS {
 			lp.Certificates = &[]any{&elbv2.CfnListener_CertificateProperty{CertificateArn: jsii.String(props.Certificate)}}
 			lp.SslPolicy = jsii.String(SSLPolicy)
-			alpn, ok := alpnName(spec.ALPN)
-			if !ok {
-				return nil, fmt.Errorf("listeners: no CloudFormation name for the ALPN policy %s of listener %d", spec.ALPN, spec.Port)
-			}
+			alpn, _ := alpnName(spec.ALPN)
 			lp.AlpnPolicy = jsii.Strings(alpn)
 		}
 		out.Listeners[spec.Port] = elbv2.NewCfnListener(c, jsii.String(fmt.Sprintf("Listener%d", spec.Port)), lp)

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
@@ -25,7 +26,9 @@ type TaskGroups struct {
 // NewTaskGroups creates the task security groups in vpc.
 func NewTaskGroups(scope constructs.Construct, id string, vpc awsec2.IVpc) (*TaskGroups, error) {
 	if vpc == nil {
-		return nil, fmt.Errorf("listeners: the task security groups need the VPC")
+		var errs diag.List
+		errs.Errorf("listeners.missing-vpc", "", "the task security groups need the VPC; give the VPC of the tasks")
+		return nil, fmt.Errorf("listeners:\n%w", errs.Err())
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &TaskGroups{Construct: c, ByServer: map[ports.Server]awsec2.SecurityGroup{}}

@@ -2,6 +2,7 @@ package listeners
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
@@ -93,10 +95,93 @@ func TestListenersAndTargetsAlone(t *testing.T) {
 
 func TestPublicPropsAreChecked(t *testing.T) {
 	stack := cdktest.Stack(t)
-	if _, err := NewPublic(stack, "Public", PublicProps{}); err == nil {
-		t.Error("accepted no load balancer")
+	vpc := cdktest.VPC(stack)
+	nlbSG := awsec2.NewSecurityGroup(stack, jsii.String("NlbSG"), &awsec2.SecurityGroupProps{Vpc: vpc, AllowAllOutbound: jsii.Bool(false)})
+	nlb := elbv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &elbv2.NetworkLoadBalancerProps{Vpc: vpc, SecurityGroups: &[]awsec2.ISecurityGroup{nlbSG}})
+	plan, err := NewPlan(Mode{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := NewTargets(stack, "Front", TargetsProps{}); err == nil {
-		t.Error("accepted targets without load balancer and task groups")
+	// The validation reads the targets' keys only.
+	var targets []*Target
+	for _, spec := range plan.Targets {
+		targets = append(targets, &Target{TargetSpec: spec})
+	}
+	cidrs := map[ports.Group][]string{ports.GroupGateways: {"10.1.0.0/16"}, ports.GroupApplications: {"10.2.0.0/16"}, ports.GroupInterop: {"10.3.0.0/16"}}
+	ok := PublicProps{Nlb: nlb, NlbSecurityGroup: nlbSG, Certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/test", Plan: plan, Targets: targets, IngressCIDRs: cidrs}
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	tls := slices.IndexFunc(plan.Listeners, func(l ListenerSpec) bool { return l.Protocol == elbv2.Protocol_TLS })
+	withListener := func(p *PublicProps, edit func(*ListenerSpec)) {
+		p.Plan.Listeners = slices.Clone(p.Plan.Listeners)
+		edit(&p.Plan.Listeners[tls])
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*PublicProps)
+		want []string
+	}{
+		{"no load balancer", func(p *PublicProps) { p.Nlb = nil }, []string{"listeners.missing-scope"}},
+		{"no certificate", func(p *PublicProps) { p.Certificate = "" }, []string{"listeners.missing-certificate"}},
+		{"no interop CIDRs", func(p *PublicProps) {
+			p.IngressCIDRs = map[ports.Group][]string{ports.GroupGateways: {"10.1.0.0/16"}, ports.GroupApplications: {"10.2.0.0/16"}}
+		}, []string{"listeners.no-ingress-cidrs"}},
+		{"unknown target", func(p *PublicProps) { withListener(p, func(l *ListenerSpec) { l.Target = "nobody-TCP1" }) }, []string{"listeners.unknown-target"}},
+		{"unknown ALPN", func(p *PublicProps) { withListener(p, func(l *ListenerSpec) { l.ALPN = elbv2.AlpnPolicy_HTTP1_ONLY }) }, []string{"listeners.unknown-alpn"}},
+		{"everything wrong", func(p *PublicProps) {
+			l := plan.Listeners[tls]
+			l.ALPN = elbv2.AlpnPolicy_HTTP1_ONLY
+			*p = PublicProps{Plan: Plan{Listeners: []ListenerSpec{l}}}
+		}, []string{"listeners.missing-scope", "listeners.missing-certificate", "listeners.no-ingress-cidrs", "listeners.no-ingress-cidrs",
+			"listeners.no-ingress-cidrs", "listeners.unknown-target", "listeners.unknown-alpn"}},
+	} {
+		p := ok
+		c.edit(&p)
+		_, err := NewPublic(stack, "Public", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
+		}
+	}
+}
+
+func TestTargetsPropsAreChecked(t *testing.T) {
+	stack := cdktest.Stack(t)
+	vpc := cdktest.VPC(stack)
+	nlbSG := awsec2.NewSecurityGroup(stack, jsii.String("NlbSG"), &awsec2.SecurityGroupProps{Vpc: vpc, AllowAllOutbound: jsii.Bool(false)})
+	nlb := elbv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &elbv2.NetworkLoadBalancerProps{Vpc: vpc, SecurityGroups: &[]awsec2.ISecurityGroup{nlbSG}})
+	plan, err := NewPlan(Mode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := &TaskGroups{ByServer: map[ports.Server]awsec2.SecurityGroup{
+		ports.ServerGS: awsec2.NewSecurityGroup(stack, jsii.String("GS"), &awsec2.SecurityGroupProps{Vpc: vpc}),
+	}}
+	ok := TargetsProps{Vpc: vpc, Nlb: nlb, NlbSecurityGroup: nlbSG, Tasks: tasks, Plan: plan, Servers: []ports.Server{ports.ServerGS}}
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*TargetsProps)
+		want []string
+	}{
+		{"no load balancer", func(p *TargetsProps) { p.Nlb = nil }, []string{"listeners.missing-scope"}},
+		{"no task groups", func(p *TargetsProps) { p.Tasks = nil }, []string{"listeners.missing-scope"}},
+		{"server without task group", func(p *TargetsProps) { p.Servers = []ports.Server{ports.ServerGS, ports.ServerAS} }, []string{"listeners.no-task-group"}},
+		{"everything wrong", func(p *TargetsProps) {
+			*p = TargetsProps{Tasks: tasks, Servers: []ports.Server{ports.ServerIS, ports.ServerGS, ports.ServerAS}}
+		}, []string{"listeners.missing-scope", "listeners.no-task-group", "listeners.no-task-group"}},
+	} {
+		p := ok
+		c.edit(&p)
+		_, err := NewTargets(stack, "Front", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
+		}
+	}
+	_, err = NewTaskGroups(stack, "Tasks", nil)
+	if got, want := diag.FromError(err).Codes(), []string{"listeners.missing-vpc"}; !slices.Equal(got, want) {
+		t.Errorf("task groups without VPC: codes %v, want %v (error %v)", got, want, err)
 	}
 }

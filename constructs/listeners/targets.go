@@ -9,6 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 )
 
@@ -36,21 +37,36 @@ type TargetsProps struct {
 	Servers []ports.Server
 }
 
+func (p TargetsProps) validate() error {
+	var errs diag.List
+	if p.Vpc == nil || p.Nlb == nil || p.NlbSecurityGroup == nil || p.Tasks == nil {
+		errs.Errorf("listeners.missing-scope", "", "Vpc, Nlb, NlbSecurityGroup and Tasks are required for the target groups")
+	}
+	if p.Tasks != nil {
+		for i, server := range p.Servers {
+			if p.Tasks.ByServer[server] == nil {
+				errs.Errorf("listeners.no-task-group", fmt.Sprintf("Servers[%d]", i), "no task security group for %s; give the TaskGroups of NewTaskGroups", server)
+			}
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("listeners:\n%w", err)
+	}
+	return nil
+}
+
 // NewTargets creates the target groups of the plan that belong to
 // props.Servers, their staging listeners, and the rules that admit the load
 // balancer to the tasks.
 func NewTargets(scope constructs.Construct, id string, props TargetsProps) ([]*Target, error) {
-	if props.Vpc == nil || props.Nlb == nil || props.NlbSecurityGroup == nil || props.Tasks == nil {
-		return nil, fmt.Errorf("listeners: Vpc, Nlb, NlbSecurityGroup and Tasks are required for the target groups")
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	var out []*Target
 	opened := map[string]bool{}
 	for _, server := range props.Servers {
-		sg := props.Tasks.ByServer[server]
-		if sg == nil {
-			return nil, fmt.Errorf("listeners: no task security group for %s", server)
-		}
+		sg := props.Tasks.ByServer[server] // validate found it
 		for _, spec := range props.Plan.TargetsOf(server) {
 			attrs := targetAttributes(spec.Protocol)
 			t := &Target{TargetSpec: spec}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Subnet group names, used by other constructs to select subnets.
@@ -40,16 +41,27 @@ type Network struct {
 	FlowLogGroup awslogs.LogGroup
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if len(p.AvailabilityZones) < 2 {
+		errs.Errorf("netbase.too-few-zones", "AvailabilityZones", "%d availability zones given; give at least 2", len(p.AvailabilityZones))
+	}
+	if p.NatGateways < 1 || p.NatGateways > max(len(p.AvailabilityZones), 1) {
+		errs.Errorf("netbase.bad-nat-gateways", "NatGateways", "%d is out of range 1..%d (one per availability zone at most)", p.NatGateways, len(p.AvailabilityZones))
+	}
+	if p.CIDR == "" {
+		errs.Errorf("netbase.missing-cidr", "CIDR", "is empty; give a /16 such as 10.40.0.0/16")
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("netbase:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the VPC.
 func New(scope constructs.Construct, id string, props Props) (*Network, error) {
-	if len(props.AvailabilityZones) < 2 {
-		return nil, fmt.Errorf("netbase: %d availability zones given; give at least 2", len(props.AvailabilityZones))
-	}
-	if props.NatGateways < 1 || props.NatGateways > len(props.AvailabilityZones) {
-		return nil, fmt.Errorf("netbase: NatGateways %d is out of range 1..%d", props.NatGateways, len(props.AvailabilityZones))
-	}
-	if props.CIDR == "" {
-		return nil, fmt.Errorf("netbase: CIDR is empty; give a /16 such as 10.40.0.0/16")
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	azs := make([]*string, len(props.AvailabilityZones))

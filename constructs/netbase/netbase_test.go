@@ -1,10 +1,12 @@
 package netbase
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -39,14 +41,27 @@ func TestNetworkAlone(t *testing.T) {
 }
 
 func TestNetworkPropsAreChecked(t *testing.T) {
-	for name, p := range map[string]Props{
-		"one zone":        {AvailabilityZones: []string{"a"}, NatGateways: 1, CIDR: "10.0.0.0/16"},
-		"no NAT gateway":  {AvailabilityZones: []string{"a", "b"}, CIDR: "10.0.0.0/16"},
-		"too many NAT":    {AvailabilityZones: []string{"a", "b"}, NatGateways: 3, CIDR: "10.0.0.0/16"},
-		"no address room": {AvailabilityZones: []string{"a", "b"}, NatGateways: 1},
+	stack := cdktest.Stack(t)
+	ok := Props{AvailabilityZones: []string{"a", "b"}, NatGateways: 1, CIDR: "10.0.0.0/16"}
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"one zone", func(p *Props) { p.AvailabilityZones = []string{"a"} }, []string{"netbase.too-few-zones"}},
+		{"no NAT gateway", func(p *Props) { p.NatGateways = 0 }, []string{"netbase.bad-nat-gateways"}},
+		{"too many NAT", func(p *Props) { p.NatGateways = 3 }, []string{"netbase.bad-nat-gateways"}},
+		{"no address room", func(p *Props) { p.CIDR = "" }, []string{"netbase.missing-cidr"}},
+		{"everything wrong", func(p *Props) { *p = Props{} }, []string{"netbase.too-few-zones", "netbase.bad-nat-gateways", "netbase.missing-cidr"}},
 	} {
-		if _, err := New(cdktest.Stack(t), "Network", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		p := ok
+		c.edit(&p)
+		_, err := New(stack, "Network", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
 		}
 	}
 }

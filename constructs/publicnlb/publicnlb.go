@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Props configure the load balancer.
@@ -43,19 +44,33 @@ type LoadBalancer struct {
 	ElasticIPs []awsec2.CfnEIP
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if p.Vpc == nil {
+		errs.Errorf("publicnlb.missing-vpc", "Vpc", "is nil; give the VPC of the public subnets")
+	}
+	if len(p.Subnets) < 2 {
+		errs.Errorf("publicnlb.too-few-subnets", "Subnets", "%d subnets given; give one public subnet per availability zone, at least 2", len(p.Subnets))
+	}
+	if p.AccessLogs == nil {
+		errs.Errorf("publicnlb.missing-access-logs", "AccessLogs", "is nil; give the bucket that receives the access logs")
+	}
+	if p.Name == "" {
+		errs.Errorf("publicnlb.missing-name", "Name", "is empty; give the name that tags the Elastic IPs")
+	}
+	if len(p.Allocations) > 0 && len(p.Allocations) != len(p.Subnets) {
+		errs.Errorf("publicnlb.allocations-mismatch", "Allocations", "%d allocations for %d subnets; give one Elastic IP per subnet, or none", len(p.Allocations), len(p.Subnets))
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("publicnlb:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the load balancer.
 func New(scope constructs.Construct, id string, props Props) (*LoadBalancer, error) {
-	switch {
-	case props.Vpc == nil:
-		return nil, fmt.Errorf("publicnlb: Vpc is nil")
-	case len(props.Subnets) < 2:
-		return nil, fmt.Errorf("publicnlb: %d subnets given; give one public subnet per availability zone, at least 2", len(props.Subnets))
-	case props.AccessLogs == nil:
-		return nil, fmt.Errorf("publicnlb: AccessLogs is nil; give the bucket that receives the access logs")
-	case props.Name == "":
-		return nil, fmt.Errorf("publicnlb: Name is empty; give the name that tags the Elastic IPs")
-	case len(props.Allocations) > 0 && len(props.Allocations) != len(props.Subnets):
-		return nil, fmt.Errorf("publicnlb: %d allocations for %d subnets; give one Elastic IP per subnet, or none", len(props.Allocations), len(props.Subnets))
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{

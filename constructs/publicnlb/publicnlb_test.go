@@ -1,12 +1,14 @@
 package publicnlb
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -57,17 +59,27 @@ func TestLoadBalancerPropsAreChecked(t *testing.T) {
 	vpc := cdktest.VPC(stack)
 	logs := awss3.NewBucket(stack, jsii.String("Logs"), nil)
 	ok := Props{Vpc: vpc, Subnets: *vpc.PublicSubnets(), AccessLogs: logs, Name: "n"}
-	for name, edit := range map[string]func(*Props){
-		"no VPC":            func(p *Props) { p.Vpc = nil },
-		"one subnet":        func(p *Props) { p.Subnets = p.Subnets[:1] },
-		"no access logs":    func(p *Props) { p.AccessLogs = nil },
-		"no name":           func(p *Props) { p.Name = "" },
-		"allocations count": func(p *Props) { p.Allocations = []string{"eipalloc-1"} },
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no VPC", func(p *Props) { p.Vpc = nil }, []string{"publicnlb.missing-vpc"}},
+		{"one subnet", func(p *Props) { p.Subnets = p.Subnets[:1] }, []string{"publicnlb.too-few-subnets"}},
+		{"no access logs", func(p *Props) { p.AccessLogs = nil }, []string{"publicnlb.missing-access-logs"}},
+		{"no name", func(p *Props) { p.Name = "" }, []string{"publicnlb.missing-name"}},
+		{"allocations count", func(p *Props) { p.Allocations = []string{"eipalloc-1"} }, []string{"publicnlb.allocations-mismatch"}},
+		{"everything wrong", func(p *Props) { *p = Props{Allocations: []string{"eipalloc-1"}} }, []string{"publicnlb.missing-vpc", "publicnlb.too-few-subnets",
+			"publicnlb.missing-access-logs", "publicnlb.missing-name", "publicnlb.allocations-mismatch"}},
 	} {
 		p := ok
-		edit(&p)
-		if _, err := New(stack, "Public", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		c.edit(&p)
+		_, err := New(stack, "Public", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
 		}
 	}
 }

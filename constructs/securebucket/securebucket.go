@@ -15,6 +15,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Props configure a bucket.
@@ -41,13 +42,24 @@ type Props struct {
 	DeleteWithStack bool
 }
 
+func (p Props) validate(id string) error {
+	var errs diag.List
+	if p.AccessLogs == nil && p.LogReason == "" {
+		errs.Errorf("securebucket.missing-access-logs", "AccessLogs", "give AccessLogs, or LogReason when the bucket itself holds logs")
+	}
+	if p.ExpireAfterDays < 0 {
+		errs.Errorf("securebucket.negative-expiry", "ExpireAfterDays", "is %d; use 0 to keep objects or a positive number of days", p.ExpireAfterDays)
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("securebucket %s:\n%w", id, err)
+	}
+	return nil
+}
+
 // New creates the bucket.
 func New(scope constructs.Construct, id string, props Props) (awss3.Bucket, error) {
-	if props.AccessLogs == nil && props.LogReason == "" {
-		return nil, fmt.Errorf("securebucket %s: give AccessLogs, or LogReason when the bucket itself holds logs", id)
-	}
-	if props.ExpireAfterDays < 0 {
-		return nil, fmt.Errorf("securebucket %s: ExpireAfterDays is %d; use 0 to keep objects or a positive number of days", id, props.ExpireAfterDays)
+	if err := props.validate(id); err != nil {
+		return nil, err
 	}
 	bp := &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),

@@ -1,12 +1,14 @@
 package securebucket
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -53,10 +55,24 @@ func TestBucketAlone(t *testing.T) {
 
 func TestBucketPropsAreChecked(t *testing.T) {
 	stack := cdktest.Stack(t)
-	if _, err := New(stack, "NoLogs", Props{}); err == nil || !strings.Contains(err.Error(), "LogReason") {
-		t.Errorf("a bucket without access logs nor reason: %v", err)
+	ok := Props{LogReason: "holds the access logs"}
+	if err := ok.validate("Bucket"); err != nil {
+		t.Fatalf("valid props refused: %v", err)
 	}
-	if _, err := New(stack, "Negative", Props{LogReason: "x", ExpireAfterDays: -1}); err == nil || !strings.Contains(err.Error(), "ExpireAfterDays") {
-		t.Errorf("negative expiry: %v", err)
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no access logs nor reason", func(p *Props) { p.LogReason = "" }, []string{"securebucket.missing-access-logs"}},
+		{"negative expiry", func(p *Props) { p.ExpireAfterDays = -1 }, []string{"securebucket.negative-expiry"}},
+		{"everything wrong", func(p *Props) { *p = Props{ExpireAfterDays: -1} }, []string{"securebucket.missing-access-logs", "securebucket.negative-expiry"}},
+	} {
+		p := ok
+		c.edit(&p)
+		_, err := New(stack, "Bucket", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Charset is the alphabet of a generated value.
@@ -64,10 +65,24 @@ type Secrets struct {
 	ByID map[string]awssecretsmanager.Secret
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if p.Key == nil {
+		errs.Errorf("ttssecrets.missing-key", "Key", "is required: it encrypts the generated secrets")
+	}
+	if p.NamePrefix == "" {
+		errs.Errorf("ttssecrets.missing-name-prefix", "NamePrefix", "is required: it prefixes every secret's name, e.g. tts/")
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("ttssecrets:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the secrets.
 func New(scope constructs.Construct, id string, props Props) (*Secrets, error) {
-	if props.Key == nil || props.NamePrefix == "" {
-		return nil, fmt.Errorf("ttssecrets: Key and NamePrefix are required")
+	if err := props.validate(); err != nil {
+		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := &Secrets{Construct: c, ByID: map[string]awssecretsmanager.Secret{}}

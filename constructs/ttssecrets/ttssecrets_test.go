@@ -1,12 +1,14 @@
 package ttssecrets
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -65,8 +67,26 @@ func TestSecretsAlone(t *testing.T) {
 	}
 }
 
-func TestSecretsNeedKeyAndPrefix(t *testing.T) {
-	if _, err := New(cdktest.Stack(t), "Secrets", Props{}); err == nil {
-		t.Error("accepted no key and no prefix")
+func TestSecretsPropsAreChecked(t *testing.T) {
+	stack := cdktest.Stack(t)
+	ok := Props{Key: awskms.NewKey(stack, jsii.String("Key"), nil), NamePrefix: "test/tts/"}
+	if err := ok.validate(); err != nil {
+		t.Fatalf("valid props refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"no key", func(p *Props) { p.Key = nil }, []string{"ttssecrets.missing-key"}},
+		{"no prefix", func(p *Props) { p.NamePrefix = "" }, []string{"ttssecrets.missing-name-prefix"}},
+		{"everything wrong", func(p *Props) { *p = Props{} }, []string{"ttssecrets.missing-key", "ttssecrets.missing-name-prefix"}},
+	} {
+		p := ok
+		c.edit(&p)
+		_, err := New(stack, "Secrets", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (error %v)", c.name, got, c.want, err)
+		}
 	}
 }
