@@ -5,6 +5,7 @@ package netbase
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -51,6 +52,8 @@ func (p Props) validate() error {
 	}
 	if p.CIDR == "" {
 		errs.Errorf("netbase.missing-cidr", "CIDR", "is empty; give a /16 such as 10.40.0.0/16")
+	} else if prefix, err := netip.ParsePrefix(p.CIDR); err != nil || !prefix.Addr().Is4() || prefix.Bits() < 16 || prefix.Bits() > 20 || prefix.Masked() != prefix {
+		errs.Errorf("netbase.bad-cidr", "CIDR", "%q is not an IPv4 network of /16 to /20 (the subnets of every zone are cut from it); give one such as 10.40.0.0/16", p.CIDR)
 	}
 	if err := errs.Err(); err != nil {
 		return fmt.Errorf("netbase:\n%w", err)

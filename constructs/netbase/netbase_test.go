@@ -55,6 +55,9 @@ func TestNetworkPropsAreChecked(t *testing.T) {
 		{"no NAT gateway", func(p *Props) { p.NatGateways = 0 }, []string{"netbase.bad-nat-gateways"}},
 		{"too many NAT", func(p *Props) { p.NatGateways = 3 }, []string{"netbase.bad-nat-gateways"}},
 		{"no address room", func(p *Props) { p.CIDR = "" }, []string{"netbase.missing-cidr"}},
+		{"network too small", func(p *Props) { p.CIDR = "10.40.0.0/24" }, []string{"netbase.bad-cidr"}},
+		{"host bits set", func(p *Props) { p.CIDR = "10.40.1.0/16" }, []string{"netbase.bad-cidr"}},
+		{"not IPv4", func(p *Props) { p.CIDR = "fd00::/16" }, []string{"netbase.bad-cidr"}},
 		{"everything wrong", func(p *Props) { *p = Props{} }, []string{"netbase.too-few-zones", "netbase.bad-nat-gateways", "netbase.missing-cidr"}},
 	} {
 		p := ok
