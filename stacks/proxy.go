@@ -93,7 +93,7 @@ func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateServic
 			// builds: certsync and the certbot packages it imports.
 			IgnoreMode: awscdk.IgnoreMode_DOCKER,
 			Exclude: jsii.Strings("*", "!go.mod", "!go.sum", "!internal/run/certsync/Dockerfile",
-				"!certbot/awsenv", "!certbot/certmetrics", "!certbot/certsecret",
+				"!certbot/awsenv", "!certbot/certmetrics", "!certbot/certsecret", "!internal/pemkey",
 				"!internal/run/certsync", "!internal/run/cmd/certsync", "**/*_test.go"),
 		})
 		certName := p.StackPrefix + "/tts/" + ProxyCertificateSecret

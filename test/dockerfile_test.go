@@ -1,6 +1,8 @@
 package test
 
 import (
+	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,63 +12,110 @@ import (
 )
 
 // The images the app builds (the Certbot task's and the proxy's of proxy TLS
-// mode) copy only parts of the module into their build stage. Nothing here can
-// run docker, so this test does what the build stage does: every package of
-// the module that the programs built in a Dockerfile import must lie in a
-// folder the Dockerfile copies, or the image build fails at deploy time.
-func TestDockerfilesCopyEveryPackageTheyBuild(t *testing.T) {
-	copyLine := regexp.MustCompile(`(?m)^COPY\s+(?:--chown=\S+\s+)?(.+)$`)
+// mode) are container assets: the CDK stages a filtered copy of the module
+// (the construct's Exclude list) as the build context, and the Dockerfile's
+// build stage copies parts of it (COPY). Nothing here can run docker, so this
+// test does what the build stage does with every staged container asset of
+// the synthesis: copy what the Dockerfile copies, out of the staged context,
+// and load every package the Dockerfile's `go build` lines build. A package
+// that the Exclude list or a COPY line leaves out fails the image build at
+// deploy time; here it fails the test.
+func TestContainerAssetsBuildFromTheirContext(t *testing.T) {
+	a := synthOnce(t, proxyOn())
+	copyLine := regexp.MustCompile(`(?m)^COPY\s+(.+)$`)
 	buildTarget := regexp.MustCompile(`go build [^\n]*?(\./\S+)`)
-	module := strings.TrimSpace(runInModule(t, "go", "list", "-m"))
-	dockerfiles := []string{filepath.Join("certbot", "Dockerfile"), filepath.Join("internal", "run", "certsync", "Dockerfile")}
-	for _, df := range dockerfiles {
-		data, err := os.ReadFile(filepath.Join("..", df))
+	files, err := filepath.Glob(filepath.Join(a.Dir, "*.assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assets := map[string]string{} // staged folder -> Dockerfile
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var copied []string
-		for _, m := range copyLine.FindAllStringSubmatch(string(data), -1) {
-			if strings.HasPrefix(m[1], "--from") {
+		var m struct {
+			DockerImages map[string]struct {
+				Source struct {
+					Directory  string `json:"directory"`
+					DockerFile string `json:"dockerFile"`
+				} `json:"source"`
+			} `json:"dockerImages"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range m.DockerImages {
+			assets[filepath.Join(a.Dir, img.Source.Directory)] = img.Source.DockerFile
+		}
+	}
+	if len(assets) < 2 {
+		t.Fatalf("%d container assets in proxy TLS mode, want the Certbot and the proxy image", len(assets))
+	}
+	for dir, dockerfile := range assets {
+		text, err := os.ReadFile(filepath.Join(dir, dockerfile))
+		if err != nil {
+			t.Fatalf("the staged context %s lacks its own Dockerfile %s: %v", dir, dockerfile, err)
+		}
+		stage := t.TempDir()
+		for _, m := range copyLine.FindAllStringSubmatch(string(text), -1) {
+			fields := strings.Fields(m[1])
+			if strings.HasPrefix(fields[0], "--from") {
 				continue
 			}
-			fields := strings.Fields(m[1])
+			dst := fields[len(fields)-1]
 			for _, src := range fields[:len(fields)-1] {
-				copied = append(copied, strings.TrimSuffix(src, "/"))
+				target := filepath.Join(stage, dst)
+				if !strings.HasSuffix(dst, "/") || dst == "./" {
+					target = filepath.Join(stage, dst, filepath.Base(src))
+				}
+				if strings.HasSuffix(src, "/") {
+					target = filepath.Join(stage, dst)
+				}
+				if err := copyTree(filepath.Join(dir, src), target); err != nil {
+					t.Errorf("%s: COPY %s: %v (is it excluded from the container asset?)", dockerfile, src, err)
+				}
 			}
 		}
 		var targets []string
-		for _, m := range buildTarget.FindAllStringSubmatch(string(data), -1) {
+		for _, m := range buildTarget.FindAllStringSubmatch(string(text), -1) {
 			targets = append(targets, m[1])
 		}
 		if len(targets) == 0 {
-			t.Fatalf("%s builds no Go program", df)
+			t.Fatalf("%s builds no Go program", dockerfile)
 		}
-		deps := runInModule(t, "go", append([]string{"list", "-deps", "-f", "{{.ImportPath}}"}, targets...)...)
-		for _, pkg := range strings.Fields(deps) {
-			rel, ok := strings.CutPrefix(pkg, module+"/")
-			if !ok {
-				continue
-			}
-			covered := false
-			for _, c := range copied {
-				if rel == c || strings.HasPrefix(rel, c+"/") {
-					covered = true
-				}
-			}
-			if !covered {
-				t.Errorf("%s builds %s, which imports %s, but copies only %v into the build stage: add COPY %s/ %s/", df, strings.Join(targets, " "), pkg, copied, rel, rel)
-			}
+		cmd := exec.Command("go", append([]string{"list", "-deps"}, targets...)...)
+		cmd.Dir = stage
+		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0", "GOWORK=off")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if _, err := cmd.Output(); err != nil {
+			t.Errorf("%s: the build stage cannot load %s from what it copies out of the staged context: %v\n%s", dockerfile, strings.Join(targets, " "), err, stderr.String())
 		}
 	}
 }
 
-func runInModule(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = ".."
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
-	return string(out)
+// copyTree copies a file, or a folder with everything in it, to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
 }

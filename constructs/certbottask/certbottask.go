@@ -166,7 +166,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		Platform:  awsecrassets.Platform_LINUX_AMD64(),
 		// The build context is the module root; only what the image builds.
 		IgnoreMode: awscdk.IgnoreMode_DOCKER,
-		Exclude:    jsii.Strings("*", "!go.mod", "!go.sum", "!certbot", "certbot/integration"),
+		Exclude:    jsii.Strings("*", "!go.mod", "!go.sum", "!certbot", "certbot/integration", "!internal/pemkey", "**/*_test.go"),
 	})
 
 	t := fargateservice.NewTask(scope, fargateservice.TaskProps{
