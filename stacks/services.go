@@ -27,7 +27,7 @@ import (
 const (
 	// FixedTasks is the task count of the components that carry no device
 	// traffic (Join Server, Console, Gateway Configuration Server, Device
-	// Claiming Server): two, so that a task or a zone can fail.
+	// Claiming Server, Device Repository): two, so that a task or a zone can fail.
 	FixedTasks = 2
 	// ScaleOutFactor bounds CPU scaling: a scaling service runs between its
 	// task parameter and ScaleOutFactor times as many tasks.
@@ -85,6 +85,7 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 		{component: ports.Console, tasks: FixedTasks},
 		{component: ports.GatewayConfigurationServer, tasks: FixedTasks},
 		{component: ports.DeviceClaimingServer, tasks: FixedTasks},
+		{component: ports.DeviceRepository, tasks: FixedTasks},
 	}
 }
 

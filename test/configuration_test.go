@@ -51,6 +51,7 @@ var commonParameterKeys = []string{
 	"blob.aws.region", "blob.provider",
 	"cache.redis.address", "cache.redis.tls.require", "cache.service",
 	"cluster.application-server", "cluster.gateway-server", "cluster.identity-server", "cluster.join-server", "cluster.network-server",
+	"cluster.device-repository", "dr.assets-base-url", "dr.store.bleve.search-paths",
 	"console.oauth.authorize-url", "console.oauth.client-id", "console.oauth.logout-url", "console.oauth.token-url",
 	"console.ui.account-url", "console.ui.as.base-url", "console.ui.canonical-url", "console.ui.dcs.base-url", "console.ui.edtc.base-url",
 	"console.ui.gcs.base-url", "console.ui.gs.base-url", "console.ui.is.base-url", "console.ui.js.base-url", "console.ui.ns.base-url", "console.ui.qrg.base-url",
@@ -87,6 +88,10 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["as.interop.blob.path"] = "interop-repository"
 		want["as.webhooks.downlink.public-address"] = "https://" + a.Params.DomainName + "/api/v3"
 		want["frequency-plans.config-source"] = "directory"
+		// The Device Repository reads the index of the image, and the
+		// others find it by its Service Connect name, which its service has.
+		want["dr.store.bleve.search-paths"] = "/srv/ttn-lorawan/lorawan-devices-index"
+		want["cluster.device-repository"] = "dr.tts.local:1884"
 		want["is.profile-picture.disable-upload"] = "true"
 		want["is.end-device-picture.disable-upload"] = "true"
 		// The interop and Packet Broker settings exist in every state, so

@@ -11,7 +11,7 @@ import (
 )
 
 // serviceComponents are the components of the Services stack.
-var serviceComponents = []string{"gs", "ns", "as", "js", "console", "gcs", "dcs"}
+var serviceComponents = []string{"gs", "ns", "as", "js", "console", "gcs", "dcs", "dr"}
 
 // svcTask is what the tests see of one service of the Services stack.
 type svcTask struct {
@@ -70,6 +70,7 @@ var wantServed = map[string]struct {
 	"console": {[]int{1884, 1885}, "Tasksinternal", nil},
 	"gcs":     {[]int{1884, 1885}, "Tasksinternal", nil},
 	"dcs":     {[]int{1884, 1885}, "Tasksinternal", nil},
+	"dr":      {[]int{1884, 1885}, "Tasksinternal", nil},
 }
 
 func TestServicesOfEveryCombination(t *testing.T) {

@@ -23,6 +23,16 @@ const (
 	// ImageWebhookTemplatesDir holds the Application Server's webhook
 	// templates (TheThingsNetwork/lorawan-webhook-templates).
 	ImageWebhookTemplatesDir = "/srv/ttn-lorawan/lorawan-webhook-templates"
+	// ImageDeviceIndexDir holds the Device Repository's search index
+	// (index.bleve), built from TheThingsNetwork/lorawan-devices when the
+	// image was made (Dockerfile: COPY data/lorawan-devices-index).
+	ImageDeviceIndexDir = "/srv/ttn-lorawan/lorawan-devices-index"
+	// DeviceAssetsBaseURL is where browsers load the pictures of the
+	// Device Repository's brands and models (dr.assets-base-url): the image
+	// ships the index, not the pictures. It is TTS's default, set
+	// explicitly so that the only GitHub URL of the configuration is a
+	// visible choice; no component fetches it.
+	DeviceAssetsBaseURL = "https://raw.githubusercontent.com/TheThingsNetwork/lorawan-devices/master"
 )
 
 // Ref names a value that exists only at deploy time (an attribute of a
@@ -198,9 +208,10 @@ func New(in Inputs) (*Plan, error) {
 	}
 	b := &builder{byComponent: map[ports.Component][]Setting{}}
 	all := ports.Deployed()
-	// Components that keep state in Redis or publish events: all but the
-	// Console, which only serves the web application.
-	backend := []ports.Component{ports.IdentityServer, ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.GatewayConfigurationServer, ports.DeviceClaimingServer}
+	// Components that keep state in Redis, publish events or share rate
+	// limits there: all but the Console, which only serves the web
+	// application.
+	backend := []ports.Component{ports.IdentityServer, ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.GatewayConfigurationServer, ports.DeviceClaimingServer, ports.DeviceRepository}
 	addr := func(c ports.Component, port int) string {
 		return net.JoinHostPort(string(c)+"."+in.ServiceDomain, strconv.Itoa(port))
 	}
@@ -214,6 +225,11 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("cluster.network-server", addr(ports.NetworkServer, ports.GRPC().Plain), all...)
 	b.lit("cluster.application-server", addr(ports.ApplicationServer, ports.GRPC().Plain), all...)
 	b.lit("cluster.join-server", addr(ports.JoinServer, ports.GRPC().Plain), all...)
+	// The Device Repository is a peer too: the Application Server's
+	// "repository" payload formatters and the Device Template Converter
+	// (started by dcs) ask it for codecs and profiles
+	// (pkg/messageprocessors/devicerepository, pkg/devicetemplateconverter).
+	b.lit("cluster.device-repository", addr(ports.DeviceRepository, ports.GRPC().Plain), all...)
 	b.lit("grpc.allow-insecure-for-credentials", "true", all...)
 
 	// TLS is terminated by the load balancer or the proxy: every TLS
@@ -260,6 +276,17 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("frequency-plans.config-source", "directory", all...)
 	b.lit("frequency-plans.directory", ImageFrequencyPlansDir, all...)
 
+	// Device Repository: the bleve index of the image, and nothing else
+	// (the default search paths also try ./lorawan-devices-index relative
+	// to the working directory). dr.source and dr.directory only matter to
+	// `ttn-lw-stack dr-db init`, which builds an index; the service never
+	// runs it. The Console has no Device Repository URL of its own
+	// (pkg/console StackConfig has none): its JavaScript SDK sends /dr/
+	// requests to the Identity Server's base URL, /api/v3, which the proxy
+	// routes to dr.
+	b.lit("dr.store.bleve.search-paths", ImageDeviceIndexDir, ports.DeviceRepository)
+	b.lit("dr.assets-base-url", DeviceAssetsBaseURL, ports.DeviceRepository)
+
 	// Identity Server.
 	b.secret("is.database-uri", SecretDatabaseURI, ports.IdentityServer)
 	b.lit("is.oauth.ui.canonical-url", base+"/oauth", ports.IdentityServer)
@@ -302,7 +329,7 @@ func New(in Inputs) (*Plan, error) {
 		b.lit("interop.packet-broker.token-issuer", in.PacketBrokerTokenIssuer, ports.IdentityServer)
 	}
 	// No other component serves Backend Interfaces here.
-	b.lit("interop.listen", "", ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.Console, ports.GatewayConfigurationServer, ports.DeviceClaimingServer)
+	b.lit("interop.listen", "", ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.Console, ports.GatewayConfigurationServer, ports.DeviceClaimingServer, ports.DeviceRepository)
 
 	// Network Server and Application Server: external Join Servers from the
 	// interop repository in the bucket.
