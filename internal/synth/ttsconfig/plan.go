@@ -107,11 +107,17 @@ type Inputs struct {
 	InteropPrefix string
 	// ConsoleClientID is the OAuth client id of the Console.
 	ConsoleClientID string
+	// RateLimitingDigest is the digest of the rate-limiting.yml deployed in
+	// the interop repository's folder (ratelimit.Digest); every component
+	// reads it at start, so it is part of every component's Digest.
+	RateLimitingDigest string
 }
 
 // Plan is the configuration of every component.
 type Plan struct {
 	byComponent map[ports.Component][]Setting
+	// extraDigest is mixed into every component's Digest.
+	extraDigest string
 }
 
 // Settings returns the settings of a component, sorted by key.
@@ -162,6 +168,9 @@ func (p *Plan) Parameters() []Setting {
 // its configuration only at start.
 func (p *Plan) Digest(c ports.Component) string {
 	h := sha256.New()
+	if p.extraDigest != "" {
+		fmt.Fprintf(h, "rate-limiting.yml\x00%s\n", p.extraDigest)
+	}
 	for _, s := range p.byComponent[c] {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\n", s.Key, s.Value, s.Ref, s.Secret)
 	}
@@ -199,8 +208,8 @@ func New(in Inputs) (*Plan, error) {
 	switch {
 	case in.DomainName == "" || in.Region == "" || in.ServiceDomain == "":
 		return nil, fmt.Errorf("ttsconfig: DomainName, Region and ServiceDomain are required")
-	case in.InteropPrefix == "" || in.ConsoleClientID == "":
-		return nil, fmt.Errorf("ttsconfig: InteropPrefix and ConsoleClientID are required")
+	case in.InteropPrefix == "" || in.ConsoleClientID == "" || in.RateLimitingDigest == "":
+		return nil, fmt.Errorf("ttsconfig: InteropPrefix, ConsoleClientID and RateLimitingDigest are required")
 	case in.PacketBroker && !in.InteropEnabled:
 		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs interop enabled")
 	case in.PacketBroker && in.PublicTLSAddress == "":
@@ -259,8 +268,25 @@ func New(in Inputs) (*Plan, error) {
 	}
 	b.lit("cache.service", "redis", backend...)
 	b.lit("events.backend", "redis", backend...)
-	b.lit("blob.provider", "aws", ports.IdentityServer, ports.NetworkServer, ports.ApplicationServer)
-	b.lit("blob.aws.region", in.Region, ports.IdentityServer, ports.NetworkServer, ports.ApplicationServer)
+	// Blobs in S3: the Identity Server's pictures, the interop repository
+	// of the Network and Application Server, and every component's rate
+	// limiting profiles.
+	b.lit("blob.provider", "aws", all...)
+	b.lit("blob.aws.region", in.Region, all...)
+
+	// Rate limiting (pkg/ratelimit): the profiles are a list, which only a
+	// configuration file can hold (pkg/config skips []RateLimitingProfile
+	// for flags and the environment), so every component fetches
+	// rate-limiting.yml from the interop repository's folder of the interop
+	// bucket at start (RateLimiting.Fetcher, config-source blob; a missing
+	// file stops the component). The components with Redis share their
+	// counters there (namespace rate-limiting of cache.redis, start.go
+	// NewRateLimitingRedis), so a limit holds across tasks; the Console,
+	// which has no Redis, counts in memory per task.
+	b.lit("rate-limiting.config-source", "blob", all...)
+	b.ref("rate-limiting.blob.bucket", RefInteropBucket, all...)
+	b.lit("rate-limiting.blob.path", in.InteropPrefix, all...)
+	b.lit("rate-limiting.provider", "redis", backend...)
 
 	// Every component serves HTTP (pkg/web), and its cookies (web sessions
 	// of the Console and the account application, OAuth state) must be
@@ -365,7 +391,12 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("console.oauth.client-id", in.ConsoleClientID, ports.Console)
 	b.secret("console.oauth.client-secret", SecretConsoleOAuth, ports.Console)
 
-	return b.finish()
+	plan, err := b.finish()
+	if err != nil {
+		return nil, err
+	}
+	plan.extraDigest = in.RateLimitingDigest
+	return plan, nil
 }
 
 func (b *builder) finish() (*Plan, error) {
