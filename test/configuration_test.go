@@ -54,6 +54,7 @@ var commonParameterKeys = []string{
 	"cluster.application-server", "cluster.gateway-server", "cluster.identity-server", "cluster.join-server", "cluster.network-server",
 	"cluster.device-repository", "dr.assets-base-url", "dr.store.bleve.search-paths",
 	"rate-limiting.blob.bucket", "rate-limiting.blob.path", "rate-limiting.config-source", "rate-limiting.provider",
+	"skip-version-check",
 	"console.oauth.authorize-url", "console.oauth.client-id", "console.oauth.logout-url", "console.oauth.token-url",
 	"console.ui.account-url", "console.ui.as.base-url", "console.ui.canonical-url", "console.ui.dcs.base-url", "console.ui.edtc.base-url",
 	"console.ui.gcs.base-url", "console.ui.gs.base-url", "console.ui.is.base-url", "console.ui.js.base-url", "console.ui.ns.base-url", "console.ui.qrg.base-url",
@@ -98,6 +99,7 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["rate-limiting.config-source"] = "blob"
 		want["rate-limiting.blob.path"] = "interop-repository"
 		want["rate-limiting.provider"] = "redis"
+		want["skip-version-check"] = "true"
 		want["is.profile-picture.disable-upload"] = "true"
 		want["is.end-device-picture.disable-upload"] = "true"
 		// The interop and Packet Broker settings exist in every state, so

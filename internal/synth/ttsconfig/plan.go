@@ -301,6 +301,10 @@ func New(in Inputs) (*Plan, error) {
 	// silent fallback to the URL (pkg/config FrequencyPlansConfig.Fetcher).
 	b.lit("frequency-plans.config-source", "directory", all...)
 	b.lit("frequency-plans.directory", ImageFrequencyPlansDir, all...)
+	// Nor does any component ask thethingsindustries.com for a newer
+	// release at every start (cmd/ttn-lw-stack root.go CheckUpdate): the
+	// image is pinned, and the check only logs a warning without internet.
+	b.lit("skip-version-check", "true", all...)
 
 	// Device Repository: the bleve index of the image, and nothing else
 	// (the default search paths also try ./lorawan-devices-index relative
