@@ -16,6 +16,7 @@ import (
 	"io/fs"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ratelimit"
 )
 
 // Params is the whole configuration of one environment. Constructs never read
@@ -61,6 +62,7 @@ type Params struct {
 	InteropRepository              string   `yaml:"InteropRepository" default:"" doc:"Folder of the interop repository (config.yml and one file per Join Server), relative to the parameter file. Empty: no Join Server is configured and an empty config.yml is deployed."`
 	InteropClientCertMode          string   `yaml:"InteropClientCertMode" default:"off" doc:"TLS client certificates of Backend Interfaces peers on 8886, checked by the proxy (needs SupportProxyTLS and InteropEnabled): off, optional (a peer without a certificate passes, so Packet Broker's bearer token still works; one with a certificate not from InteropClientCAFile is refused), or required (every peer needs a certificate from InteropClientCAFile; this shuts out Packet Broker)."`
 	InteropClientCAFile            string   `yaml:"InteropClientCAFile" default:"" doc:"PEM file of the CA certificates that issue the client certificates of Backend Interfaces peers, relative to the parameter file (e.g. prod-interop/client-ca.pem). Required when InteropClientCertMode is optional or required; checked at synth (CA certificates only, none expired)."`
+	RateLimitingFile               string   `yaml:"RateLimitingFile" default:"" doc:"Rate limiting profiles of every component (The Things Stack's rate-limiting.yml format: a profiles list of name, max-per-min, max-burst, associations), relative to the parameter file (e.g. prod-rate-limiting.yml). It replaces the default profiles (see Rate limiting); profiles: [] turns rate limiting off. Checked at synth: unknown keys, rates, known classes, a class in two profiles."`
 
 	// Services.
 	IdentityServerTasks  int `yaml:"IdentityServerTasks" default:"2" doc:"Number of Identity Server tasks (2 to 10), spread over the availability zones. Two or more keep the Console and the APIs up while a task or a zone fails."`
@@ -96,6 +98,9 @@ type Params struct {
 	source Source
 	// interopClientCA is the checked content of InteropClientCAFile.
 	interopClientCA []byte
+	// rateLimiting is the checked content of RateLimitingFile (nil: the
+	// defaults).
+	rateLimiting []ratelimit.Profile
 }
 
 // Source tells where a parameter set was loaded from, so that files named in it
@@ -114,6 +119,16 @@ func (p *Params) Source() Source { return p.source }
 // InteropClientCA returns the PEM bundle of InteropClientCAFile as loaded and
 // checked with the parameters (CheckCABundle); nil when no file is named.
 func (p *Params) InteropClientCA() []byte { return p.interopClientCA }
+
+// RateLimitingProfiles returns the rate limiting profiles of every component:
+// those of RateLimitingFile as loaded and checked with the parameters, or the
+// defaults (ratelimit.Defaults) without one.
+func (p *Params) RateLimitingProfiles() []ratelimit.Profile {
+	if p.RateLimitingFile == "" || p.rateLimiting == nil {
+		return ratelimit.Defaults()
+	}
+	return p.rateLimiting
+}
 
 // InteropEnabledIS tells whether the Identity Server serves Backend Interfaces.
 // The reference templates asked for it separately; here it is derived.

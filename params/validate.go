@@ -92,6 +92,7 @@ func (l *loader) validate() {
 	}
 
 	l.checkClientCert()
+	l.checkRateLimiting()
 
 	for _, key := range []string{"GatewayIngressCidrs", "ApplicationIngressCidrs", "InteropIngressCidrs"} {
 		l.cidrs(key)

@@ -19,6 +19,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ratelimit"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
@@ -78,6 +79,7 @@ type ConfigurationProps struct {
 func NewConfiguration(scope constructs.Construct, id string, props ConfigurationProps) (*Configuration, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	p, data := props.Params, props.Data
+	rateLimiting := ratelimit.Render(p.RateLimitingProfiles())
 	inputs := ttsconfig.Inputs{
 		DomainName:              p.DomainName,
 		Region:                  p.Region,
@@ -91,6 +93,7 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		PublicTLSAddress:        p.InteropPublicTLSAddress,
 		InteropPrefix:           InteropPrefix,
 		ConsoleClientID:         ConsoleClientID,
+		RateLimitingDigest:      ratelimit.Digest(rateLimiting),
 	}
 	plan, err := ttsconfig.New(inputs)
 	if err != nil {
@@ -222,6 +225,14 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	if props.Interop != nil {
 		files, refsList = props.Interop.Files(), props.Interop.SecretRefs
 	}
+	// Every component's rate-limiting.yml travels with the repository into
+	// its folder (rate-limiting.blob.path): one deployment, one grant.
+	for _, f := range files {
+		if f.Path == ratelimit.FileName {
+			return nil, fmt.Errorf("configuration: the interop repository has a file %s, which is where the rate limiting profiles are deployed; rename it (and the reference in config.yml)", ratelimit.FileName)
+		}
+	}
+	files = append(files, interop.File{Path: ratelimit.FileName, Data: rateLimiting})
 	repo, err := interoprepo.New(stack, "InteropRepository", interoprepo.Props{
 		Bucket:     interopBucket,
 		Key:        key,

@@ -162,6 +162,8 @@ func NewIdentityServer(scope constructs.Construct, id string, props IdentityServ
 		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources: &[]*string{key.KeyArn()},
 	}))
+	// Its rate limiting profiles; the data key is granted above.
+	grantRateLimitingRead(svc.TaskRole, data, nil, p.Region)
 	cdknag.NagSuppressions_AddResourceSuppressions(svc.TaskRole, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("The Identity Server names picture objects itself (profile_pictures/..., end_device_pictures/...) in the blob bucket, " +

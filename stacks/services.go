@@ -20,6 +20,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ratelimit"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -27,7 +28,7 @@ import (
 const (
 	// FixedTasks is the task count of the components that carry no device
 	// traffic (Join Server, Console, Gateway Configuration Server, Device
-	// Claiming Server): two, so that a task or a zone can fail.
+	// Claiming Server, Device Repository): two, so that a task or a zone can fail.
 	FixedTasks = 2
 	// ScaleOutFactor bounds CPU scaling: a scaling service runs between its
 	// task parameter and ScaleOutFactor times as many tasks.
@@ -85,6 +86,7 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 		{component: ports.Console, tasks: FixedTasks},
 		{component: ports.GatewayConfigurationServer, tasks: FixedTasks},
 		{component: ports.DeviceClaimingServer, tasks: FixedTasks},
+		{component: ports.DeviceRepository, tasks: FixedTasks},
 	}
 }
 
@@ -203,6 +205,8 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 		}
 		if spec.interop {
 			grantInteropRead(svc, data, key, p.Region)
+		} else {
+			grantRateLimitingRead(svc.TaskRole, data, key, p.Region)
 		}
 		if spec.scale {
 			scaling := svc.Service.AutoScaleTaskCount(&awsapplicationautoscaling.EnableScalingProps{
@@ -329,4 +333,25 @@ func grantInteropRead(svc *ttsservice.Service, data *Data, key awskms.IKey, regi
 			"objects under the " + InteropPrefix + "/ folder of the interop bucket only."),
 		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+\.Arn>\/` + InteropPrefix + `\/\*$/`)}},
 	}}, jsii.Bool(true))
+}
+
+// grantRateLimitingRead lets a component read its rate limiting profiles:
+// the one object rate-limiting.yml in the interop repository's folder, and
+// the data key through S3 only (rate-limiting.config-source blob). The
+// Network and Application Server read it through grantInteropRead.
+func grantRateLimitingRead(role awsiam.Role, data *Data, key awskms.IKey, region string) {
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadRateLimitingProfiles"),
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: &[]*string{jsii.String(*data.InteropBucket.BucketArn() + "/" + InteropPrefix + "/" + ratelimit.FileName)},
+	}))
+	if key == nil {
+		return
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DecryptRateLimitingProfiles"),
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  &[]*string{key.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("s3.%s.amazonaws.com", region)}},
+	}))
 }

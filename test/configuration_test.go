@@ -17,6 +17,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/interop"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ratelimit"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
@@ -51,6 +52,9 @@ var commonParameterKeys = []string{
 	"blob.aws.region", "blob.provider",
 	"cache.redis.address", "cache.redis.tls.require", "cache.service",
 	"cluster.application-server", "cluster.gateway-server", "cluster.identity-server", "cluster.join-server", "cluster.network-server",
+	"cluster.device-repository", "dr.assets-base-url", "dr.store.bleve.search-paths",
+	"rate-limiting.blob.bucket", "rate-limiting.blob.path", "rate-limiting.config-source", "rate-limiting.provider",
+	"skip-version-check",
 	"console.oauth.authorize-url", "console.oauth.client-id", "console.oauth.logout-url", "console.oauth.token-url",
 	"console.ui.account-url", "console.ui.as.base-url", "console.ui.canonical-url", "console.ui.dcs.base-url", "console.ui.edtc.base-url",
 	"console.ui.gcs.base-url", "console.ui.gs.base-url", "console.ui.is.base-url", "console.ui.js.base-url", "console.ui.ns.base-url", "console.ui.qrg.base-url",
@@ -87,6 +91,15 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["as.interop.blob.path"] = "interop-repository"
 		want["as.webhooks.downlink.public-address"] = "https://" + a.Params.DomainName + "/api/v3"
 		want["frequency-plans.config-source"] = "directory"
+		// The Device Repository reads the index of the image, and the
+		// others find it by its Service Connect name, which its service has.
+		want["dr.store.bleve.search-paths"] = "/srv/ttn-lorawan/lorawan-devices-index"
+		want["cluster.device-repository"] = "dr.tts.local:1884"
+		// Rate limiting profiles from the interop repository's folder.
+		want["rate-limiting.config-source"] = "blob"
+		want["rate-limiting.blob.path"] = "interop-repository"
+		want["rate-limiting.provider"] = "redis"
+		want["skip-version-check"] = "true"
 		want["is.profile-picture.disable-upload"] = "true"
 		want["is.end-device-picture.disable-upload"] = "true"
 		// The interop and Packet Broker settings exist in every state, so
@@ -223,6 +236,8 @@ func TestInteropRepositoryIsDeployedAsChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Beside them, the rate limiting profiles (TestRateLimiting...).
+	delete(files, ratelimit.FileName)
 	if len(files) != len(onDisk) {
 		t.Errorf("deployed %v, the folder has %v", sortedKeys(files), onDisk)
 	}
@@ -244,8 +259,8 @@ func TestInteropRepositoryIsDeployedAsChecked(t *testing.T) {
 func TestNoRepositoryDeploysAnEmptyConfig(t *testing.T) {
 	a := synthOnce(t, map[string]string{"InteropRepository": ""})
 	files, refs := repositoryResource(t, a)
-	if len(files) != 1 || files["config.yml"] != interop.EmptyConfig || len(refs) != 0 {
-		t.Errorf("files %v refs %v; want only an empty config.yml", files, refs)
+	if len(files) != 2 || files["config.yml"] != interop.EmptyConfig || files[ratelimit.FileName] == "" || len(refs) != 0 {
+		t.Errorf("files %v refs %v; want only an empty config.yml and the rate limiting profiles", files, refs)
 	}
 	// TTS reads an empty join-servers list.
 	if _, probs := interop.Load(mapFS(files), ".", time.Now()); probs.HasErrors() {

@@ -203,7 +203,10 @@ func checkProxyConfig(t *testing.T, id, conf string, proxyTLS, interop bool) {
 		"location /ttn.lorawan.v3.Gs/ { grpc_pass grpc://tts_gs_grpc; }",
 		"upstream tts_qrg_http { server dcs.tts.local:1885;",
 		"upstream tts_dtc_grpc { server dcs.tts.local:1884;",
-		`location /api/v3/dr/ { default_type text/plain; return 404 "Device Repository (dr) is not deployed here\n"; }`,
+		// The Device Repository has its own service now.
+		"location /api/v3/dr/ { proxy_pass http://tts_dr_http; }",
+		"location /ttn.lorawan.v3.DeviceRepository/ { grpc_pass grpc://tts_dr_grpc; }",
+		"upstream tts_dr_http { server dr.tts.local:1885;",
 		`add_header grpc-message "Packet Broker Agent (pba) is not deployed here" always;`,
 	} {
 		if !strings.Contains(flat, want) {
@@ -228,8 +231,8 @@ func checkProxyConfig(t *testing.T, id, conf string, proxyTLS, interop bool) {
 	for _, h := range hosts {
 		seen[h[1]] = true
 	}
-	if got := strings.Join(sortedKeys(seen), " "); got != "as console dcs gcs gs is js ns" {
-		t.Errorf("%s: upstream hosts %s.tts.local, want exactly the services is, gs, ns, as, js, console, gcs and dcs", id, got)
+	if got := strings.Join(sortedKeys(seen), " "); got != "as console dcs dr gcs gs is js ns" {
+		t.Errorf("%s: upstream hosts %s.tts.local, want exactly the services is, gs, ns, as, js, console, gcs, dcs and dr", id, got)
 	}
 	nginxCheck(t, regexp.MustCompile(`server [a-z]+\.tts\.local:`).ReplaceAllString(conf, "server 127.0.0.1:"))
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // serviceComponents are the components of the Services stack.
-var serviceComponents = []string{"gs", "ns", "as", "js", "console", "gcs", "dcs"}
+var serviceComponents = []string{"gs", "ns", "as", "js", "console", "gcs", "dcs", "dr"}
 
 // svcTask is what the tests see of one service of the Services stack.
 type svcTask struct {
@@ -70,6 +70,7 @@ var wantServed = map[string]struct {
 	"console": {[]int{1884, 1885}, "Tasksinternal", nil},
 	"gcs":     {[]int{1884, 1885}, "Tasksinternal", nil},
 	"dcs":     {[]int{1884, 1885}, "Tasksinternal", nil},
+	"dr":      {[]int{1884, 1885}, "Tasksinternal", nil},
 }
 
 func TestServicesOfEveryCombination(t *testing.T) {
@@ -228,17 +229,13 @@ func taskRoleStatements(tpl Template, task Resource) []any {
 	return out
 }
 
+// Every component may read its rate limiting profiles; the Network and
+// Application Server the whole interop repository, and nothing else.
 func TestNetworkAndApplicationServerReadOnlyTheInteropRepository(t *testing.T) {
 	a := synthOnce(t, nil)
 	tpl := a.Stack(t, "Services")
 	for comp, s := range servicesByComponent(t, tpl) {
 		statements := taskRoleStatements(tpl, s.task)
-		if comp != "ns" && comp != "as" {
-			if len(statements) != 0 {
-				t.Errorf("%s: task role may %s; want nothing", comp, jsonText(statements))
-			}
-			continue
-		}
 		got := map[string]string{}
 		for _, st := range statements {
 			if get(st, "Effect") != "Allow" {
@@ -250,6 +247,19 @@ func TestNetworkAndApplicationServerReadOnlyTheInteropRepository(t *testing.T) {
 			if act := get(st, "Action"); act != nil && asList(act) == nil {
 				got[act.(string)] = jsonText([]any{get(st, "Resource"), get(st, "Condition")})
 			}
+		}
+		if comp != "ns" && comp != "as" {
+			// The others read one object: their rate limiting profiles.
+			if keys := sortedKeys(got); strings.Join(keys, " ") != "kms:Decrypt s3:GetObject" || len(statements) != 2 {
+				t.Errorf("%s: task role may %s; want only s3:GetObject of the rate limiting profiles and kms:Decrypt through S3", comp, jsonText(statements))
+			}
+			if g := got["s3:GetObject"]; !hasAll(g, "InteropRepository", `/interop-repository/rate-limiting.yml`) || strings.Contains(g, "*") {
+				t.Errorf("%s: s3:GetObject on %s, want interop-repository/rate-limiting.yml of the interop bucket alone", comp, g)
+			}
+			if k := got["kms:Decrypt"]; !hasAll(k, "DataKey", "s3.eu-west-1.amazonaws.com") {
+				t.Errorf("%s: kms:Decrypt on %s, want the data key through S3", comp, k)
+			}
+			continue
 		}
 		if keys := sortedKeys(got); strings.Join(keys, " ") != "kms:Decrypt s3:GetObject s3:ListBucket" {
 			t.Errorf("%s: task role actions %v, want kms:Decrypt, s3:GetObject and s3:ListBucket only", comp, keys)

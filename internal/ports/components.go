@@ -34,12 +34,12 @@ func Components() []Component {
 // Deployed returns the components the deployment runs and configures, each
 // as its own ECS service, in a stable order. The others run nowhere, or
 // inside the service of the component that starts them (StartedBy): the
-// Device Repository needs its store of device definitions and the Packet
-// Broker Agent a Packet Broker registration, and neither is part of this
-// deployment yet.
+// Packet Broker Agent needs a Packet Broker registration, which is not part
+// of this deployment yet. The Device Repository serves the index of device
+// definitions that the image ships.
 func Deployed() []Component {
 	return []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
-		Console, GatewayConfigurationServer, DeviceClaimingServer}
+		Console, GatewayConfigurationServer, DeviceClaimingServer, DeviceRepository}
 }
 
 // StartedBy returns the component whose `ttn-lw-stack start` also starts c:

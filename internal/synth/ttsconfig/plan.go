@@ -23,6 +23,16 @@ const (
 	// ImageWebhookTemplatesDir holds the Application Server's webhook
 	// templates (TheThingsNetwork/lorawan-webhook-templates).
 	ImageWebhookTemplatesDir = "/srv/ttn-lorawan/lorawan-webhook-templates"
+	// ImageDeviceIndexDir holds the Device Repository's search index
+	// (index.bleve), built from TheThingsNetwork/lorawan-devices when the
+	// image was made (Dockerfile: COPY data/lorawan-devices-index).
+	ImageDeviceIndexDir = "/srv/ttn-lorawan/lorawan-devices-index"
+	// DeviceAssetsBaseURL is where browsers load the pictures of the
+	// Device Repository's brands and models (dr.assets-base-url): the image
+	// ships the index, not the pictures. It is TTS's default, set
+	// explicitly so that the only GitHub URL of the configuration is a
+	// visible choice; no component fetches it.
+	DeviceAssetsBaseURL = "https://raw.githubusercontent.com/TheThingsNetwork/lorawan-devices/master"
 )
 
 // Ref names a value that exists only at deploy time (an attribute of a
@@ -97,11 +107,17 @@ type Inputs struct {
 	InteropPrefix string
 	// ConsoleClientID is the OAuth client id of the Console.
 	ConsoleClientID string
+	// RateLimitingDigest is the digest of the rate-limiting.yml deployed in
+	// the interop repository's folder (ratelimit.Digest); every component
+	// reads it at start, so it is part of every component's Digest.
+	RateLimitingDigest string
 }
 
 // Plan is the configuration of every component.
 type Plan struct {
 	byComponent map[ports.Component][]Setting
+	// extraDigest is mixed into every component's Digest.
+	extraDigest string
 }
 
 // Settings returns the settings of a component, sorted by key.
@@ -152,6 +168,9 @@ func (p *Plan) Parameters() []Setting {
 // its configuration only at start.
 func (p *Plan) Digest(c ports.Component) string {
 	h := sha256.New()
+	if p.extraDigest != "" {
+		fmt.Fprintf(h, "rate-limiting.yml\x00%s\n", p.extraDigest)
+	}
 	for _, s := range p.byComponent[c] {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\n", s.Key, s.Value, s.Ref, s.Secret)
 	}
@@ -189,8 +208,8 @@ func New(in Inputs) (*Plan, error) {
 	switch {
 	case in.DomainName == "" || in.Region == "" || in.ServiceDomain == "":
 		return nil, fmt.Errorf("ttsconfig: DomainName, Region and ServiceDomain are required")
-	case in.InteropPrefix == "" || in.ConsoleClientID == "":
-		return nil, fmt.Errorf("ttsconfig: InteropPrefix and ConsoleClientID are required")
+	case in.InteropPrefix == "" || in.ConsoleClientID == "" || in.RateLimitingDigest == "":
+		return nil, fmt.Errorf("ttsconfig: InteropPrefix, ConsoleClientID and RateLimitingDigest are required")
 	case in.PacketBroker && !in.InteropEnabled:
 		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs interop enabled")
 	case in.PacketBroker && in.PublicTLSAddress == "":
@@ -198,9 +217,10 @@ func New(in Inputs) (*Plan, error) {
 	}
 	b := &builder{byComponent: map[ports.Component][]Setting{}}
 	all := ports.Deployed()
-	// Components that keep state in Redis or publish events: all but the
-	// Console, which only serves the web application.
-	backend := []ports.Component{ports.IdentityServer, ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.GatewayConfigurationServer, ports.DeviceClaimingServer}
+	// Components that keep state in Redis, publish events or share rate
+	// limits there: all but the Console, which only serves the web
+	// application.
+	backend := []ports.Component{ports.IdentityServer, ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.GatewayConfigurationServer, ports.DeviceClaimingServer, ports.DeviceRepository}
 	addr := func(c ports.Component, port int) string {
 		return net.JoinHostPort(string(c)+"."+in.ServiceDomain, strconv.Itoa(port))
 	}
@@ -214,6 +234,11 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("cluster.network-server", addr(ports.NetworkServer, ports.GRPC().Plain), all...)
 	b.lit("cluster.application-server", addr(ports.ApplicationServer, ports.GRPC().Plain), all...)
 	b.lit("cluster.join-server", addr(ports.JoinServer, ports.GRPC().Plain), all...)
+	// The Device Repository is a peer too: the Application Server's
+	// "repository" payload formatters and the Device Template Converter
+	// (started by dcs) ask it for codecs and profiles
+	// (pkg/messageprocessors/devicerepository, pkg/devicetemplateconverter).
+	b.lit("cluster.device-repository", addr(ports.DeviceRepository, ports.GRPC().Plain), all...)
 	b.lit("grpc.allow-insecure-for-credentials", "true", all...)
 
 	// TLS is terminated by the load balancer or the proxy: every TLS
@@ -243,8 +268,25 @@ func New(in Inputs) (*Plan, error) {
 	}
 	b.lit("cache.service", "redis", backend...)
 	b.lit("events.backend", "redis", backend...)
-	b.lit("blob.provider", "aws", ports.IdentityServer, ports.NetworkServer, ports.ApplicationServer)
-	b.lit("blob.aws.region", in.Region, ports.IdentityServer, ports.NetworkServer, ports.ApplicationServer)
+	// Blobs in S3: the Identity Server's pictures, the interop repository
+	// of the Network and Application Server, and every component's rate
+	// limiting profiles.
+	b.lit("blob.provider", "aws", all...)
+	b.lit("blob.aws.region", in.Region, all...)
+
+	// Rate limiting (pkg/ratelimit): the profiles are a list, which only a
+	// configuration file can hold (pkg/config skips []RateLimitingProfile
+	// for flags and the environment), so every component fetches
+	// rate-limiting.yml from the interop repository's folder of the interop
+	// bucket at start (RateLimiting.Fetcher, config-source blob; a missing
+	// file stops the component). The components with Redis share their
+	// counters there (namespace rate-limiting of cache.redis, start.go
+	// NewRateLimitingRedis), so a limit holds across tasks; the Console,
+	// which has no Redis, counts in memory per task.
+	b.lit("rate-limiting.config-source", "blob", all...)
+	b.ref("rate-limiting.blob.bucket", RefInteropBucket, all...)
+	b.lit("rate-limiting.blob.path", in.InteropPrefix, all...)
+	b.lit("rate-limiting.provider", "redis", backend...)
 
 	// Every component serves HTTP (pkg/web), and its cookies (web sessions
 	// of the Console and the account application, OAuth state) must be
@@ -259,6 +301,21 @@ func New(in Inputs) (*Plan, error) {
 	// silent fallback to the URL (pkg/config FrequencyPlansConfig.Fetcher).
 	b.lit("frequency-plans.config-source", "directory", all...)
 	b.lit("frequency-plans.directory", ImageFrequencyPlansDir, all...)
+	// Nor does any component ask thethingsindustries.com for a newer
+	// release at every start (cmd/ttn-lw-stack root.go CheckUpdate): the
+	// image is pinned, and the check only logs a warning without internet.
+	b.lit("skip-version-check", "true", all...)
+
+	// Device Repository: the bleve index of the image, and nothing else
+	// (the default search paths also try ./lorawan-devices-index relative
+	// to the working directory). dr.source and dr.directory only matter to
+	// `ttn-lw-stack dr-db init`, which builds an index; the service never
+	// runs it. The Console has no Device Repository URL of its own
+	// (pkg/console StackConfig has none): its JavaScript SDK sends /dr/
+	// requests to the Identity Server's base URL, /api/v3, which the proxy
+	// routes to dr.
+	b.lit("dr.store.bleve.search-paths", ImageDeviceIndexDir, ports.DeviceRepository)
+	b.lit("dr.assets-base-url", DeviceAssetsBaseURL, ports.DeviceRepository)
 
 	// Identity Server.
 	b.secret("is.database-uri", SecretDatabaseURI, ports.IdentityServer)
@@ -302,7 +359,7 @@ func New(in Inputs) (*Plan, error) {
 		b.lit("interop.packet-broker.token-issuer", in.PacketBrokerTokenIssuer, ports.IdentityServer)
 	}
 	// No other component serves Backend Interfaces here.
-	b.lit("interop.listen", "", ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.Console, ports.GatewayConfigurationServer, ports.DeviceClaimingServer)
+	b.lit("interop.listen", "", ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.Console, ports.GatewayConfigurationServer, ports.DeviceClaimingServer, ports.DeviceRepository)
 
 	// Network Server and Application Server: external Join Servers from the
 	// interop repository in the bucket.
@@ -338,7 +395,12 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("console.oauth.client-id", in.ConsoleClientID, ports.Console)
 	b.secret("console.oauth.client-secret", SecretConsoleOAuth, ports.Console)
 
-	return b.finish()
+	plan, err := b.finish()
+	if err != nil {
+		return nil, err
+	}
+	plan.extraDigest = in.RateLimitingDigest
+	return plan, nil
 }
 
 func (b *builder) finish() (*Plan, error) {

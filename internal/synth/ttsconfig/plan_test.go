@@ -13,6 +13,7 @@ func inputs() Inputs {
 		NetID: "000013", TenantID: "example", NSID: "70B3D57ED0000001",
 		InteropEnabled: true, PacketBroker: true, PacketBrokerTokenIssuer: "https://iam.packetbroker.net",
 		PublicTLSAddress: "https://tts.example.com:8886", InteropPrefix: "interop-repository", ConsoleClientID: "console",
+		RateLimitingDigest: "0123456789abcdef",
 	}
 }
 
@@ -273,6 +274,26 @@ func TestApplicationAndIdentityServerPublicURLs(t *testing.T) {
 			if strings.Contains(s.Value, "localhost") {
 				t.Errorf("%s: %s = %q points at localhost", c, s.Key, s.Value)
 			}
+		}
+	}
+}
+
+// Every component reads the rate limiting profiles at start: a new file
+// changes every component's digest, and so restarts its tasks.
+func TestRateLimitingChangesEveryDigest(t *testing.T) {
+	in := inputs()
+	a, err := New(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.RateLimitingDigest = "fedcba9876543210"
+	b, err := New(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ports.Deployed() {
+		if a.Digest(c) == b.Digest(c) {
+			t.Errorf("%s: the digest does not change with the rate limiting profiles", c)
 		}
 	}
 }

@@ -99,6 +99,9 @@ type run struct {
 	joinStandIns []*smoke.JoinServer
 	joinCases    []smoke.JoinServerCase
 	domainCert   bool
+	// deviceIndexBuilt: the Device Repository's index is in
+	// <work>/srv/lorawan-devices-index (deviceIndex).
+	deviceIndexBuilt bool
 
 	dbSummary, redisSummary string
 }

@@ -68,6 +68,9 @@ func (r *run) target() smoke.Target {
 	t.TenantID = env["TTN_LW_IS_NETWORK_TENANT_ID"]
 	t.NSID = env["TTN_LW_IS_NETWORK_NS_ID"]
 	t.FrequencyPlanID = "EU_863_870_TTN"
+	if r.deviceIndexBuilt {
+		t.DeviceBrand = DeviceBrand
+	}
 	return t
 }
 

@@ -282,6 +282,13 @@ func (r *run) imageFolder(p string) string {
 		r.sub("image folder /srv/ttn-lorawan/lorawan-frequency-plans → %s", r.fp)
 		return r.fp + strings.TrimPrefix(p, "/srv/ttn-lorawan/lorawan-frequency-plans")
 	}
+	if strings.HasPrefix(p, imageDeviceIndex) {
+		dir, err := r.deviceIndex()
+		if err == nil {
+			return dir + strings.TrimPrefix(p, imageDeviceIndex)
+		}
+		r.sub("image folder %s → empty: building the rehearsal's index failed: %v", p, err)
+	}
 	local := filepath.Join(r.work, "srv", strings.TrimPrefix(p, "/srv/ttn-lorawan/"))
 	_ = os.MkdirAll(local, 0o755)
 	r.sub("image folder %s → empty %s (not in the shared build of the binary)", p, local)

@@ -45,6 +45,8 @@ func Run(ctx context.Context, t Target) []Result {
 	s.check(ctx, "OAuth: Console login and code exchange", "", s.oauthLogin)
 	s.check(ctx, "gRPC: EntityAccess/AuthInfo with the access token", s.need(s.token != "", "an access token"), s.grpcAuthInfo)
 	s.check(ctx, "REST: create application", s.need(s.token != "", "an access token"), s.createApplication)
+	s.check(ctx, "Device Repository: brands and models through the proxy", s.need(s.token != "" && s.t.DeviceBrand != "", "an access token and the rehearsal's device index"), s.deviceRepository)
+	s.check(ctx, "Rate limiting: a burst of API calls through the proxy is refused (HTTP 429)", s.need(s.app != "" && s.t.DeviceBrand != "", "an application and the Device Repository"), s.rateLimitBurst)
 	homeNS := s.need(s.app != "", "an application")
 	s.check(ctx, "Interop: HomeNSReq with a Packet Broker token", homeNS, s.homeNSWithToken)
 	s.check(ctx, "Interop: HomeNSReq without a token refused", "", s.homeNSWithoutToken)
@@ -767,4 +769,74 @@ func randomBytes(n int) string {
 // randomEUI is a random EUI-64 that is not all zero.
 func randomEUI() uint64 {
 	return binary.BigEndian.Uint64([]byte(randomBytes(8))) | 1
+}
+
+// deviceRepository lists the brands and the models of the rehearsal's brand
+// as the Console does (its SDK sends /dr/ requests to the Identity Server's
+// base URL, /api/v3), through the proxy to the Device Repository's service,
+// which reads the index at the image's path.
+func (s *scenario) deviceRepository(ctx context.Context) (string, error) {
+	var brands struct {
+		Brands []struct {
+			BrandID string `json:"brand_id"`
+			Name    string `json:"name"`
+		} `json:"brands"`
+	}
+	if err := s.web.api(ctx, http.MethodGet, "/api/v3/dr/applications/"+s.app+"/brands?field_mask=name", s.token, nil, &brands); err != nil {
+		return "", err
+	}
+	found := false
+	for _, b := range brands.Brands {
+		found = found || b.BrandID == s.t.DeviceBrand
+	}
+	if !found {
+		return "", fmt.Errorf("GET /api/v3/dr/applications/%s/brands lists %+v, not the brand %s of the index", s.app, brands.Brands, s.t.DeviceBrand)
+	}
+	var models struct {
+		Models []struct {
+			ModelID string `json:"model_id"`
+			Name    string `json:"name"`
+		} `json:"models"`
+	}
+	if err := s.web.api(ctx, http.MethodGet, "/api/v3/dr/applications/"+s.app+"/brands/"+s.t.DeviceBrand+"/models?field_mask=name", s.token, nil, &models); err != nil {
+		return "", err
+	}
+	if len(models.Models) == 0 {
+		return "", fmt.Errorf("brand %s has no models", s.t.DeviceBrand)
+	}
+	return fmt.Sprintf("%d brand(s), %s has %s (%s)", len(brands.Brands), s.t.DeviceBrand, models.Models[0].ModelID, models.Models[0].Name), nil
+}
+
+// rateLimitBurst lists the Device Repository's brands in a burst with one
+// token. The default profiles allow 60 calls per minute of one gRPC method
+// for one entity and token (class grpc:method; the HTTP API is the gRPC
+// gateway of the same method), counted in Redis. The burst must be refused
+// with HTTP 429 and the rate limiting headers, after requests were let
+// through.
+func (s *scenario) rateLimitBurst(ctx context.Context) (string, error) {
+	path := "/api/v3/dr/applications/" + s.app + "/brands?field_mask=name"
+	h := http.Header{"Authorization": {"Bearer " + s.token}, "Accept": {"application/json"}}
+	ok := 0
+	for i := 0; i < 200; i++ {
+		res, err := s.web.do(ctx, http.MethodGet, path, nil, h)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case res.Status == http.StatusOK:
+			ok++
+		case res.Status == http.StatusTooManyRequests:
+			if ok == 0 {
+				return "", fmt.Errorf("the first request was already refused: %s", snippet(res.Body))
+			}
+			if res.Header.Get("X-Rate-Limit-Limit") == "" {
+				return "", fmt.Errorf("HTTP 429 without X-Rate-Limit-Limit: %s", snippet(res.Body))
+			}
+			return fmt.Sprintf("GET %s: %d answered, request %d refused with HTTP 429 (X-Rate-Limit-Limit %s, X-Rate-Limit-Retry %s)",
+				path, ok, i+1, res.Header.Get("X-Rate-Limit-Limit"), res.Header.Get("X-Rate-Limit-Retry")), nil
+		default:
+			return "", fmt.Errorf("request %d: HTTP %d: %s", i+1, res.Status, snippet(res.Body))
+		}
+	}
+	return "", fmt.Errorf("200 requests of GET %s in a burst, none refused", path)
 }

@@ -48,6 +48,10 @@ type Target struct {
 	GatewayUDPAddr string
 	// AppMQTTAddr is the Application Server's plain MQTT host:port (1883).
 	AppMQTTAddr string
+	// DeviceBrand is a brand of the Device Repository's index that the
+	// rehearsal built for it; empty when the deployment runs no Device
+	// Repository.
+	DeviceBrand string
 	// FrequencyPlanID for gateways and devices the scenario registers.
 	FrequencyPlanID string
 	// AdminUserID and AdminPassword: the administrator the bootstrap made.
