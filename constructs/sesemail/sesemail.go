@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
@@ -35,6 +36,8 @@ type Props struct {
 	// Secret receives the SMTP credentials (deployres.SMTPCredentials); it
 	// exists before (the Data stack creates it with a placeholder).
 	Secret awssecretsmanager.ISecret
+	// Key encrypts Secret.
+	Key awskms.IKey
 	// Function is the deploy-resources function that makes the credentials.
 	Function *gofunction.Function
 	// Version is the credentials' generation (EmailCredentialsVersion).
@@ -58,8 +61,8 @@ type Email struct {
 // New creates the identity, its DKIM records, the sending user and its
 // credentials.
 func New(scope constructs.Construct, id string, p Props) (*Email, error) {
-	if p.Zone == nil || p.Secret == nil || p.Function == nil || p.ZoneName == "" || p.Version == "" || p.Region == "" || p.Account == "" || p.Partition == "" {
-		return nil, errors.New("sesemail: Zone, ZoneName, Secret, Function, Version, Partition, Region and Account are required")
+	if p.Zone == nil || p.Secret == nil || p.Key == nil || p.Function == nil || p.ZoneName == "" || p.Version == "" || p.Region == "" || p.Account == "" || p.Partition == "" {
+		return nil, errors.New("sesemail: Zone, ZoneName, Secret, Key, Function, Version, Partition, Region and Account are required")
 	}
 	a, err := mail.ParseAddress(p.Sender)
 	if err != nil || a.Address != p.Sender {
@@ -123,6 +126,11 @@ func New(scope constructs.Construct, id string, p Props) (*Email, error) {
 		Sid:       jsii.String("WriteSmtpCredentials"),
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"),
 		Resources: &[]*string{p.Secret.SecretArn()},
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("EncryptSmtpCredentials"),
+		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources: &[]*string{p.Key.KeyArn()},
 	}))
 	creds := awscdk.NewCustomResource(c, jsii.String("SmtpCredentials"), &awscdk.CustomResourceProps{
 		ServiceToken: p.Function.Function.FunctionArn(),

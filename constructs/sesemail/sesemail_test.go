@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -23,8 +24,9 @@ func TestEmailAlone(t *testing.T) {
 	zone := awsroute53.HostedZone_FromHostedZoneAttributes(stack, jsii.String("Zone"), &awsroute53.HostedZoneAttributes{
 		HostedZoneId: jsii.String("Z0123456789EXAMPLE00"), ZoneName: jsii.String("example.net"),
 	})
-	secret := awssecretsmanager.NewSecret(stack, jsii.String("Secret"), nil)
-	ok := Props{Zone: zone, ZoneName: "example.net", Sender: "noreply@Lns.example.net", Secret: secret, Function: fn, Version: "7",
+	key := awskms.NewKey(stack, jsii.String("Key"), nil)
+	secret := awssecretsmanager.NewSecret(stack, jsii.String("Secret"), &awssecretsmanager.SecretProps{EncryptionKey: key})
+	ok := Props{Zone: zone, ZoneName: "example.net", Sender: "noreply@Lns.example.net", Secret: secret, Key: key, Function: fn, Version: "7",
 		Partition: "aws", Region: cdktest.Region, Account: cdktest.Account}
 	for name, edit := range map[string]func(*Props){
 		"outside the zone": func(p *Props) { p.Sender = "noreply@example.org" },
@@ -32,6 +34,7 @@ func TestEmailAlone(t *testing.T) {
 		"display name":     func(p *Props) { p.Sender = "TTS <noreply@lns.example.net>" },
 		"no version":       func(p *Props) { p.Version = "" },
 		"no function":      func(p *Props) { p.Function = nil },
+		"no key":           func(p *Props) { p.Key = nil },
 	} {
 		p := ok
 		edit(&p)
@@ -89,7 +92,7 @@ func TestEmailAlone(t *testing.T) {
 	if strings.Count(userPolicy, `"Action"`) != 1 || strings.Contains(userPolicy, "*") {
 		t.Errorf("the user's policy grants more than sending: %s", userPolicy)
 	}
-	for _, want := range []string{`"iam:CreateAccessKey","iam:DeleteAccessKey","iam:ListAccessKeys"`, `"secretsmanager:GetSecretValue","secretsmanager:PutSecretValue"`} {
+	for _, want := range []string{`"iam:CreateAccessKey","iam:DeleteAccessKey","iam:ListAccessKeys"`, `"secretsmanager:GetSecretValue","secretsmanager:PutSecretValue"`, `"kms:Decrypt","kms:GenerateDataKey"`} {
 		if !strings.Contains(fnPolicy, want) {
 			t.Errorf("the function's policy lacks %s: %s", want, fnPolicy)
 		}
