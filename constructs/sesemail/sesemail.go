@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
@@ -110,12 +109,6 @@ func New(scope constructs.Construct, id string, p Props) (*Email, error) {
 			Conditions: &map[string]any{"StringEquals": map[string]any{"ses:FromAddress": p.Sender}},
 		})},
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(user, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("No wildcard is granted: the user's only permission is ses:SendRawEmail on the SES identity of " + domain +
-			" with ses:FromAddress " + p.Sender + "."),
-	}}, jsii.Bool(true))
-
 	role := p.Function.Role
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ManageSmtpUserKeys"),
