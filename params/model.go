@@ -14,6 +14,7 @@ package params
 
 import (
 	"io/fs"
+	"strings"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ratelimit"
@@ -79,6 +80,11 @@ type Params struct {
 	// The reverse proxy (nginx) in front of the HTTP and gRPC APIs.
 	ProxyTasks int `yaml:"ProxyTasks" default:"2" doc:"Number of reverse proxy (nginx) tasks (2 to 10), spread over the availability zones; the minimum of its CPU scaling, which goes up to four times as many. Every HTTP and gRPC request and the Console pass through it."`
 
+	// E-mail through Amazon SES (Identity Server).
+	EmailSender             string `yaml:"EmailSender" default:"" doc:"From address of the Identity Server's e-mail (registration, e-mail validation, password reset, invitations, notifications), e.g. noreply@<DomainName>. Its domain must be HostedZoneName or below it: the stacks create an Amazon SES domain identity for it with Easy DKIM records in the hosted zone, and SMTP credentials in Secrets Manager. Empty: no e-mail is sent (README: E-mail (Amazon SES))."`
+	EmailSenderName         string `yaml:"EmailSenderName" default:"The Things Stack for LoRaWAN" doc:"Display name of EmailSender, also the network name the e-mail texts use (is.email.sender-name and is.email.network.name). At most 64 characters, one line."`
+	EmailCredentialsVersion string `yaml:"EmailCredentialsVersion" default:"1" doc:"Label of the SMTP credentials' generation: letters, digits, dots, hyphens and underscores, at most 64. A new value and a deploy create a new access key of the e-mail IAM user, store its SMTP password and restart the Identity Server; the old key is deleted at the end of the deploy."`
+
 	// Data tier.
 	DatabaseMinCapacity         float64  `yaml:"DatabaseMinCapacity" default:"0.5" doc:"Minimum Aurora Serverless v2 capacity in ACUs (0.5 to 256, in steps of 0.5)."`
 	DatabaseMaxCapacity         float64  `yaml:"DatabaseMaxCapacity" default:"4" doc:"Maximum Aurora Serverless v2 capacity in ACUs (1 to 256, in steps of 0.5, at least DatabaseMinCapacity)."`
@@ -140,6 +146,18 @@ func (p *Params) ProxyTerminatesTLS() bool { return p.SupportProxyTLS }
 
 // CreatesCertificate tells whether the stacks create the ACM certificate.
 func (p *Params) CreatesCertificate() bool { return p.CertificateArn == "" }
+
+// EmailEnabled tells whether the Identity Server sends e-mail through SES.
+func (p *Params) EmailEnabled() bool { return p.EmailSender != "" }
+
+// EmailDomain is the domain of EmailSender: the SES identity the stacks
+// create ("" when e-mail is off).
+func (p *Params) EmailDomain() string {
+	if i := strings.LastIndex(p.EmailSender, "@"); i >= 0 {
+		return strings.ToLower(p.EmailSender[i+1:])
+	}
+	return ""
+}
 
 // StackName returns the stable name of one of the app's stacks.
 func (p *Params) StackName(stack string) string { return p.StackPrefix + "-" + stack }

@@ -63,8 +63,8 @@ func TestEmbeddedExampleLoads(t *testing.T) {
 	}
 	// Its example addresses cannot receive mail, and it says so; nothing
 	// else is wrong with it.
-	if got := warningKeys(problems); len(problems.Errors()) != 0 || strings.Join(got, " ") != "AcmeEmail AdminEmail" {
-		t.Errorf("the embedded example has problems %v, want only the mailbox warnings of AcmeEmail and AdminEmail:\n%v", got, problems)
+	if got := warningKeys(problems); len(problems.Errors()) != 0 || strings.Join(got, " ") != "AcmeEmail AdminEmail EmailSender" {
+		t.Errorf("the embedded example has problems %v, want only the mailbox warnings of AcmeEmail, AdminEmail and EmailSender:\n%v", got, problems)
 	}
 	if p.Account != "123456789012" || p.Region != "eu-west-1" || !strings.HasSuffix(p.DomainName, "example.com") {
 		t.Errorf("example is not the offline example: account %s region %s domain %s", p.Account, p.Region, p.DomainName)
@@ -179,6 +179,11 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		{"database max below min", good + "DatabaseMinCapacity: 8\nDatabaseMaxCapacity: 4\n", nil, "params/test.yaml:9", "DatabaseMaxCapacity", "params.capacity-order"},
 		{"backup retention", good + "DatabaseBackupRetentionDays: 0\n", nil, "params/test.yaml:8", "DatabaseBackupRetentionDays", "params.out-of-range"},
 		{"password version", good + "DatabasePasswordVersion: \"two words\"\n", nil, "params/test.yaml:8", "DatabasePasswordVersion", "params.invalid"},
+		{"e-mail sender outside the zone", good + "EmailSender: noreply@thethings.network\n", nil, "params/test.yaml:8", "EmailSender", "params.email-sender-domain"},
+		{"e-mail sender in a look-alike zone", good + "EmailSender: noreply@notexample.net\n", nil, "params/test.yaml:8", "EmailSender", "params.email-sender-domain"},
+		{"e-mail sender not an address", good + "EmailSender: TTS <noreply@lns.example.net>\n", nil, "params/test.yaml:8", "EmailSender", "params.bad-email"},
+		{"e-mail sender name of two lines", good + "EmailSenderName: \"TTS\\nBcc: x@y\"\n", nil, "params/test.yaml:8", "EmailSenderName", "params.bad-sender-name"},
+		{"e-mail credentials version", good + "EmailCredentialsVersion: \"\"\n", nil, "params/test.yaml:8", "EmailCredentialsVersion", "params.empty"},
 		{"ingress CIDR", good + "GatewayIngressCidrs: [10.0.0.1/8]\n", nil, "params/test.yaml:8", "GatewayIngressCidrs", "params.bad-cidr"},
 		{"empty ingress list", good + "InteropIngressCidrs: []\n", nil, "params/test.yaml:8", "InteropIngressCidrs", "params.empty-cidrs"},
 		{"one identity server task", good + "IdentityServerTasks: 1\n", nil, "params/test.yaml:8", "IdentityServerTasks", "params.out-of-range"},
@@ -413,5 +418,30 @@ func TestCheckScheduleAcceptsCommonSchedules(t *testing.T) {
 		if CheckSchedule(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// An e-mail sender in the zone is accepted (also below DomainName); one in a
+// reserved zone warns that SES cannot verify it.
+func TestEmailSender(t *testing.T) {
+	for _, addr := range []string{"noreply@lns.example.net", "noreply@example.net", "noreply@mail.lns.example.net"} {
+		p, problems := load(t, good+"EmailSender: "+addr+"\n", nil)
+		if p == nil || len(problems.Errors()) != 0 {
+			t.Fatalf("%s rejected:\n%v", addr, problems)
+		}
+		if w := warningsOf(problems, "EmailSender"); len(w) != 1 || !strings.Contains(w[0].Message, "SES cannot verify") {
+			t.Errorf("%s is in example.net: want the reserved-domain warning, got:\n%v", addr, problems)
+		}
+		if !p.EmailEnabled() || p.EmailDomain() != addr[strings.Index(addr, "@")+1:] || p.EmailSenderName != "The Things Stack for LoRaWAN" || p.EmailCredentialsVersion != "1" {
+			t.Errorf("%s: enabled %v, domain %q, name %q, version %q", addr, p.EmailEnabled(), p.EmailDomain(), p.EmailSenderName, p.EmailCredentialsVersion)
+		}
+	}
+	p, problems := load(t, good, nil)
+	if p == nil || p.EmailEnabled() || p.EmailDomain() != "" || len(warningsOf(problems, "EmailSender")) != 0 {
+		t.Errorf("without EmailSender: enabled %v, domain %q, %v", p.EmailEnabled(), p.EmailDomain(), problems)
+	}
+	real := strings.NewReplacer("example.net", "thethings.network").Replace(good)
+	if p, problems := load(t, real+"EmailSender: noreply@thethings.network\n", nil); p == nil || len(warningsOf(problems, "EmailSender")) != 0 {
+		t.Errorf("a real domain in the zone: %v", problems)
 	}
 }

@@ -71,6 +71,7 @@ func (l *loader) validate() {
 		}
 	}
 
+	l.checkEmail()
 	l.checkMailboxes()
 
 	if p.InteropPacketBrokerEnabled && !p.InteropEnabled {
@@ -349,6 +350,7 @@ func (l *loader) checkMailboxes() {
 		{"AcmeEmail", p.AcmeEmail, "Let's Encrypt refuses to register an ACME account with it, so the proxy's certificate issuance fails when SupportProxyTLS is true"},
 		{"AdminEmail", p.AdminEmail, "the administrator user cannot receive mail (e-mail validation, password reset, notifications)"},
 		{"AlarmEmail", p.AlarmEmail, "the alarm subscription can never be confirmed, so alarms (certificate expiry, failed renewal, unhealthy proxy targets) go nowhere"},
+		{"EmailSender", p.EmailSender, "Amazon SES cannot verify a domain nobody owns (its DKIM records go to the hosted zone), so the Identity Server's e-mail is never sent"},
 	} {
 		a, err := mail.ParseAddress(m.addr)
 		if m.addr == "" || err != nil || a.Address != m.addr {
@@ -381,4 +383,28 @@ func ReservedMailDomain(addr string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// checkEmail checks the e-mail parameters. The sender's domain becomes an
+// SES identity verified by DKIM records in the hosted zone, so it must be
+// the zone or below it.
+func (l *loader) checkEmail() {
+	p := l.params
+	l.match("EmailCredentialsVersion", p.EmailCredentialsVersion, `^[A-Za-z0-9._-]{1,64}$`, "use a label of letters, digits, '.', '-' and '_', at most 64 characters, e.g. 2 or 2026-12-01")
+	if len(p.EmailSenderName) > 64 || strings.ContainsAny(p.EmailSenderName, "\r\n\t\x00") || strings.TrimSpace(p.EmailSenderName) == "" {
+		l.errorf("params.bad-sender-name", "EmailSenderName", "%q is not a display name of one line and 1 to 64 characters; write it like 'The Things Stack of Example Corp', or remove the line for the default", p.EmailSenderName)
+	}
+	if p.EmailSender == "" {
+		return
+	}
+	a, err := mail.ParseAddress(p.EmailSender)
+	if err != nil || a.Address != p.EmailSender {
+		l.errorf("params.bad-email", "EmailSender", "%q is not a plain e-mail address; write it like noreply@%s, or remove the line to send no e-mail", p.EmailSender, orDefault(p.DomainName, "tts.example.com"))
+		return
+	}
+	zone := p.HostedZoneName
+	domain := p.EmailDomain()
+	if zone != "" && domain != zone && !strings.HasSuffix(domain, "."+zone) {
+		l.errorf("params.email-sender-domain", "EmailSender", "%q is not in the hosted zone %q, where the stacks publish the DKIM records that verify the sender's domain in Amazon SES; use an address like noreply@%s, or remove the line to send no e-mail", p.EmailSender, zone, orDefault(p.DomainName, zone))
+	}
 }

@@ -40,6 +40,16 @@ const (
 	// version changes the task definition (so the tasks restart and read the
 	// new URI); the version id ties the definition to the URI it reads.
 	DatabaseURIVersionVariable = "TTS_DB_URI_VERSION"
+	// SMTPCredentialsVersionVariable is set in the Identity Server's
+	// container when it sends e-mail: the operator's EmailCredentialsVersion
+	// and the version id of the SMTP credentials that Custom::SMTPCredentials
+	// wrote, so that new credentials restart the tasks.
+	SMTPCredentialsVersionVariable = "TTS_SMTP_CREDENTIALS_VERSION"
+	// SMTPCredentialsSecret is the last part of the name of the Data
+	// stack's secret <prefix>/tts/<name> with the SMTP credentials, and
+	// SMTPCredentialsArnOutput the Data stack's output of its ARN.
+	SMTPCredentialsSecret    = "smtp-credentials"
+	SMTPCredentialsArnOutput = "SmtpCredentialsSecretArn"
 	// ParameterLanes is how many Parameter Store parameters CloudFormation
 	// may create, update or delete at the same time.
 	ParameterLanes = 3
@@ -94,6 +104,8 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		InteropPrefix:           InteropPrefix,
 		ConsoleClientID:         ConsoleClientID,
 		RateLimitingDigest:      ratelimit.Digest(rateLimiting),
+		EmailSender:             p.EmailSender,
+		EmailSenderName:         p.EmailSenderName,
 	}
 	plan, err := ttsconfig.New(inputs)
 	if err != nil {
@@ -187,6 +199,19 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		out.Secrets[name] = importSecret("Secret-"+string(name), s)
 	}
 
+	// The SMTP credentials by the ARN the Data stack publishes in every
+	// mode: a reference would publish it only while e-mail is on, and a
+	// switch off would remove the output ahead of the Identity Server's
+	// stack, whose deployed template (and its rollback) still reads it.
+	smtpArn, err := readPublished(stack, data.SMTPCredentials, SMTPCredentialsArnOutput)
+	if err != nil {
+		return nil, err
+	}
+	out.Secrets[ttsconfig.SecretSMTPCredentials] = awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("Secret-"+string(ttsconfig.SecretSMTPCredentials)), &awssecretsmanager.SecretAttributes{
+		SecretCompleteArn: smtpArn,
+		EncryptionKey:     key,
+	})
+
 	refs := map[ttsconfig.Ref]*string{
 		ttsconfig.RefRedisAddress: awscdk.Fn_Join(jsii.String(":"), &[]*string{
 			data.Cache.Group.AttrPrimaryEndPointAddress(), data.Cache.Group.AttrPrimaryEndPointPort(),
@@ -270,9 +295,19 @@ func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs) ([]ttsconfig.Sett
 	for _, s := range out {
 		seen[s.Key] = true
 	}
-	for _, v := range []struct{ interop, pb bool }{{true, true}, {true, false}, {false, false}} {
+	// E-mail's parameters are kept the same way; with EmailSender empty
+	// they keep a sender in DomainName, which no task reads once the
+	// Identity Server's stack has been updated.
+	email := in.EmailSender
+	if email == "" {
+		email = "noreply@" + in.DomainName
+	}
+	for _, v := range []struct {
+		interop, pb bool
+		email       string
+	}{{true, true, in.EmailSender}, {true, false, in.EmailSender}, {false, false, in.EmailSender}, {in.InteropEnabled, in.PacketBroker, email}} {
 		vin := in
-		vin.InteropEnabled, vin.PacketBroker = v.interop, v.pb
+		vin.InteropEnabled, vin.PacketBroker, vin.EmailSender = v.interop, v.pb, v.email
 		if v.pb && vin.PublicTLSAddress == "" {
 			// Packet Broker needs the public address; without one that state
 			// is not reachable by a parameter switch alone.
@@ -329,7 +364,11 @@ func (c *Configuration) Container(scope constructs.Construct, components ...port
 			seen[s.Key] = s
 			switch s.Kind() {
 			case "secret":
-				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], nil)
+				var field *string
+				if s.SecretKey != "" {
+					field = jsii.String(s.SecretKey)
+				}
+				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], field)
 				if s.Secret == ttsconfig.SecretDatabaseURI {
 					out.Environment[DatabaseURIVersionVariable] = c.DatabaseURIVersion
 				}

@@ -48,6 +48,13 @@ type Data struct {
 	// that every task run reuses one account; only the Certbot task reads
 	// it, never the proxy. Same placeholder and lifetime as ProxyCertificate.
 	AcmeAccount awssecretsmanager.Secret
+	// SMTPCredentials holds the Identity Server's Amazon SES SMTP user name
+	// and password (JSON, deployres.SMTPCredentials), written by the
+	// Configuration stack when EmailSender is set. Like the certificate
+	// secrets it exists in every mode, with a random placeholder: turning
+	// e-mail off never removes a secret that a running task definition of
+	// a later stack still names.
+	SMTPCredentials awssecretsmanager.Secret
 	// AlarmKey encrypts the alarm topic; CloudWatch may use it to publish.
 	// A separate key, because the data key is not for AWS services acting
 	// on their own. Like the secrets, it exists in both TLS modes.
@@ -159,6 +166,23 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 		"The Things Stack: the proxy's Let's Encrypt certificate (JSON, certbot/certsecret), written by the Certbot task; a placeholder until the first issuance or while SupportProxyTLS is false")
 	account := placeholder("AcmeAccount", AcmeAccountSecret,
 		"The Things Stack: Certbot's ACME account (read by the Certbot task only); a placeholder until the first registration")
+	smtp := awssecretsmanager.NewSecret(stack, jsii.String("SmtpCredentials"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(p.StackPrefix + "/tts/" + SMTPCredentialsSecret),
+		Description:   jsii.String("The Things Stack: Amazon SES SMTP credentials of the Identity Server (JSON: username, password, region), made by the Configuration stack from the e-mail IAM user's access key; a placeholder while EmailSender is empty"),
+		EncryptionKey: key,
+		RemovalPolicy: removal.Keep(),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(32),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(smtp, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("Rotated by a deploy with a new EmailCredentialsVersion: Custom::SMTPCredentials makes a new access key, stores its SMTP password and deletes the old key; " +
+			"a Secrets Manager rotation function would leave the Identity Server, which reads the password at start only, with a deleted key."),
+	}}, jsii.Bool(false))
+	publish(smtp, SMTPCredentialsArnOutput, "The ARN of the secret with the Identity Server's SMTP credentials (read whether or not EmailSender is set)", smtp.SecretArn())
 	alarmKey := awskms.NewKey(stack, jsii.String("AlarmKey"), &awskms.KeyProps{
 		Description:       jsii.String("The Things Stack " + p.StackPrefix + ": alarm topic (CloudWatch publishes with it)"),
 		EnableKeyRotation: jsii.Bool(true),
@@ -173,5 +197,5 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
 	}), nil)
 	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri,
-		ProxyCertificate: cert, AcmeAccount: account, AlarmKey: alarmKey}, nil
+		ProxyCertificate: cert, AcmeAccount: account, SMTPCredentials: smtp, AlarmKey: alarmKey}, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/sesemail"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
@@ -43,6 +44,9 @@ type IdentityServer struct {
 	// Targets are the Identity Server's target groups (listeners.NewTargets);
 	// the Services stack's public listeners forward to them.
 	Targets []*listeners.Target
+	// Email is the SES identity, the SMTP user and its credentials; nil
+	// when EmailSender is empty.
+	Email *sesemail.Email
 }
 
 // IdentityServerProps are what the IdentityServer stack needs.
@@ -103,6 +107,17 @@ func NewIdentityServer(scope constructs.Construct, id string, props IdentityServ
 	// The Data stack's resources are imported by ARN, as in the
 	// Configuration stack: grants then go into this stack's roles only.
 	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), data.Key.KeyArn())
+	// E-mail: its own resources in this stack, so that turning it off
+	// deletes them in this stack's cleanup, after the tasks that read the
+	// credentials are gone.
+	if p.EmailEnabled() {
+		email, err := newEmail(stack, p, cfg, key, moduleDir)
+		if err != nil {
+			return nil, err
+		}
+		out.Email = email
+		conf.Environment[SMTPCredentialsVersionVariable] = awscdk.Fn_Join(jsii.String(":"), &[]*string{jsii.String(p.EmailCredentialsVersion), email.VersionID})
+	}
 	adminPassword := data.Secrets.ByID["admin-password"]
 	if adminPassword == nil {
 		return nil, fmt.Errorf("identity server: the Data stack has no admin-password secret")

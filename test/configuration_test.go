@@ -61,7 +61,10 @@ var commonParameterKeys = []string{
 	"events.backend", "events.redis.address", "events.redis.tls.require",
 	"frequency-plans.config-source", "frequency-plans.directory",
 	"grpc.allow-insecure-for-credentials",
-	"is.email.network.console-url", "is.email.network.identity-server-url",
+	"is.email.network.assets-base-url", "is.email.network.console-url", "is.email.network.identity-server-url",
+	// E-mail's settings exist with and without EmailSender (kept, like
+	// interop's: stacks.keptParameters).
+	"is.email.network.name", "is.email.provider", "is.email.sender-address", "is.email.sender-name", "is.email.smtp.address",
 	"is.end-device-picture.bucket", "is.end-device-picture.disable-upload",
 	"is.oauth.ui.canonical-url", "is.oauth.ui.console-url", "is.oauth.ui.is.base-url",
 	"is.profile-picture.bucket", "is.profile-picture.disable-upload",

@@ -96,6 +96,9 @@ func TestFlipsKeepListenersServing(t *testing.T) {
 		flip{name: "ingress CIDRs widened", from: cidrs, to: nil},
 		flip{name: "task counts up", from: nil, to: tasks},
 		flip{name: "task counts down", from: tasks, to: nil},
+		// The example sends e-mail; EmailSender empty turns it off.
+		flip{name: "EmailSender off", from: nil, to: emailOff()},
+		flip{name: "EmailSender on", from: emailOff(), to: nil},
 	)
 	for _, f := range flips {
 		t.Run(f.name, func(t *testing.T) {

@@ -149,7 +149,9 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 				t.Errorf("CONFIG_DIGEST %q, want the configuration's digest", digest)
 			}
 
-			checkExecutionRole(t, is.tpl, is.task, 5)
+			// The SMTP credentials are the sixth (EmailSender is set in the
+			// example).
+			checkExecutionRole(t, is.tpl, is.task, 6)
 			checkDatabaseBootstrap(t, is)
 		})
 	}
@@ -275,7 +277,7 @@ func checkDatabaseBootstrap(t *testing.T, is isTask) {
 			jsonText(jobSecrets["ADMIN_PASSWORD"]), jsonText(jobSecrets["CONSOLE_SECRET"]))
 	}
 	checkCredentialsFromSecrets(t, "bootstrap", job)
-	checkExecutionRole(t, is.tpl, task, 7)
+	checkExecutionRole(t, is.tpl, task, 8) // the service's six, the administrator's password and the Console's secret
 	if deps := jsonText(is.service.DependsOn); !strings.Contains(deps, `"`+runID+`"`) {
 		t.Errorf("the service depends on %s, want the bootstrap run %s", deps, runID)
 	}
@@ -370,8 +372,8 @@ func TestClusterHasInsightsAndServiceConnectNamespace(t *testing.T) {
 func TestIdentityServerLogsAreRetainedForLogRetentionDays(t *testing.T) {
 	a := synthOnce(t, nil)
 	groups := a.Stack(t, "IdentityServer").OfType("AWS::Logs::LogGroup")
-	if len(groups) != 3 {
-		t.Errorf("%d log groups, want 3: the service's, the database bootstrap's and its runner's", len(groups))
+	if len(groups) != 4 {
+		t.Errorf("%d log groups, want 4: the service's, the database bootstrap's, its runner's and the SMTP credentials function's", len(groups))
 	}
 	for id, lg := range groups {
 		if got, _ := get(lg.Properties, "RetentionInDays").(float64); int(got) != a.Params.LogRetentionDays {

@@ -14,6 +14,9 @@
 //   - Custom::TaskRun (IdentityServer stack) runs a one-off ECS task, the
 //     Identity Server's database bootstrap, on every change of its task
 //     definition and waits for its exit code, before the service updates.
+//   - Custom::SMTPCredentials (Configuration stack, EmailSender) creates an
+//     access key of the e-mail IAM user, turns it into the Amazon SES SMTP
+//     password and stores both in a secret.
 //
 // Nothing here logs or returns a secret value: CloudFormation shows a failed
 // resource's reason to anyone who can read the stack's events.
@@ -34,6 +37,7 @@ const (
 	DatabaseURIType       = "Custom::DatabaseURI"
 	CertbotRunType        = "Custom::CertbotRun"
 	TaskRunType           = "Custom::TaskRun"
+	SMTPCredentialsType   = "Custom::SMTPCredentials"
 )
 
 // Handler holds the AWS clients of the handlers.
@@ -41,6 +45,7 @@ type Handler struct {
 	S3      S3API
 	Secrets SecretsAPI
 	ECS     ECSAPI
+	IAM     IAMAPI
 	// PollInterval of the task runs' DescribeTasks; zero means
 	// DefaultPollInterval.
 	PollInterval time.Duration
@@ -58,9 +63,11 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) (physicalID strin
 		return h.certbotRun(ctx, event)
 	case TaskRunType:
 		return h.taskRun(ctx, event)
+	case SMTPCredentialsType:
+		return h.smtpCredentials(ctx, event)
 	default:
-		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s, %s, %s and %s",
-			event.ResourceType, InteropRepositoryType, DatabaseURIType, CertbotRunType, TaskRunType)
+		return event.PhysicalResourceID, nil, fmt.Errorf("deploy-resources: unknown resource type %q; this function handles %s, %s, %s, %s and %s",
+			event.ResourceType, InteropRepositoryType, DatabaseURIType, CertbotRunType, TaskRunType, SMTPCredentialsType)
 	}
 }
 

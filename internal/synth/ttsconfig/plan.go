@@ -57,15 +57,20 @@ const (
 	SecretConsoleOAuth   Secret = "console-oauth-client-secret"
 	SecretRedisPassword  Secret = "redis-auth-token"
 	SecretDatabaseURI    Secret = "database-uri"
+	// SecretSMTPCredentials is a JSON object (deployres.SMTPCredentials);
+	// settings name its member by SecretKey.
+	SecretSMTPCredentials Secret = "smtp-credentials"
 )
 
 // Setting is one configuration key of one component. Exactly one of Value (a
-// literal, possibly empty), Ref and Secret gives the value.
+// literal, possibly empty), Ref and Secret gives the value; SecretKey names
+// a member of a JSON secret ("" for the whole SecretString).
 type Setting struct {
-	Key    string
-	Value  string
-	Ref    Ref
-	Secret Secret
+	Key       string
+	Value     string
+	Ref       Ref
+	Secret    Secret
+	SecretKey string
 }
 
 // Env returns the environment variable TTS reads the setting from.
@@ -111,6 +116,17 @@ type Inputs struct {
 	// the interop repository's folder (ratelimit.Digest); every component
 	// reads it at start, so it is part of every component's Digest.
 	RateLimitingDigest string
+	// EmailSender is the From address of the Identity Server's e-mail,
+	// sent through the Amazon SES SMTP endpoint of Region; "" sends none.
+	// EmailSenderName is its display name and the network's name in the
+	// e-mail texts.
+	EmailSender, EmailSenderName string
+}
+
+// SMTPAddress is the Amazon SES SMTP endpoint of a region, on the STARTTLS
+// port 587.
+func SMTPAddress(region string) string {
+	return net.JoinHostPort("email-smtp."+region+".amazonaws.com", "587")
 }
 
 // Plan is the configuration of every component.
@@ -172,6 +188,10 @@ func (p *Plan) Digest(c ports.Component) string {
 		fmt.Fprintf(h, "rate-limiting.yml\x00%s\n", p.extraDigest)
 	}
 	for _, s := range p.byComponent[c] {
+		if s.SecretKey != "" {
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\n", s.Key, s.Value, s.Ref, s.Secret, s.SecretKey)
+			continue
+		}
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\n", s.Key, s.Value, s.Ref, s.Secret)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
@@ -197,6 +217,9 @@ func (b *builder) ref(key string, r Ref, cs ...ports.Component) {
 func (b *builder) secret(key string, s Secret, cs ...ports.Component) {
 	b.set(Setting{Key: key, Secret: s}, cs...)
 }
+func (b *builder) secretKey(key string, s Secret, jsonKey string, cs ...ports.Component) {
+	b.set(Setting{Key: key, Secret: s, SecretKey: jsonKey}, cs...)
+}
 
 // New makes the plan and checks every key against the TTS configuration
 // reference (KnownKeys): TTS silently ignores a key it does not know.
@@ -214,6 +237,8 @@ func New(in Inputs) (*Plan, error) {
 		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs interop enabled")
 	case in.PacketBroker && in.PublicTLSAddress == "":
 		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs a public TLS address (TTS refuses to start without)")
+	case in.EmailSender != "" && in.EmailSenderName == "":
+		return nil, fmt.Errorf("ttsconfig: EmailSenderName is required with EmailSender")
 	}
 	b := &builder{byComponent: map[ports.Component][]Setting{}}
 	all := ports.Deployed()
@@ -324,6 +349,24 @@ func New(in Inputs) (*Plan, error) {
 	b.lit("is.oauth.ui.console-url", base+"/console", ports.IdentityServer)
 	b.lit("is.email.network.console-url", base+"/console", ports.IdentityServer)
 	b.lit("is.email.network.identity-server-url", base+"/oauth", ports.IdentityServer)
+	// E-mail through Amazon SES's SMTP interface (pkg/email/smtp, the
+	// gopkg.in/mail.v2 dialer): on port 587 it upgrades with STARTTLS
+	// whenever the server offers it, which SES always does, verifying the
+	// certificate for the host name with Go's defaults (TLS 1.2 at least),
+	// and net/smtp's PLAIN auth refuses to send credentials over an
+	// unencrypted connection to a host other than localhost. The images of
+	// the e-mail come from the Console's assets (the TTS default is
+	// localhost).
+	b.lit("is.email.network.assets-base-url", base+"/assets", ports.IdentityServer)
+	if in.EmailSender != "" {
+		b.lit("is.email.provider", "smtp", ports.IdentityServer)
+		b.lit("is.email.smtp.address", SMTPAddress(in.Region), ports.IdentityServer)
+		b.secretKey("is.email.smtp.username", SecretSMTPCredentials, "username", ports.IdentityServer)
+		b.secretKey("is.email.smtp.password", SecretSMTPCredentials, "password", ports.IdentityServer)
+		b.lit("is.email.sender-address", in.EmailSender, ports.IdentityServer)
+		b.lit("is.email.sender-name", in.EmailSenderName, ports.IdentityServer)
+		b.lit("is.email.network.name", in.EmailSenderName, ports.IdentityServer)
+	}
 	// Pictures: the IS stores uploads in the blob bucket and prefixes their
 	// file names with bucket-url (pkg/identityserver picture.go,
 	// setFullProfilePictureURL). The bucket is private and nothing serves

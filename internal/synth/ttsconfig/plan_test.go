@@ -14,6 +14,7 @@ func inputs() Inputs {
 		InteropEnabled: true, PacketBroker: true, PacketBrokerTokenIssuer: "https://iam.packetbroker.net",
 		PublicTLSAddress: "https://tts.example.com:8886", InteropPrefix: "interop-repository", ConsoleClientID: "console",
 		RateLimitingDigest: "0123456789abcdef",
+		EmailSender:        "noreply@tts.example.com", EmailSenderName: "Example Network",
 	}
 }
 
@@ -295,5 +296,61 @@ func TestRateLimitingChangesEveryDigest(t *testing.T) {
 		if a.Digest(c) == b.Digest(c) {
 			t.Errorf("%s: the digest does not change with the rate limiting profiles", c)
 		}
+	}
+}
+
+// E-mail: the Identity Server's SMTP settings with EmailSender, SES's
+// STARTTLS port of the region, credentials as members of one JSON secret;
+// none without (TTS's empty provider sends nothing).
+func TestEmailSettings(t *testing.T) {
+	p, err := New(inputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := settingsOf(p, ports.IdentityServer)
+	for k, want := range map[string]string{
+		"is.email.provider":                "smtp",
+		"is.email.smtp.address":            "email-smtp.eu-west-1.amazonaws.com:587",
+		"is.email.sender-address":          "noreply@tts.example.com",
+		"is.email.sender-name":             "Example Network",
+		"is.email.network.name":            "Example Network",
+		"is.email.network.assets-base-url": "https://tts.example.com/assets",
+	} {
+		if is[k].Value != want || is[k].Kind() != "parameter" {
+			t.Errorf("%s = %+v, want the parameter %q", k, is[k], want)
+		}
+	}
+	for k, member := range map[string]string{"is.email.smtp.username": "username", "is.email.smtp.password": "password"} {
+		if s := is[k]; s.Secret != SecretSMTPCredentials || s.SecretKey != member || s.Kind() != "secret" {
+			t.Errorf("%s = %+v, want member %s of %s", k, s, member, SecretSMTPCredentials)
+		}
+	}
+	for _, c := range ports.Deployed() {
+		if c == ports.IdentityServer {
+			continue
+		}
+		for _, s := range p.Settings(c) {
+			if strings.HasPrefix(s.Key, "is.email.") {
+				t.Errorf("%s gets %s; only the Identity Server sends e-mail", c, s.Key)
+			}
+		}
+	}
+	in := inputs()
+	in.EmailSender = ""
+	off, err := New(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range settingsOf(off, ports.IdentityServer) {
+		if strings.HasPrefix(k, "is.email.") && k != "is.email.network.console-url" && k != "is.email.network.identity-server-url" && k != "is.email.network.assets-base-url" {
+			t.Errorf("without EmailSender the Identity Server gets %s", k)
+		}
+	}
+	if off.Digest(ports.IdentityServer) == p.Digest(ports.IdentityServer) || off.Digest(ports.NetworkServer) != p.Digest(ports.NetworkServer) {
+		t.Error("switching e-mail must restart the Identity Server, and only it")
+	}
+	in.EmailSender, in.EmailSenderName = "noreply@tts.example.com", ""
+	if _, err := New(in); err == nil {
+		t.Error("a sender without a name was accepted")
 	}
 }

@@ -81,11 +81,11 @@ func (l localS3) DeleteObjects(_ context.Context, in *s3.DeleteObjectsInput, _ .
 // deployHandlers runs our deploy-time Lambda handler for every custom
 // resource type it handles, with the properties CloudFormation would send.
 func (r *run) deployHandlers(ctx context.Context) error {
-	h := &deployres.Handler{S3: localS3{dir: r.blobDir}, Secrets: r.sm}
-	r.sub("the deploy-resources Lambda function → deployres.Handler.Handle called in-process (S3 → local folder %s)", r.blobDir)
+	h := &deployres.Handler{S3: localS3{dir: r.blobDir}, Secrets: r.sm, IAM: r.iam}
+	r.sub("the deploy-resources Lambda function → deployres.Handler.Handle called in-process (S3 → local folder %s; IAM access keys → in-memory stand-in internal/tools/fakeiam)", r.blobDir)
 	for _, sn := range r.a.Order {
 		st := r.a.Stacks[sn]
-		for _, typ := range []string{deployres.DatabaseURIType, deployres.InteropRepositoryType} {
+		for _, typ := range []string{deployres.DatabaseURIType, deployres.InteropRepositoryType, deployres.SMTPCredentialsType} {
 			for _, id := range st.ResourcesOfType(typ) {
 				props, err := r.evalProps(sn, st.Resources[id].Properties)
 				if err != nil {
@@ -97,7 +97,7 @@ func (r *run) deployHandlers(ctx context.Context) error {
 						return fmt.Errorf("%s/%s: %w", sn, id, err)
 					}
 				}
-				_, data, err := h.Handle(ctx, cfn.Event{
+				physicalID, data, err := h.Handle(ctx, cfn.Event{
 					RequestType:        cfn.RequestCreate,
 					ResourceType:       typ,
 					LogicalResourceID:  id,
@@ -109,6 +109,9 @@ func (r *run) deployHandlers(ctx context.Context) error {
 				}
 				for k, v := range data {
 					r.v.SetAttr(sn, id, k, v)
+				}
+				if typ == deployres.SMTPCredentialsType {
+					r.smtpResources = append(r.smtpResources, smtpResource{props: props, physicalID: physicalID})
 				}
 				r.handled = append(r.handled, fmt.Sprintf("%s %s/%s", typ, sn, id))
 				if typ == deployres.InteropRepositoryType {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakeiam"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/rehearse/smoke"
 )
 
@@ -77,6 +78,12 @@ type run struct {
 	// and path in the image.
 	assetBins map[string]map[string]string
 	sm        *secretsmanager.Client
+	iam       *fakeiam.IAM
+	// smtpResources are the Custom::SMTPCredentials the handler made.
+	smtpResources []smtpResource
+	// smtp stands in for Amazon SES's SMTP endpoint when the deployment
+	// sends e-mail.
+	smtp *smoke.SMTPServer
 
 	mu       sync.Mutex
 	procs    []*proc
@@ -174,7 +181,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r := &run{
 		a: a, v: NewValues(), work: work, tts: tts, fp: opts.FrequencyPlans, pgBin: pgBin,
 		out: out, verbose: opts.Verbose, logs: &logBook{},
-		ssm: map[string]string{}, assetBins: map[string]map[string]string{}, defaults: map[string]string{}, dns: map[string]string{},
+		iam: fakeiam.New(), ssm: map[string]string{}, assetBins: map[string]map[string]string{}, defaults: map[string]string{}, dns: map[string]string{},
 		binDir: filepath.Join(work, "bin"), blobDir: filepath.Join(work, "blob"),
 	}
 	r.ev = &Evaluator{A: a, V: r.v}
@@ -185,6 +192,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		for _, j := range r.joinStandIns {
 			_ = j.Close()
+		}
+		if r.smtp != nil {
+			_ = r.smtp.Close()
 		}
 		if r.smServer != nil {
 			r.smServer.Close()
@@ -255,6 +265,7 @@ func (r *run) rehearse(ctx context.Context, scenario func(context.Context, smoke
 		return nil
 	}
 	r.result("deploy-time handlers", true, "%s", strings.Join(r.handled, "; "))
+	r.smtpStandIn(ctx)
 	r.joinServers()
 	if !r.runTaskResources(ctx) {
 		return nil

@@ -10,8 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakecw"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/fakesm"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/rehearse/smoke"
 )
 
 // secretsManager serves internal/tools/fakesm and points a real SDK client at it.
@@ -120,6 +122,17 @@ func (r *run) resources(ctx context.Context) error {
 			r.v.SetAttr(sn, id, "Arn", "arn:aws:s3:::"+name)
 			r.buckets = append(r.buckets, name)
 		}
+		for _, id := range st.ResourcesOfType("AWS::IAM::User") {
+			name := sn + "-" + id
+			if n, ok := st.Resources[id].Properties["UserName"]; ok {
+				if s, err := r.ev.String(sn, n); err == nil {
+					name = s
+				}
+			}
+			r.v.SetRef(sn, id, name)
+			r.v.SetAttr(sn, id, "Arn", "arn:aws:iam::"+r.a.Account+":user/"+name)
+			r.sub("IAM user %s/%s → %s in the IAM stand-in", sn, id, name)
+		}
 		for _, id := range st.ResourcesOfType("AWS::ElastiCache::ReplicationGroup") {
 			port := intProp(st.Resources[id].Properties["Port"], 6379)
 			for _, ep := range []string{"PrimaryEndPoint", "ReaderEndPoint", "ConfigurationEndPoint"} {
@@ -214,4 +227,58 @@ func (r *run) evalProps(stack string, props map[string]any) (map[string]any, err
 	}
 	m, _ := v.(map[string]any)
 	return m, nil
+}
+
+// smtpResource is a Custom::SMTPCredentials as the handler made it.
+type smtpResource struct {
+	props      map[string]any
+	physicalID string
+}
+
+// smtpStandIn starts the stand-in of Amazon SES's SMTP endpoint when the
+// deployment made SMTP credentials: it accepts exactly the credentials of
+// the secret, which must be an access key that the (stand-in) IAM user
+// holds, and the rehearsal CA signs its certificate.
+func (r *run) smtpStandIn(ctx context.Context) {
+	if len(r.smtpResources) == 0 {
+		return
+	}
+	const check = "stand-in: Amazon SES SMTP endpoint"
+	if len(r.smtpResources) > 1 {
+		r.result(check, false, "%d Custom::SMTPCredentials resources; the Identity Server reads one secret", len(r.smtpResources))
+		return
+	}
+	res := r.smtpResources[0]
+	p, err := deployres.ParseSMTPCredentialsProps(res.props)
+	if err != nil {
+		r.result(check, false, "%v", err)
+		return
+	}
+	raw, err := r.getSecret(ctx, p.SecretArn)
+	if err != nil {
+		r.result(check, false, "%v", err)
+		return
+	}
+	r.addSecret(raw)
+	var c deployres.SMTPCredentials
+	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.Username == "" || c.Password == "" {
+		r.result(check, false, "the secret %s holds no SMTP credentials (username, password)", p.SecretArn)
+		return
+	}
+	r.addSecret(c.Password)
+	if keys := r.iam.Keys(p.UserName); len(keys) != 1 || keys[0] != c.Username || res.physicalID != c.Username {
+		r.result(check, false, "the secret's user name is not the one access key of IAM user %s (keys %d, physical id matches: %v)", p.UserName, len(keys), res.physicalID == c.Username)
+		return
+	}
+	addr := fmt.Sprintf("127.0.0.%d", r.nextAddr)
+	r.nextAddr++
+	cert, err := r.ca.Server(addr)
+	if err == nil {
+		r.smtp, err = smoke.NewSMTPServer(addr+":587", cert.TLS, c.Username, c.Password)
+	}
+	if err != nil {
+		r.result(check, false, "%v", err)
+		return
+	}
+	r.sub("Amazon SES SMTP (region %s) → stand-in at %s: STARTTLS, AUTH PLAIN/LOGIN with the credentials of %s only", p.Region, r.smtp.Addr(), p.SecretArn)
 }

@@ -64,6 +64,10 @@ func (r *run) target() smoke.Target {
 		t.PublicBaseURL = u.Scheme + "://" + u.Host
 	}
 	t.InteropAudience = env["TTN_LW_INTEROP_PUBLIC_TLS_ADDRESS"]
+	if r.smtp != nil {
+		t.Mail = r.smtp
+		t.MailSender = env["TTN_LW_IS_EMAIL_SENDER_ADDRESS"]
+	}
 	t.NetID = env["TTN_LW_IS_NETWORK_NET_ID"]
 	t.TenantID = env["TTN_LW_IS_NETWORK_TENANT_ID"]
 	t.NSID = env["TTN_LW_IS_NETWORK_NS_ID"]
@@ -76,6 +80,7 @@ func (r *run) target() smoke.Target {
 
 var (
 	adminIDFlag     = regexp.MustCompile(`create-admin-user --id (\S+)`)
+	adminEmailFlag  = regexp.MustCompile(`create-admin-user --id \S+ --email (\S+)`)
 	clientIDFlag    = regexp.MustCompile(`create-oauth-client (?:--log\.level \S+ )?--id (\S+)`)
 	redirectURIFlag = regexp.MustCompile(`--redirect-uri '([^']+)'`)
 )
@@ -89,6 +94,9 @@ func (r *run) bootstrapTarget(ctx context.Context, t *smoke.Target, c container,
 	}
 	if m := adminIDFlag.FindStringSubmatch(cmd); m != nil {
 		t.AdminUserID = strings.Trim(m[1], `'"`)
+	}
+	if m := adminEmailFlag.FindStringSubmatch(cmd); m != nil {
+		t.AdminEmail = strings.Trim(m[1], `'"`)
 	}
 	if m := clientIDFlag.FindStringSubmatch(cmd); m != nil {
 		t.ConsoleClientID = strings.Trim(m[1], `'"`)

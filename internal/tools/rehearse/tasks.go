@@ -271,6 +271,10 @@ func (r *run) ttsEnv(env map[string]string, addr string) {
 		env["TTN_LW_BLOB_LOCAL_DIRECTORY"] = r.blobDir
 		r.sub("blob.provider aws → local, blob.local.directory %s (the folder the S3 stand-in writes)", r.blobDir)
 	}
+	if a, ok := env["TTN_LW_IS_EMAIL_SMTP_ADDRESS"]; ok && a != "" && r.smtp != nil {
+		env["TTN_LW_IS_EMAIL_SMTP_ADDRESS"] = r.smtp.Addr()
+		r.sub("is.email.smtp.address %s (Amazon SES) → the SMTP stand-in at %s (STARTTLS with a rehearsal-CA certificate for that address)", a, r.smtp.Addr())
+	}
 	if _, ok := env["TTN_LW_INTEROP_PACKET_BROKER_TOKEN_ISSUER"]; ok && r.pbURL != "" {
 		env["TTN_LW_INTEROP_PACKET_BROKER_TOKEN_ISSUER"] = r.pbURL
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -23,6 +24,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("deploy-resources: AWS configuration: %v", err)
 	}
-	h := &deployres.Handler{S3: s3.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg)}
+	h := &deployres.Handler{S3: s3.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)}
 	lambda.Start(cfn.LambdaWrap(h.Handle))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
@@ -60,6 +61,8 @@ func Run(ctx context.Context, t Target) []Result {
 		}
 		s.check(ctx, name, skip, func(ctx context.Context) (string, error) { return s.interopJoin(ctx, i) })
 	}
+	s.check(ctx, "E-mail: password reset through the proxy sends a mail to the SMTP stand-in over STARTTLS with the secret's credentials",
+		s.need(t.Mail != nil, "EmailSender (the deployment sends no e-mail)"), s.passwordResetMail)
 	s.check(ctx, "no secret in any log", "", s.noSecretInLogs)
 	return s.results
 }
@@ -839,4 +842,46 @@ func (s *scenario) rateLimitBurst(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("200 requests of GET %s in a burst, none refused", path)
+}
+
+// passwordResetMail asks for a temporary password of the administrator, as
+// the login page's "forgot password" does (no authentication), and waits
+// for the Identity Server's mail at the SMTP stand-in, which accepts only
+// the credentials of the deployment's secret, after STARTTLS.
+func (s *scenario) passwordResetMail(ctx context.Context) (string, error) {
+	if s.t.AdminUserID == "" || s.t.AdminEmail == "" {
+		return "", errors.New("the bootstrap names no administrator user id and e-mail")
+	}
+	before := len(s.t.Mail.Messages())
+	path := "/api/v3/users/" + s.t.AdminUserID + "/temporary_password"
+	res, err := s.web.do(ctx, http.MethodPost, path, []byte("{}"), http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}})
+	if err != nil {
+		return "", err
+	}
+	if res.Status != http.StatusOK {
+		return "", fmt.Errorf("POST %s: HTTP %d: %s", path, res.Status, snippet(res.Body))
+	}
+	for {
+		for _, m := range s.t.Mail.Messages()[before:] {
+			if !slices.Contains(m.To, s.t.AdminEmail) {
+				continue
+			}
+			data := string(m.Data)
+			switch {
+			case m.From != s.t.MailSender:
+				return "", fmt.Errorf("the mail is from %q, want the configured sender %q", m.From, s.t.MailSender)
+			case m.TLSVersion < tls.VersionTLS12:
+				return "", fmt.Errorf("the session used TLS version %#x", m.TLSVersion)
+			case !strings.Contains(data, "temporary password"):
+				return "", fmt.Errorf("the mail is not the temporary password mail: %s", snippet(m.Data))
+			}
+			return fmt.Sprintf("POST %s → 200; mail to %s from %s accepted after STARTTLS (%s) and AUTH %s with the credentials of the secret",
+				path, s.t.AdminEmail, m.From, tls.VersionName(m.TLSVersion), m.Mechanism), nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("POST %s → 200, but no mail to %s reached the stand-in (refused sessions: %v)", path, s.t.AdminEmail, s.t.Mail.Refused())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

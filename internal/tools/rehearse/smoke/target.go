@@ -62,6 +62,12 @@ type Target struct {
 	// JoinServers are the external Join Servers of the deployed interop
 	// repository, each served by a stand-in.
 	JoinServers []JoinServerCase
+	// Mail is the stand-in of Amazon SES's SMTP endpoint that the Identity
+	// Server sends to; nil when the deployment sends no e-mail. AdminEmail
+	// is the administrator's address (the bootstrap's), MailSender the
+	// configured From address.
+	Mail                   *SMTPServer
+	AdminEmail, MailSender string
 	// Secrets are every secret value of the rehearsal (generated secrets,
 	// materialised interop secrets): none may appear in a log.
 	Secrets []string
