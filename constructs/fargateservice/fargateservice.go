@@ -7,6 +7,8 @@ package fargateservice
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -108,6 +110,18 @@ type TaskProps struct {
 	// a task that exists only with some parameters, whose retained log
 	// group must outlive it); LogRetention is then unused.
 	LogGroup awslogs.LogGroup
+	// MaskedLogFields are fields of The Things Stack's structured log lines
+	// (JSON, or the JSON that ends a console line) whose values CloudWatch
+	// Logs masks, by a data protection policy of the new log group, for
+	// everyone without logs:Unmask.
+	MaskedLogFields []string
+}
+
+// MaskedFieldPattern is the regular expression of a data protection
+// policy's custom data identifier that matches field's value in a log line
+// of The Things Stack: "field":"value" (JSON) or "field": "value" (console).
+func MaskedFieldPattern(field string) string {
+	return `"` + regexp.QuoteMeta(field) + `": ?"[^"]*"`
 }
 
 // Task is a task definition (Linux, X86_64) with a task role, an execution
@@ -134,9 +148,22 @@ func NewTask(scope constructs.Construct, props TaskProps) *Task {
 	})
 	t.LogGroup = props.LogGroup
 	if t.LogGroup == nil {
+		var policy awslogs.DataProtectionPolicy
+		if len(props.MaskedLogFields) > 0 {
+			var ids []awslogs.DataIdentifier
+			for _, f := range props.MaskedLogFields {
+				ids = append(ids, awslogs.NewCustomDataIdentifier(jsii.String("LogField-"+strings.ReplaceAll(f, "_", "-")), jsii.String(MaskedFieldPattern(f))))
+			}
+			policy = awslogs.NewDataProtectionPolicy(&awslogs.DataProtectionPolicyProps{
+				Name:        jsii.String("masked-log-fields"),
+				Description: jsii.String("Masks credentials that The Things Stack writes in its log lines"),
+				Identifiers: &ids,
+			})
+		}
 		t.LogGroup = awslogs.NewLogGroup(scope, id("Logs"), &awslogs.LogGroupProps{
-			Retention:     props.LogRetention,
-			RemovalPolicy: removal.Keep(),
+			Retention:            props.LogRetention,
+			RemovalPolicy:        removal.Keep(),
+			DataProtectionPolicy: policy,
 		})
 	}
 	var family *string

@@ -1,6 +1,7 @@
 package fargateservice
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -109,5 +110,21 @@ func TestTaskWithPrefixAndGivenLogGroup(t *testing.T) {
 	}
 	if n := len(cdktest.Synth(t, stack).OfType("AWS::Logs::LogGroup")); n != 1 {
 		t.Errorf("%d log groups, want only the given one", n)
+	}
+}
+
+// The data protection pattern of a field masks its value in both log formats
+// of The Things Stack (zap: JSON, and console lines that end in spaced JSON)
+// and nothing else of the line.
+func TestMaskedFieldPattern(t *testing.T) {
+	re := regexp.MustCompile(MaskedFieldPattern("temporary_password"))
+	for _, line := range []string{
+		`{"level":"info","msg":"Created temporary password","temporary_password":"s3cr3tTMP","user_uid":"admin"}`,
+		"INFO\tCreated temporary password\t{\"temporary_password\": \"s3cr3tTMP\", \"user_uid\": \"admin\"}",
+	} {
+		masked := re.ReplaceAllLiteralString(line, "****")
+		if strings.Contains(masked, "s3cr3tTMP") || !strings.Contains(masked, "admin") || !strings.Contains(masked, "Created temporary password") {
+			t.Errorf("%q masked as %q", line, masked)
+		}
 	}
 }

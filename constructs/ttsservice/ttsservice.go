@@ -28,6 +28,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
 )
 
 // Binary is the program of The Things Stack in its images. The images of
@@ -195,6 +196,7 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		TaskRoleDescription:      fmt.Sprintf("The Things Stack %v tasks", props.Components),
 		ExecutionRoleDescription: fmt.Sprintf("ECS agent of the The Things Stack %v tasks: logs and configuration secrets", props.Components),
 		LogRetention:             props.LogRetention,
+		MaskedLogFields:          maskedLogFields(props.Components),
 	})
 	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition
 	logs := task.Logs
@@ -322,4 +324,14 @@ func serviceConnect(props Props) *[]*awsecs.ServiceConnectService {
 		})
 	}
 	return &out
+}
+
+// maskedLogFields are the log fields in which the components write
+// credentials (ttsconfig.SecretLogFields).
+func maskedLogFields(cs []ports.Component) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, ttsconfig.SecretLogFields(c)...)
+	}
+	return out
 }

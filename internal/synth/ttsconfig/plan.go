@@ -475,3 +475,17 @@ func (b *builder) finish() (*Plan, error) {
 	}
 	return &Plan{byComponent: b.byComponent}, nil
 }
+
+// SecretLogFields returns the log fields in which component c writes a
+// credential at INFO level, as its own code does: the Identity Server logs
+// every temporary password it creates (pkg/identityserver/user_registry.go,
+// createTemporaryPassword: "Created temporary password" with the field
+// temporary_password), valid for an hour and good for a password change. The
+// service's log group masks these fields (fargateservice.TaskProps
+// MaskedLogFields), so that reading the logs is not a way into accounts.
+func SecretLogFields(c ports.Component) []string {
+	if c == ports.IdentityServer {
+		return []string{"temporary_password"}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,10 +32,26 @@ type proc struct {
 type logBook struct {
 	mu    sync.Mutex
 	lines []smoke.LogLine
+	// masks by process: what CloudWatch Logs masks in its lines.
+	masks map[string][]*regexp.Regexp
+}
+
+// mask makes the lines of process read as CloudWatch Logs shows them under a
+// data protection policy: every match of a pattern becomes asterisks.
+func (l *logBook) mask(process string, patterns []*regexp.Regexp) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.masks == nil {
+		l.masks = map[string][]*regexp.Regexp{}
+	}
+	l.masks[process] = patterns
 }
 
 func (l *logBook) add(process, text string) {
 	l.mu.Lock()
+	for _, re := range l.masks[process] {
+		text = re.ReplaceAllLiteralString(text, "****")
+	}
 	l.lines = append(l.lines, smoke.LogLine{Process: process, Text: text})
 	l.mu.Unlock()
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +40,11 @@ type container struct {
 		Timeout     float64
 	}
 	DependsOn []struct{ ContainerName, Condition string }
+	// LogConfiguration names the container's log group (awslogs-group).
+	LogConfiguration *struct{ Options map[string]any }
+	// masks are the patterns that the log group's data protection policy
+	// masks, as CloudWatch Logs shows the lines.
+	masks     []*regexp.Regexp
 	Essential *bool
 }
 
@@ -89,7 +95,56 @@ func (r *run) loadTask(stack string, ref any) (task, error) {
 	if err := remarshal(ev["ContainerDefinitions"], &t.containers); err != nil {
 		return task{}, fmt.Errorf("%s/%s ContainerDefinitions: %w", stack, id, err)
 	}
+	for i := range t.containers {
+		if lc := t.containers[i].LogConfiguration; lc != nil {
+			if t.containers[i].masks, err = r.logMasks(lc.Options["awslogs-group"]); err != nil {
+				return task{}, fmt.Errorf("%s/%s container %s: %w", stack, id, t.containers[i].Name, err)
+			}
+		}
+	}
 	return t, nil
+}
+
+// logMasks returns the regular expressions of the custom data identifiers
+// that the data protection policy of the log group named group masks
+// (a statement with Operation.Deidentify names them).
+func (r *run) logMasks(group any) ([]*regexp.Regexp, error) {
+	for _, sn := range r.a.Order {
+		st := r.a.Stacks[sn]
+		for _, id := range st.ResourcesOfType("AWS::Logs::LogGroup") {
+			name, err := r.ev.Eval(sn, map[string]any{"Ref": id})
+			if err != nil || fmt.Sprint(name) != fmt.Sprint(group) {
+				continue
+			}
+			var policy struct {
+				Configuration struct {
+					CustomDataIdentifier []struct{ Name, Regex string }
+				}
+				Statement []struct {
+					DataIdentifier []string
+					Operation      map[string]any
+				}
+			}
+			if err := remarshal(st.Resources[id].Properties["DataProtectionPolicy"], &policy); err != nil {
+				return nil, fmt.Errorf("the data protection policy of %s/%s: %w", sn, id, err)
+			}
+			var out []*regexp.Regexp
+			for _, ci := range policy.Configuration.CustomDataIdentifier {
+				for _, stmt := range policy.Statement {
+					if _, masks := stmt.Operation["Deidentify"]; masks && slices.Contains(stmt.DataIdentifier, ci.Name) {
+						re, err := regexp.Compile(ci.Regex)
+						if err != nil {
+							return nil, fmt.Errorf("the data protection policy of %s/%s: identifier %s: %w", sn, id, ci.Name, err)
+						}
+						out = append(out, re)
+						break
+					}
+				}
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
 }
 
 // discover reads every service and task-running custom resource.
@@ -347,6 +402,10 @@ func (r *run) startContainer(ctx context.Context, name string, c container, addr
 	dir := filepath.Join(r.work, "tasks", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	if len(c.masks) > 0 {
+		r.logs.mask(name, c.masks)
+		r.sub("CloudWatch Logs data protection: the lines of %s are checked as CloudWatch shows them, with the %d pattern(s) of its log group's policy masked", name, len(c.masks))
 	}
 	progs, err := r.assetPrograms(ctx, fmt.Sprint(c.Image))
 	if err != nil {

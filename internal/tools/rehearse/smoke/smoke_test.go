@@ -359,3 +359,21 @@ func pad32(b []byte) []byte {
 	}
 	return append(make([]byte, 32-len(b)), b...)
 }
+
+// The Identity Server's mail is multipart with quoted-printable parts; the
+// password is read from the decoded text.
+func TestTemporaryPasswordFromTheMail(t *testing.T) {
+	raw := "From: noreply@tts.example.com\r\nTo: admin@tts.example.com\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/alternative; boundary=b1\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		"You can now go to https://tts.example.com/oauth/update-password?user=3Dadmin&current=3DAB=\r\nCD to change it.\r\n" +
+		"Alternatively, you can use the temporary password \"ABCD1234=\r\nEFGH\" directly.\r\n" +
+		"--b1\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n<p>html</p>\r\n--b1--\r\n"
+	got, err := temporaryPassword([]byte(raw))
+	if err != nil || got != "ABCD1234EFGH" {
+		t.Fatalf("temporaryPassword = %q, %v; want ABCD1234EFGH", got, err)
+	}
+	if _, err := temporaryPassword([]byte("Subject: x\r\n\r\nno password here\r\n")); err == nil {
+		t.Error("a mail without a password gave one")
+	}
+}
