@@ -57,7 +57,10 @@ type Configuration struct {
 	Interop *interoprepo.Repository
 	// DatabaseURIVersion is DatabaseURIVersionVariable's value.
 	DatabaseURIVersion *string
-	prefix             string
+	// secretFields names the JSON field of a secret whose value is one
+	// field of the SecretString (the Packet Broker API key's).
+	secretFields map[ttsconfig.Secret]string
+	prefix       string
 	// imported are the parameters imported into consumer stacks, by stack
 	// path and key.
 	imported map[string]awsssm.IStringParameter
@@ -91,6 +94,8 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		PublicTLSAddress:        p.InteropPublicTLSAddress,
 		InteropPrefix:           InteropPrefix,
 		ConsoleClientID:         ConsoleClientID,
+		PBA:                     PacketBrokerAgent(p),
+		Pictures:                p.PicturesEnabled,
 	}
 	plan, err := ttsconfig.New(inputs)
 	if err != nil {
@@ -171,7 +176,20 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	})
 
 	out.Secrets = map[ttsconfig.Secret]awssecretsmanager.ISecret{ttsconfig.SecretDatabaseURI: uri}
+	if p.PacketBrokerEnabled {
+		// The operator's secret, by name: ECS reads its two JSON fields
+		// when a task starts (never the template). Secrets Manager appends
+		// 6 random characters to the name in the ARN.
+		apiKey := awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
+		out.Secrets[ttsconfig.SecretPBAClientID] = apiKey
+		out.Secrets[ttsconfig.SecretPBAClientSecret] = apiKey
+		out.secretFields = map[ttsconfig.Secret]string{
+			ttsconfig.SecretPBAClientID:     PacketBrokerKeyIDField,
+			ttsconfig.SecretPBAClientSecret: PacketBrokerKeySecretField,
+		}
+	}
 	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
+		ttsconfig.SecretPBATokenKey:    data.Secrets.ByID["pba-forwarder-token-key"],
 		ttsconfig.SecretClusterKeys:    data.Secrets.ByID["cluster-keys"],
 		ttsconfig.SecretCookieHashKey:  data.Secrets.ByID["http-cookie-hash-key"],
 		ttsconfig.SecretCookieBlockKey: data.Secrets.ByID["http-cookie-block-key"],
@@ -188,8 +206,11 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		ttsconfig.RefRedisAddress: awscdk.Fn_Join(jsii.String(":"), &[]*string{
 			data.Cache.Group.AttrPrimaryEndPointAddress(), data.Cache.Group.AttrPrimaryEndPointPort(),
 		}),
-		ttsconfig.RefBlobBucket:    data.BlobBucket.BucketName(),
-		ttsconfig.RefInteropBucket: data.InteropBucket.BucketName(),
+		ttsconfig.RefPicturesBucket: data.PicturesBucket.BucketName(),
+		ttsconfig.RefInteropBucket:  data.InteropBucket.BucketName(),
+	}
+	if data.Pictures != nil {
+		refs[ttsconfig.RefPicturesURL] = data.Pictures.URL
 	}
 	// Parameter Store takes only a few PutParameter calls per second
 	// (README, Configuration); CloudFormation would create all parameters at
@@ -201,7 +222,12 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	for _, s := range parameters {
 		value := jsii.String(s.Value)
 		if s.Ref != "" {
-			if value = refs[s.Ref]; value == nil {
+			if value = refs[s.Ref]; value == nil && s.Ref == ttsconfig.RefPicturesURL && !plan.Has(s.Key) {
+				// A kept parameter of the pictures' state (below) whose
+				// distribution no longer exists: nothing to keep it with.
+				continue
+			}
+			if value == nil {
 				return nil, fmt.Errorf("configuration: no deploy-time value for %s (%s)", s.Key, s.Ref)
 			}
 		}
@@ -248,37 +274,79 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 func ParameterName(prefix, key string) string { return fmt.Sprintf("/%s/tts/%s", prefix, key) }
 
 // keptParameters returns the parameters of the plan and those of the plans
-// of the other interop and Packet Broker states (with their values there):
-// a switch of InteropEnabled or InteropPacketBrokerEnabled then never deletes
-// a parameter that a task definition of a later stack still names, before
-// that stack has been updated (or when it rolls back). A kept parameter is
-// read by no component.
+// of the other interop, Packet Broker, Packet Broker Agent and pictures
+// states (with their values there): a switch of InteropEnabled,
+// InteropPacketBrokerEnabled, PacketBrokerEnabled or PicturesEnabled then
+// never deletes a parameter that a task definition of a later stack still
+// names, before that stack has been updated (or when it rolls back). A kept
+// parameter is read by no component. (The pictures' URL is kept only while
+// the distribution exists: see NewConfiguration.)
 func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs) ([]ttsconfig.Setting, error) {
 	out := plan.Parameters()
 	seen := map[string]bool{}
 	for _, s := range out {
 		seen[s.Key] = true
 	}
+	pba := in.PBA
+	if pba == nil {
+		pba = &ttsconfig.PacketBrokerAgent{DataPlaneAddress: "kept", HomeNetwork: true, DevAddrPrefixes: []string{"kept"}, Forwarder: true, Listed: true}
+	}
 	for _, v := range []struct{ interop, pb bool }{{true, true}, {true, false}, {false, false}} {
-		vin := in
-		vin.InteropEnabled, vin.PacketBroker = v.interop, v.pb
-		if v.pb && vin.PublicTLSAddress == "" {
-			// Packet Broker needs the public address; without one that state
-			// is not reachable by a parameter switch alone.
-			continue
-		}
-		vp, err := ttsconfig.New(vin)
-		if err != nil {
-			return nil, fmt.Errorf("configuration: the settings of interop %v, Packet Broker %v: %w", v.interop, v.pb, err)
-		}
-		for _, s := range vp.Parameters() {
-			if !seen[s.Key] {
-				seen[s.Key] = true
-				out = append(out, s)
+		for _, pbaOn := range []bool{true, false} {
+			for _, pictures := range []bool{true, false} {
+				vin := in
+				vin.InteropEnabled, vin.PacketBroker, vin.Pictures, vin.PBA = v.interop, v.pb, pictures, nil
+				if pbaOn {
+					vin.PBA = pba
+				}
+				if v.pb && vin.PublicTLSAddress == "" {
+					// Packet Broker needs the public address; without one that state
+					// is not reachable by a parameter switch alone.
+					continue
+				}
+				vp, err := ttsconfig.New(vin)
+				if err != nil {
+					return nil, fmt.Errorf("configuration: the settings of interop %v, Packet Broker %v, agent %v, pictures %v: %w", v.interop, v.pb, pbaOn, pictures, err)
+				}
+				for _, s := range vp.Parameters() {
+					if !seen[s.Key] {
+						seen[s.Key] = true
+						out = append(out, s)
+					}
+				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// Packet Broker API key secret: the JSON fields of PacketBrokerApiKeySecret.
+const (
+	PacketBrokerKeyIDField     = "id"
+	PacketBrokerKeySecretField = "secret"
+)
+
+// PacketBrokerAgent returns the configuration of the Packet Broker Agent, or
+// nil when PacketBrokerEnabled is false.
+func PacketBrokerAgent(p *params.Params) *ttsconfig.PacketBrokerAgent {
+	if !p.PacketBrokerEnabled {
+		return nil
+	}
+	out := &ttsconfig.PacketBrokerAgent{
+		DataPlaneAddress:      p.PacketBrokerDataPlaneAddress,
+		ClusterID:             p.PacketBrokerClusterID,
+		HomeNetwork:           p.PacketBrokerHomeNetwork,
+		Forwarder:             p.PacketBrokerForwarder,
+		Name:                  p.PacketBrokerName,
+		AdministrativeContact: p.PacketBrokerAdministrativeContact,
+		TechnicalContact:      p.PacketBrokerTechnicalContact,
+		Listed:                p.PacketBrokerListed,
+	}
+	if out.HomeNetwork {
+		// Validated with the parameters.
+		out.DevAddrPrefixes, _ = p.PacketBrokerPrefixes()
+	}
+	return out
 }
 
 // Container is the configuration of one component as an ECS container gets
@@ -318,7 +386,14 @@ func (c *Configuration) Container(scope constructs.Construct, components ...port
 			seen[s.Key] = s
 			switch s.Kind() {
 			case "secret":
-				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], nil)
+				if c.Secrets[s.Secret] == nil {
+					return nil, fmt.Errorf("configuration: no secret for %s (%s)", s.Key, s.Secret)
+				}
+				var field *string
+				if f, ok := c.secretFields[s.Secret]; ok {
+					field = jsii.String(f)
+				}
+				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], field)
 				if s.Secret == ttsconfig.SecretDatabaseURI {
 					out.Environment[DatabaseURIVersionVariable] = c.DatabaseURIVersion
 				}

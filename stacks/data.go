@@ -14,6 +14,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/cache"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/pictures"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/securebucket"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttssecrets"
@@ -33,7 +34,12 @@ type Data struct {
 	BlobBucket    awss3.Bucket
 	InteropBucket awss3.Bucket
 	LogBucket     awss3.Bucket
-	Secrets       *ttssecrets.Secrets
+	// PicturesBucket holds the Identity Server's profile and end device
+	// pictures (SSE-S3: the distribution reads it without the data key);
+	// Pictures serves them (nil when PicturesEnabled is false).
+	PicturesBucket awss3.Bucket
+	Pictures       *pictures.Pictures
+	Secrets        *ttssecrets.Secrets
 	// DatabaseURI receives is.database-uri, which the Configuration stack
 	// composes from the database's credentials at deploy time. Until then it
 	// holds a random placeholder.
@@ -120,6 +126,20 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 	if err != nil {
 		return nil, err
 	}
+	// Pictures: their own bucket, present whatever PicturesEnabled says (a
+	// stateful resource never comes and goes with a parameter), encrypted
+	// with S3's key: the distribution that serves them may not use the data
+	// key, which is for this deployment's own roles.
+	pics, err := securebucket.New(stack, "Pictures", securebucket.Props{Versioned: true, AccessLogs: logs, AccessLogsPrefix: "pictures/", DeleteWithStack: !p.RetainData})
+	if err != nil {
+		return nil, err
+	}
+	var serve *pictures.Pictures
+	if p.PicturesEnabled {
+		if serve, err = pictures.New(stack, "PictureDistribution", pictures.Props{Bucket: pics, Description: "The Things Stack " + p.StackPrefix}); err != nil {
+			return nil, err
+		}
+	}
 	secrets, err := ttssecrets.New(stack, "Secrets", ttssecrets.Props{Key: key, NamePrefix: p.StackPrefix + "/tts/"})
 	if err != nil {
 		return nil, err
@@ -173,5 +193,6 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
 	}), nil)
 	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri,
+		PicturesBucket: pics, Pictures: serve,
 		ProxyCertificate: cert, AcmeAccount: account, AlarmKey: alarmKey}, nil
 }

@@ -34,9 +34,9 @@ func Components() []Component {
 // Deployed returns the components the deployment runs and configures, each
 // as its own ECS service, in a stable order. The others run nowhere, or
 // inside the service of the component that starts them (StartedBy): the
-// Device Repository needs its store of device definitions and the Packet
-// Broker Agent a Packet Broker registration, and neither is part of this
-// deployment yet.
+// Device Repository needs its store of device definitions, and the Packet
+// Broker Agent a Packet Broker API key: the agent runs only when the
+// parameters turn it on (stacks add it to this list then).
 func Deployed() []Component {
 	return []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
 		Console, GatewayConfigurationServer, DeviceClaimingServer}
