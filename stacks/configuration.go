@@ -222,7 +222,7 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	for _, s := range parameters {
 		value := jsii.String(s.Value)
 		if s.Ref != "" {
-			if value = refs[s.Ref]; value == nil && s.Ref == ttsconfig.RefPicturesURL && !plan.Has(s.Key) {
+			if value = refs[s.Ref]; value == nil && s.Ref == ttsconfig.RefPicturesURL && !p.PicturesEnabled {
 				// A kept parameter of the pictures' state (below) whose
 				// distribution no longer exists: nothing to keep it with.
 				continue

@@ -150,18 +150,6 @@ func (p *Plan) Settings(c ports.Component) []Setting {
 	return out
 }
 
-// Has tells whether the plan sets key for any component.
-func (p *Plan) Has(key string) bool {
-	for _, ss := range p.byComponent {
-		for _, s := range ss {
-			if s.Key == key {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Keys returns every key the plan sets, sorted, each once.
 func (p *Plan) Keys() []string {
 	seen := map[string]bool{}

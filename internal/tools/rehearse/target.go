@@ -68,6 +68,12 @@ func (r *run) target() smoke.Target {
 	t.TenantID = env["TTN_LW_IS_NETWORK_TENANT_ID"]
 	t.NSID = env["TTN_LW_IS_NETWORK_NS_ID"]
 	t.FrequencyPlanID = "EU_863_870_TTN"
+	if env["TTN_LW_IS_PROFILE_PICTURE_DISABLE_UPLOAD"] == "false" {
+		t.PicturesURL = env["TTN_LW_IS_PROFILE_PICTURE_BUCKET_URL"]
+	}
+	if r.stubAgents != nil {
+		t.PBARequests = r.stubAgents.Requests
+	}
 	return t
 }
 

@@ -58,6 +58,12 @@ func Run(ctx context.Context, t Target) []Result {
 		}
 		s.check(ctx, name, skip, func(ctx context.Context) (string, error) { return s.interopJoin(ctx, i) })
 	}
+	if t.PBARequests != nil {
+		s.check(ctx, "Packet Broker Agent: /api/v3/pba/ and the Pba gRPC service routed to it", s.need(s.token != "", "an access token"), s.pbaRoutes)
+	}
+	if t.PicturesURL != "" {
+		s.check(ctx, "Pictures: upload a profile picture, read it at the advertised URL", s.need(s.token != "", "an access token"), s.pictures)
+	}
 	s.check(ctx, "no secret in any log", "", s.noSecretInLogs)
 	return s.results
 }
