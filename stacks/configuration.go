@@ -101,7 +101,11 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	if err != nil {
 		return nil, err
 	}
-	parameters, err := keptParameters(plan, inputs)
+	// The agent's settings as they would be with PacketBrokerEnabled, for
+	// the parameters kept across a switch of it.
+	asOn := *p
+	asOn.PacketBrokerEnabled = true
+	parameters, err := keptParameters(plan, inputs, PacketBrokerAgent(&asOn))
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +192,15 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 			ttsconfig.SecretPBAClientSecret: PacketBrokerKeySecretField,
 		}
 	}
+	tokenKeyArn, err := readPublished(stack, data.Secrets.ByID["pba-forwarder-token-key"], PbaTokenKeyOutput)
+	if err != nil {
+		return nil, err
+	}
+	out.Secrets[ttsconfig.SecretPBATokenKey] = awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("Secret-"+string(ttsconfig.SecretPBATokenKey)), &awssecretsmanager.SecretAttributes{
+		SecretCompleteArn: tokenKeyArn,
+		EncryptionKey:     key,
+	})
 	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
-		ttsconfig.SecretPBATokenKey:    data.Secrets.ByID["pba-forwarder-token-key"],
 		ttsconfig.SecretClusterKeys:    data.Secrets.ByID["cluster-keys"],
 		ttsconfig.SecretCookieHashKey:  data.Secrets.ByID["http-cookie-hash-key"],
 		ttsconfig.SecretCookieBlockKey: data.Secrets.ByID["http-cookie-block-key"],
@@ -209,9 +220,7 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		ttsconfig.RefPicturesBucket: data.PicturesBucket.BucketName(),
 		ttsconfig.RefInteropBucket:  data.InteropBucket.BucketName(),
 	}
-	if data.Pictures != nil {
-		refs[ttsconfig.RefPicturesURL] = data.Pictures.URL
-	}
+	refs[ttsconfig.RefPicturesURL] = data.Pictures.URL
 	// Parameter Store takes only a few PutParameter calls per second
 	// (README, Configuration); CloudFormation would create all parameters at
 	// once. They are chained in ParameterLanes lanes with DependsOn, so that
@@ -222,12 +231,7 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	for _, s := range parameters {
 		value := jsii.String(s.Value)
 		if s.Ref != "" {
-			if value = refs[s.Ref]; value == nil && s.Ref == ttsconfig.RefPicturesURL && !p.PicturesEnabled {
-				// A kept parameter of the pictures' state (below) whose
-				// distribution no longer exists: nothing to keep it with.
-				continue
-			}
-			if value == nil {
+			if value = refs[s.Ref]; value == nil {
 				return nil, fmt.Errorf("configuration: no deploy-time value for %s (%s)", s.Key, s.Ref)
 			}
 		}
@@ -279,17 +283,12 @@ func ParameterName(prefix, key string) string { return fmt.Sprintf("/%s/tts/%s",
 // InteropPacketBrokerEnabled, PacketBrokerEnabled or PicturesEnabled then
 // never deletes a parameter that a task definition of a later stack still
 // names, before that stack has been updated (or when it rolls back). A kept
-// parameter is read by no component. (The pictures' URL is kept only while
-// the distribution exists: see NewConfiguration.)
-func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs) ([]ttsconfig.Setting, error) {
+// parameter is read by no component.
+func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs, pba *ttsconfig.PacketBrokerAgent) ([]ttsconfig.Setting, error) {
 	out := plan.Parameters()
 	seen := map[string]bool{}
 	for _, s := range out {
 		seen[s.Key] = true
-	}
-	pba := in.PBA
-	if pba == nil {
-		pba = &ttsconfig.PacketBrokerAgent{DataPlaneAddress: "kept", HomeNetwork: true, DevAddrPrefixes: []string{"kept"}, Forwarder: true, Listed: true}
 	}
 	for _, v := range []struct{ interop, pb bool }{{true, true}, {true, false}, {false, false}} {
 		for _, pbaOn := range []bool{true, false} {

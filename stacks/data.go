@@ -36,7 +36,8 @@ type Data struct {
 	LogBucket     awss3.Bucket
 	// PicturesBucket holds the Identity Server's profile and end device
 	// pictures (SSE-S3: the distribution reads it without the data key);
-	// Pictures serves them (nil when PicturesEnabled is false).
+	// Pictures serves them (and may read nothing when PicturesEnabled is
+	// false).
 	PicturesBucket awss3.Bucket
 	Pictures       *pictures.Pictures
 	Secrets        *ttssecrets.Secrets
@@ -134,16 +135,21 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 	if err != nil {
 		return nil, err
 	}
-	var serve *pictures.Pictures
-	if p.PicturesEnabled {
-		if serve, err = pictures.New(stack, "PictureDistribution", pictures.Props{Bucket: pics, Description: "The Things Stack " + p.StackPrefix}); err != nil {
-			return nil, err
-		}
+	// The distribution exists whatever PicturesEnabled says, so that a
+	// switch never deletes what the Configuration stack's parameters (and
+	// their rollback) refer to; off, the bucket policy lets it read nothing.
+	serve, err := pictures.New(stack, "PictureDistribution", pictures.Props{Bucket: pics, Description: "The Things Stack " + p.StackPrefix, Closed: !p.PicturesEnabled})
+	if err != nil {
+		return nil, err
 	}
 	secrets, err := ttssecrets.New(stack, "Secrets", ttssecrets.Props{Key: key, NamePrefix: p.StackPrefix + "/tts/"})
 	if err != nil {
 		return nil, err
 	}
+	// Read by the Packet Broker Agent only, which runs only with
+	// PacketBrokerEnabled: published whatever the parameters say.
+	publish(secrets.ByID["pba-forwarder-token-key"], PbaTokenKeyOutput, "ARN of the Packet Broker Agent's forwarder token key secret",
+		secrets.ByID["pba-forwarder-token-key"].SecretArn())
 	uri := awssecretsmanager.NewSecret(stack, jsii.String("DatabaseURI"), &awssecretsmanager.SecretProps{
 		SecretName:    jsii.String(p.StackPrefix + "/tts/database-uri"),
 		Description:   jsii.String("The Things Stack: is.database-uri, composed from " + p.StackPrefix + "/database by the Configuration stack at deploy time"),

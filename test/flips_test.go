@@ -96,6 +96,10 @@ func TestFlipsKeepListenersServing(t *testing.T) {
 		flip{name: "ingress CIDRs widened", from: cidrs, to: nil},
 		flip{name: "task counts up", from: nil, to: tasks},
 		flip{name: "task counts down", from: tasks, to: nil},
+		flip{name: "PacketBrokerEnabled on", from: nil, to: pbaOn},
+		flip{name: "PacketBrokerEnabled off", from: pbaOn, to: nil},
+		flip{name: "PicturesEnabled off", from: nil, to: map[string]string{"PicturesEnabled": "false"}},
+		flip{name: "PicturesEnabled on", from: map[string]string{"PicturesEnabled": "false"}, to: nil},
 	)
 	for _, f := range flips {
 		t.Run(f.name, func(t *testing.T) {

@@ -38,6 +38,9 @@ type Props struct {
 	Bucket awss3.Bucket
 	// Description names the deployment in the distribution's comment.
 	Description string
+	// Closed leaves the bucket policy without the distribution's statement:
+	// the distribution exists but may read nothing (every request 403).
+	Closed bool
 }
 
 // Pictures is the distribution in front of the picture objects.
@@ -98,15 +101,17 @@ func New(scope constructs.Construct, id string, props Props) (*Pictures, error) 
 		},
 	})
 	distArn := jsii.String(fmt.Sprintf("arn:%s:cloudfront::%s:distribution/%s", *stack.Partition(), *stack.Account(), *dist.AttrId()))
-	res := props.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudFrontReadsPictures"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudfront.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("s3:GetObject"),
-		Resources:  &[]*string{jsii.String(*props.Bucket.BucketArn() + "/" + ObjectPattern)},
-		Conditions: &map[string]any{"StringEquals": map[string]any{"AWS:SourceArn": distArn}},
-	}))
-	if res == nil || res.StatementAdded == nil || !*res.StatementAdded {
-		return nil, fmt.Errorf("pictures: the bucket's policy cannot be changed here; give a bucket of this stack")
+	if !props.Closed {
+		res := props.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudFrontReadsPictures"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudfront.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("s3:GetObject"),
+			Resources:  &[]*string{jsii.String(*props.Bucket.BucketArn() + "/" + ObjectPattern)},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"AWS:SourceArn": distArn}},
+		}))
+		if res == nil || res.StatementAdded == nil || !*res.StatementAdded {
+			return nil, fmt.Errorf("pictures: the bucket's policy cannot be changed here; give a bucket of this stack")
+		}
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(dist, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-CFR1"), Reason: jsii.String("Pictures are shown to the network's users wherever they are; no country is excluded.")},

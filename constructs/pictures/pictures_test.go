@@ -54,21 +54,34 @@ func TestDistributionAloneReadsThePictures(t *testing.T) {
 	if _, err := New(stack, "Serve", Props{Bucket: bucket, Description: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	closedBucket, err := securebucket.New(stack, "Closed", securebucket.Props{AccessLogs: logs, AccessLogsPrefix: "closed/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(stack, "ServeClosed", Props{Bucket: closedBucket, Description: "closed", Closed: true}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := New(stack, "Bad", Props{}); err == nil {
 		t.Errorf("no bucket: no error")
 	}
 	tpl := cdktest.Synth(t, stack)
-	var distID string
-	for id := range tpl.OfType("AWS::CloudFront::Distribution") {
-		distID = id
+	var distID, dist string
+	for id, d := range tpl.OfType("AWS::CloudFront::Distribution") {
+		if strings.HasPrefix(id, "ServeDistribution") {
+			distID, dist = id, cdktest.JSON(d.Properties)
+		}
 	}
-	dist := cdktest.JSON(tpl.Only(t, "AWS::CloudFront::Distribution").Properties)
+	for id, pol := range tpl.OfType("AWS::S3::BucketPolicy") {
+		if strings.Contains(cdktest.JSON(pol.Properties["Bucket"]), `"Closed`) && strings.Contains(cdktest.JSON(pol.Properties), "cloudfront") {
+			t.Errorf("closed: bucket policy %s lets CloudFront read", id)
+		}
+	}
 	for _, want := range []string{`"ViewerProtocolPolicy":"redirect-to-https"`, `"AllowedMethods":["GET","HEAD"]`, `"OriginAccessControlId":{"Fn::GetAtt":["ServeOriginAccess`, `"OriginAccessIdentity":""`} {
 		if !strings.Contains(dist, want) {
 			t.Errorf("distribution lacks %s: %s", want, dist)
 		}
 	}
-	oac := cdktest.JSON(tpl.Only(t, "AWS::CloudFront::OriginAccessControl").Properties)
+	oac := cdktest.JSON(tpl.OfType("AWS::CloudFront::OriginAccessControl"))
 	if !strings.Contains(oac, `"SigningBehavior":"always"`) || !strings.Contains(oac, `"OriginAccessControlOriginType":"s3"`) {
 		t.Errorf("origin access control: %s", oac)
 	}
