@@ -65,11 +65,18 @@ func TestPacketBrokerParameters(t *testing.T) {
 		{"PacketBrokerClusterID: Eu_1", "PacketBrokerClusterID", "params.invalid"},
 		{"PacketBrokerDataPlaneAddress: https://eu.packetbroker.net", "PacketBrokerDataPlaneAddress", "params.invalid"},
 		{"PacketBrokerApiKeySecret: arn:aws:secretsmanager:eu-central-1:210987654321:secret:pb", "PacketBrokerApiKeySecret", "params.invalid"},
+		{"PacketBrokerApiKeySecret: arn:aws:secretsmanager:eu-west-1:210987654321:secret:pb-AbC123", "PacketBrokerApiKeySecret", "params.invalid"},
+		{"PacketBrokerApiKeySecret: pb key", "PacketBrokerApiKeySecret", "params.invalid"},
 	} {
 		_, problems := load(t, good+c.line+"\n", nil)
 		expectProblem(t, problems, "params/test.yaml:8", c.key, c.code)
 	}
 
+	for _, secret := range []string{"tts-prod/packet-broker-api-key", "arn:aws:secretsmanager:eu-central-1:210987654321:secret:tts-prod/pb-AbC123"} {
+		if p, problems := load(t, on+"PacketBrokerApiKeySecret: "+secret+"\n", nil); p == nil {
+			t.Errorf("%s refused:\n%v", secret, problems)
+		}
+	}
 	_, problems = load(t, on+"PacketBrokerApiKeySecret: pb-key\nPacketBrokerHomeNetwork: false\nPacketBrokerForwarder: false\n", nil)
 	if !problems.HasErrors() {
 		t.Errorf("both roles off: no error")

@@ -394,10 +394,14 @@ func (l *loader) checkPacketBroker() {
 		if p.PacketBrokerEnabled {
 			l.errorf("params.packet-broker-secret-missing", "PacketBrokerApiKeySecret", "PacketBrokerEnabled is true, so the agent needs its Packet Broker API key: store it as {\"id\": \"...\", \"secret\": \"...\"} in a Secrets Manager secret in %s (aws secretsmanager create-secret --name %s/packet-broker-api-key --secret-string file://key.json) and name it here, or set PacketBrokerEnabled: false", orDefault(p.Region, "Region"), orDefault(p.StackPrefix, "<prefix>"))
 		}
+	} else if strings.HasPrefix(p.PacketBrokerApiKeySecret, "arn:") {
+		arn := fmt.Sprintf(`^arn:aws[a-z-]*:secretsmanager:%s:%s:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$`, regexp.QuoteMeta(p.Region), regexp.QuoteMeta(p.Account))
+		l.match("PacketBrokerApiKeySecret", p.PacketBrokerApiKeySecret, arn,
+			fmt.Sprintf("give the complete ARN of a secret in account %s and region %s as create-secret printed it (ending in -XXXXXX), or the secret's name", p.Account, p.Region))
 	} else {
 		// Secrets Manager names: letters, digits and /_+=.@-, at most 512.
 		l.match("PacketBrokerApiKeySecret", p.PacketBrokerApiKeySecret, `^[A-Za-z0-9/_+=.@-]{1,512}$`,
-			"give the name of the secret (not its ARN), letters, digits and /_+=.@- only, e.g. tts-prod/packet-broker-api-key")
+			"give the name of the secret, letters, digits and /_+=.@- only, e.g. tts-prod/packet-broker-api-key, or its complete ARN")
 		if regexp.MustCompile(`-[A-Za-z0-9]{6}$`).MatchString(p.PacketBrokerApiKeySecret) {
 			l.warnf("params.secret-name-suffix", "PacketBrokerApiKeySecret", "%q ends like the 6 random characters Secrets Manager appends to ARNs; give the name as created, without that suffix, or the tasks cannot read it", p.PacketBrokerApiKeySecret)
 		}

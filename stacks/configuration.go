@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -181,10 +182,16 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 
 	out.Secrets = map[ttsconfig.Secret]awssecretsmanager.ISecret{ttsconfig.SecretDatabaseURI: uri}
 	if p.PacketBrokerEnabled {
-		// The operator's secret, by name: ECS reads its two JSON fields
-		// when a task starts (never the template). Secrets Manager appends
-		// 6 random characters to the name in the ARN.
-		apiKey := awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
+		// The operator's secret, by complete ARN or by name (a partial
+		// ARN: Secrets Manager appends 6 random characters to the name in
+		// the ARN): ECS reads its two JSON fields when a task starts
+		// (never the template).
+		var apiKey awssecretsmanager.ISecret
+		if strings.HasPrefix(p.PacketBrokerApiKeySecret, "arn:") {
+			apiKey = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
+		} else {
+			apiKey = awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
+		}
 		out.Secrets[ttsconfig.SecretPBAClientID] = apiKey
 		out.Secrets[ttsconfig.SecretPBAClientSecret] = apiKey
 		out.secretFields = map[ttsconfig.Secret]string{

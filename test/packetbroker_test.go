@@ -228,3 +228,32 @@ func TestPicturesOff(t *testing.T) {
 		t.Errorf("pictures off: bucket URL %v, uploads %v", env["TTN_LW_IS_PROFILE_PICTURE_BUCKET_URL"], secrets["TTN_LW_IS_PROFILE_PICTURE_DISABLE_UPLOAD"])
 	}
 }
+
+// Given by complete ARN, the API key secret is read and granted by exactly
+// that ARN.
+func TestPacketBrokerApiKeyByARN(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tts-example/packet-broker-api-key-AbC123"
+	a := synthOnce(t, map[string]string{"PacketBrokerEnabled": "true", "PacketBrokerApiKeySecret": arn})
+	tpl := a.Stack(t, "Services")
+	s, ok := servicesByComponent(t, tpl)["pba"]
+	if !ok {
+		t.Fatal("no pba service")
+	}
+	secrets := namedValues(s.main["Secrets"], "ValueFrom")
+	if got := jsonText(secrets["TTN_LW_PBA_OAUTH2_CLIENT_SECRET"]); got != `"`+arn+`:secret::"` {
+		t.Errorf("client secret from %s", got)
+	}
+	var grants []string
+	for _, pol := range tpl.OfType("AWS::IAM::Policy") {
+		for _, st := range asList(get(pol.Properties, "PolicyDocument", "Statement")) {
+			for _, r := range asList(get(st, "Resource")) {
+				if strings.Contains(jsonText(r), "packet-broker-api-key") {
+					grants = append(grants, jsonText(r))
+				}
+			}
+		}
+	}
+	if len(grants) != 1 || grants[0] != `"`+arn+`"` {
+		t.Errorf("grants on %v, want exactly %s", grants, arn)
+	}
+}
