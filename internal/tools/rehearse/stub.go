@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -39,6 +40,16 @@ func (r *run) stubAgent(s *service, c container) {
 			w.Header().Set("Content-Type", "application/json")
 			if strings.HasPrefix(req.Header.Get("Content-Type"), "application/grpc") {
 				w.Header().Set("Content-Type", "application/grpc")
+				if strings.HasPrefix(req.URL.Path, "/ttn.lorawan.v3.GsPba/") || strings.HasPrefix(req.URL.Path, "/ttn.lorawan.v3.NsPba/") {
+					// The cluster's calls (the Gateway Server's Packet
+					// Broker upstream, the Network Server's downlinks):
+					// accepted with an empty answer (google.protobuf.Empty).
+					_, _ = io.Copy(io.Discard, req.Body)
+					w.WriteHeader(http.StatusOK)
+					_, _ = w.Write([]byte{0, 0, 0, 0, 0})
+					w.Header().Set(http.TrailerPrefix+"Grpc-Status", "0")
+					return
+				}
 				w.Header().Set("Grpc-Status", "12")
 				w.Header().Set("Grpc-Message", "rehearsal stand-in of the Packet Broker Agent")
 				return
@@ -57,7 +68,7 @@ func (r *run) stubAgent(s *service, c container) {
 	r.mu.Lock()
 	r.stubAgents = st
 	r.mu.Unlock()
-	r.sub("%s: the shared build's Packet Broker Agent is a stub that exits at set-up → a stand-in on %s that records each request (proves the proxy's routes reach the agent's address, nothing more)",
+	r.sub("%s: the shared build's Packet Broker Agent is a stub that exits at set-up → a stand-in on %s that records each request and accepts the cluster's GsPba and NsPba calls with an empty answer (proves that the proxy's routes and the other components reach the agent's address, nothing more)",
 		s.name, strings.Join(started, ", "))
 }
 

@@ -51,8 +51,16 @@ func (s *scenario) pbaRoutes(ctx context.Context) (string, error) {
 	if len(missing) > 0 {
 		return "", fmt.Errorf("the agent's address did not get %s (it got %v; the proxy answered HTTP %d: %s)", strings.Join(missing, ", "), seen, res.Status, snippet(res.Body))
 	}
-	return fmt.Sprintf("GET /api/v3/pba/info → agent port 1885; gRPC Pba/GetInfo → agent port 1884 (answers of the stand-in: HTTP %d, grpc-status %s)",
-		res.Status, gres.Header.Get("Grpc-Status")), nil
+	var cluster []string
+	for _, r := range seen {
+		if strings.Contains(r, "/ttn.lorawan.v3.GsPba/") || strings.Contains(r, "/ttn.lorawan.v3.NsPba/") {
+			cluster = append(cluster, strings.TrimPrefix(r, "1884 POST /ttn.lorawan.v3."))
+		}
+	}
+	slices.Sort(cluster)
+	cluster = slices.Compact(cluster)
+	return fmt.Sprintf("GET /api/v3/pba/info → agent port 1885; gRPC Pba/GetInfo → agent port 1884 (answers of the stand-in: HTTP %d, grpc-status %s); cluster calls the agent got: %v",
+		res.Status, gres.Header.Get("Grpc-Status"), cluster), nil
 }
 
 // pictures uploads a profile picture of the administrator and reads every
