@@ -131,12 +131,9 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 	// (pictures) before the pictures bucket existed: its name and ARN stay
 	// published under the ids CDK gave them then, so that a stack deployed
 	// before (or its rollback) still finds them while it is updated.
-	for id, v := range map[string]*string{
-		"PublishOutputRefBlobsF0F01DC6794A17A2":         blobs.BucketName(),
-		"PublishOutputFnGetAttBlobsF0F01DC6ArnBB5F8221": blobs.BucketArn(),
-	} {
-		publish(blobs, id, "The blob bucket, as stacks deployed before the pictures bucket read it", v)
-	}
+	// (In this order: a map's would change the template from run to run.)
+	publish(blobs, "PublishOutputFnGetAttBlobsF0F01DC6ArnBB5F8221", "The blob bucket's ARN, as stacks deployed before the pictures bucket read it", blobs.BucketArn())
+	publish(blobs, "PublishOutputRefBlobsF0F01DC6794A17A2", "The blob bucket's name, as stacks deployed before the pictures bucket read it", blobs.BucketName())
 	// Pictures: their own bucket, present whatever PicturesEnabled says (a
 	// stateful resource never comes and goes with a parameter), encrypted
 	// with S3's key: the distribution that serves them may not use the data
