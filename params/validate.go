@@ -94,6 +94,7 @@ func (l *loader) validate() {
 
 	l.checkClientCert()
 	l.checkRateLimiting()
+	l.checkPacketBroker()
 
 	for _, key := range []string{"GatewayIngressCidrs", "ApplicationIngressCidrs", "InteropIngressCidrs"} {
 		l.cidrs(key)
@@ -407,4 +408,119 @@ func (l *loader) checkEmail() {
 	if zone != "" && domain != zone && !strings.HasSuffix(domain, "."+zone) {
 		l.errorf("params.email-sender-domain", "EmailSender", "%q is not in the hosted zone %q, where the stacks publish the DKIM records that verify the sender's domain in Amazon SES; use an address like noreply@%s, or remove the line to send no e-mail", p.EmailSender, zone, orDefault(p.DomainName, zone))
 	}
+}
+
+// checkPacketBroker checks the Packet Broker Agent's parameters. They are
+// checked also when the agent is off, so that turning it on uncovers no old
+// mistake.
+func (l *loader) checkPacketBroker() {
+	p := l.params
+	if p.PacketBrokerApiKeySecret == "" {
+		if p.PacketBrokerEnabled {
+			l.errorf("params.packet-broker-secret-missing", "PacketBrokerApiKeySecret", "PacketBrokerEnabled is true, so the agent needs its Packet Broker API key: store it as {\"id\": \"...\", \"secret\": \"...\"} in a Secrets Manager secret in %s (aws secretsmanager create-secret --name %s/packet-broker-api-key --secret-string file://key.json) and name it here, or set PacketBrokerEnabled: false", orDefault(p.Region, "Region"), orDefault(p.StackPrefix, "<prefix>"))
+		}
+	} else if strings.HasPrefix(p.PacketBrokerApiKeySecret, "arn:") {
+		arn := fmt.Sprintf(`^arn:aws[a-z-]*:secretsmanager:%s:%s:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$`, regexp.QuoteMeta(p.Region), regexp.QuoteMeta(p.Account))
+		l.match("PacketBrokerApiKeySecret", p.PacketBrokerApiKeySecret, arn,
+			fmt.Sprintf("give the complete ARN of a secret in account %s and region %s as create-secret printed it (ending in -XXXXXX), or the secret's name", p.Account, p.Region))
+	} else {
+		// Secrets Manager names: letters, digits and /_+=.@-, at most 512.
+		l.match("PacketBrokerApiKeySecret", p.PacketBrokerApiKeySecret, `^[A-Za-z0-9/_+=.@-]{1,512}$`,
+			"give the name of the secret, letters, digits and /_+=.@- only, e.g. tts-prod/packet-broker-api-key, or its complete ARN")
+		if regexp.MustCompile(`-[A-Za-z0-9]{6}$`).MatchString(p.PacketBrokerApiKeySecret) {
+			l.warnf("params.secret-name-suffix", "PacketBrokerApiKeySecret", "%q ends like the 6 random characters Secrets Manager appends to ARNs; give the name as created, without that suffix, or the tasks cannot read it", p.PacketBrokerApiKeySecret)
+		}
+	}
+	l.match("PacketBrokerDataPlaneAddress", p.PacketBrokerDataPlaneAddress, `^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?:[0-9]{1,5}$`,
+		"give host:port of a Packet Broker router, e.g. eu.packetbroker.net:443")
+	if p.PacketBrokerClusterID != "" {
+		l.match("PacketBrokerClusterID", p.PacketBrokerClusterID, `^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$`,
+			"use lowercase letters, digits, dots and hyphens, at most 63 characters, e.g. eu1 or tts.example.com, or remove the line for none")
+	}
+	for _, pfx := range p.PacketBrokerDevAddrPrefixes {
+		if _, err := ParseDevAddrPrefix(pfx); err != nil {
+			l.errorf("params.bad-devaddr-prefix", "PacketBrokerDevAddrPrefixes", "%q: %v", pfx, err)
+		}
+	}
+	for _, key := range []string{"PacketBrokerAdministrativeContact", "PacketBrokerTechnicalContact"} {
+		f, _ := fieldByName(key)
+		v, _ := l.value(f).Interface().(string)
+		if v == "" {
+			continue
+		}
+		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+			l.errorf("params.bad-email", key, "%q is not a plain e-mail address; write it like noc@%s, or remove the line", v, orDefault(p.HostedZoneName, "example.com"))
+		}
+	}
+	if !p.PacketBrokerEnabled {
+		return
+	}
+	if !p.PacketBrokerHomeNetwork && !p.PacketBrokerForwarder {
+		l.errorf("params.packet-broker-no-role", "PacketBrokerEnabled", "is true but both roles are off: set PacketBrokerHomeNetwork or PacketBrokerForwarder to true, or PacketBrokerEnabled: false")
+	}
+	if p.PacketBrokerHomeNetwork && len(p.PacketBrokerDevAddrPrefixes) == 0 && (strings.EqualFold(p.NetID, "000000") || strings.EqualFold(p.NetID, "000001")) {
+		pfx, _ := p.PacketBrokerPrefixes()
+		l.warnf("params.packet-broker-shared-prefix", "PacketBrokerDevAddrPrefixes", "is empty, so the home network subscribes to %v, the prefix of the experimental NetID %s that every private network shares: set the DevAddr block Packet Broker assigned to you (e.g. for a tenant of a host NetID), or NetID to your own", pfx, p.NetID)
+	}
+}
+
+// DevAddrPrefix is a DevAddr prefix: the first Length bits of DevAddr.
+type DevAddrPrefix struct {
+	DevAddr uint32
+	Length  int
+}
+
+// String writes the prefix as The Things Stack reads it: 8 hex digits, a
+// slash and the length, e.g. 26000000/7.
+func (p DevAddrPrefix) String() string { return fmt.Sprintf("%08X/%d", p.DevAddr, p.Length) }
+
+// ParseDevAddrPrefix parses a prefix written like 26000000/7, with no bit
+// set past its length.
+func ParseDevAddrPrefix(s string) (DevAddrPrefix, error) {
+	m := regexp.MustCompile(`^([0-9A-Fa-f]{8})/([0-9]{1,2})$`).FindStringSubmatch(s)
+	if m == nil {
+		return DevAddrPrefix{}, fmt.Errorf("not a DevAddr prefix; write 8 hex digits, a slash and the prefix length, like 26000000/7")
+	}
+	addr, _ := strconv.ParseUint(m[1], 16, 32)
+	n, _ := strconv.Atoi(m[2])
+	if n > 32 {
+		return DevAddrPrefix{}, fmt.Errorf("length %d is over 32 bits", n)
+	}
+	if n < 32 && uint32(addr)&(^uint32(0)>>n) != 0 {
+		return DevAddrPrefix{}, fmt.Errorf("has bits set past its length %d; write %08X/%d", n, uint32(addr)&^(^uint32(0)>>n), n)
+	}
+	return DevAddrPrefix{DevAddr: uint32(addr), Length: n}, nil
+}
+
+// NetIDPrefix returns the DevAddr prefix of a NetID (6 hex digits), as the
+// LoRaWAN Backend Interfaces specification (section 13) lays out a DevAddr
+// and The Things Stack derives it when no prefix is configured
+// (pkg/packetbrokeragent New: types.NewDevAddr(NetID, nil) with length 32 -
+// NwkAddrBits): the type prefix (Type ones and a zero), then the NwkID (the
+// NetID's low 6, 6, 9, 11, 12, 13, 15 or 17 bits for types 0 to 7).
+func NetIDPrefix(netID string) (DevAddrPrefix, error) {
+	v, err := strconv.ParseUint(netID, 16, 32)
+	if err != nil || len(netID) != 6 {
+		return DevAddrPrefix{}, fmt.Errorf("NetID %q is not 6 hex digits", netID)
+	}
+	typ := int(v >> 21)
+	nwkIDBits := []int{6, 6, 9, 11, 12, 13, 15, 17}[typ]
+	nwkID := uint32(v) & (1<<nwkIDBits - 1)
+	typePrefix := uint32(1<<typ-1) << 1 // typ ones, then a zero
+	prefixLen := typ + 1 + nwkIDBits
+	addr := (typePrefix<<nwkIDBits | nwkID) << (32 - prefixLen)
+	return DevAddrPrefix{DevAddr: addr, Length: prefixLen}, nil
+}
+
+// PacketBrokerPrefixes returns the DevAddr prefixes of the home network
+// role: PacketBrokerDevAddrPrefixes, or the prefix of NetID.
+func (p *Params) PacketBrokerPrefixes() ([]string, error) {
+	if len(p.PacketBrokerDevAddrPrefixes) > 0 {
+		return append([]string(nil), p.PacketBrokerDevAddrPrefixes...), nil
+	}
+	pfx, err := NetIDPrefix(p.NetID)
+	if err != nil {
+		return nil, err
+	}
+	return []string{pfx.String()}, nil
 }

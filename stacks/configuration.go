@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -68,7 +69,10 @@ type Configuration struct {
 	Interop *interoprepo.Repository
 	// DatabaseURIVersion is DatabaseURIVersionVariable's value.
 	DatabaseURIVersion *string
-	prefix             string
+	// secretFields names the JSON field of a secret whose value is one
+	// field of the SecretString (the Packet Broker API key's).
+	secretFields map[ttsconfig.Secret]string
+	prefix       string
 	// imported are the parameters imported into consumer stacks, by stack
 	// path and key.
 	imported map[string]awsssm.IStringParameter
@@ -106,12 +110,18 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		RateLimitingDigest:      ratelimit.Digest(rateLimiting),
 		EmailSender:             p.EmailSender,
 		EmailSenderName:         p.EmailSenderName,
+		PBA:                     PacketBrokerAgent(p),
+		Pictures:                p.PicturesEnabled,
 	}
 	plan, err := ttsconfig.New(inputs)
 	if err != nil {
 		return nil, err
 	}
-	parameters, err := keptParameters(plan, inputs)
+	// The agent's settings as they would be with PacketBrokerEnabled, for
+	// the parameters kept across a switch of it.
+	asOn := *p
+	asOn.PacketBrokerEnabled = true
+	parameters, err := keptParameters(plan, inputs, PacketBrokerAgent(&asOn))
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +196,32 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 	})
 
 	out.Secrets = map[ttsconfig.Secret]awssecretsmanager.ISecret{ttsconfig.SecretDatabaseURI: uri}
+	if p.PacketBrokerEnabled {
+		// The operator's secret, by complete ARN or by name (a partial
+		// ARN: Secrets Manager appends 6 random characters to the name in
+		// the ARN): ECS reads its two JSON fields when a task starts
+		// (never the template).
+		var apiKey awssecretsmanager.ISecret
+		if strings.HasPrefix(p.PacketBrokerApiKeySecret, "arn:") {
+			apiKey = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
+		} else {
+			apiKey = awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
+		}
+		out.Secrets[ttsconfig.SecretPBAClientID] = apiKey
+		out.Secrets[ttsconfig.SecretPBAClientSecret] = apiKey
+		out.secretFields = map[ttsconfig.Secret]string{
+			ttsconfig.SecretPBAClientID:     PacketBrokerKeyIDField,
+			ttsconfig.SecretPBAClientSecret: PacketBrokerKeySecretField,
+		}
+	}
+	tokenKeyArn, err := readPublished(stack, data.Secrets.ByID["pba-forwarder-token-key"], PbaTokenKeyOutput)
+	if err != nil {
+		return nil, err
+	}
+	out.Secrets[ttsconfig.SecretPBATokenKey] = awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("Secret-"+string(ttsconfig.SecretPBATokenKey)), &awssecretsmanager.SecretAttributes{
+		SecretCompleteArn: tokenKeyArn,
+		EncryptionKey:     key,
+	})
 	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
 		ttsconfig.SecretClusterKeys:    data.Secrets.ByID["cluster-keys"],
 		ttsconfig.SecretCookieHashKey:  data.Secrets.ByID["http-cookie-hash-key"],
@@ -216,9 +252,10 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		ttsconfig.RefRedisAddress: awscdk.Fn_Join(jsii.String(":"), &[]*string{
 			data.Cache.Group.AttrPrimaryEndPointAddress(), data.Cache.Group.AttrPrimaryEndPointPort(),
 		}),
-		ttsconfig.RefBlobBucket:    data.BlobBucket.BucketName(),
-		ttsconfig.RefInteropBucket: data.InteropBucket.BucketName(),
+		ttsconfig.RefPicturesBucket: data.PicturesBucket.BucketName(),
+		ttsconfig.RefInteropBucket:  data.InteropBucket.BucketName(),
 	}
+	refs[ttsconfig.RefPicturesURL] = data.Pictures.URL
 	// Parameter Store takes only a few PutParameter calls per second
 	// (README, Configuration); CloudFormation would create all parameters at
 	// once. They are chained in ParameterLanes lanes with DependsOn, so that
@@ -284,12 +321,13 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 func ParameterName(prefix, key string) string { return fmt.Sprintf("/%s/tts/%s", prefix, key) }
 
 // keptParameters returns the parameters of the plan and those of the plans
-// of the other interop and Packet Broker states (with their values there):
-// a switch of InteropEnabled or InteropPacketBrokerEnabled then never deletes
-// a parameter that a task definition of a later stack still names, before
-// that stack has been updated (or when it rolls back). A kept parameter is
-// read by no component.
-func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs) ([]ttsconfig.Setting, error) {
+// of the other interop, Packet Broker, Packet Broker Agent and pictures
+// states (with their values there): a switch of InteropEnabled,
+// InteropPacketBrokerEnabled, PacketBrokerEnabled or PicturesEnabled then
+// never deletes a parameter that a task definition of a later stack still
+// names, before that stack has been updated (or when it rolls back). A kept
+// parameter is read by no component.
+func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs, pba *ttsconfig.PacketBrokerAgent) ([]ttsconfig.Setting, error) {
 	out := plan.Parameters()
 	seen := map[string]bool{}
 	for _, s := range out {
@@ -306,25 +344,61 @@ func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs) ([]ttsconfig.Sett
 		interop, pb bool
 		email       string
 	}{{true, true, in.EmailSender}, {true, false, in.EmailSender}, {false, false, in.EmailSender}, {in.InteropEnabled, in.PacketBroker, email}} {
-		vin := in
-		vin.InteropEnabled, vin.PacketBroker, vin.EmailSender = v.interop, v.pb, v.email
-		if v.pb && vin.PublicTLSAddress == "" {
-			// Packet Broker needs the public address; without one that state
-			// is not reachable by a parameter switch alone.
-			continue
-		}
-		vp, err := ttsconfig.New(vin)
-		if err != nil {
-			return nil, fmt.Errorf("configuration: the settings of interop %v, Packet Broker %v: %w", v.interop, v.pb, err)
-		}
-		for _, s := range vp.Parameters() {
-			if !seen[s.Key] {
-				seen[s.Key] = true
-				out = append(out, s)
+		for _, pbaOn := range []bool{true, false} {
+			for _, pictures := range []bool{true, false} {
+				vin := in
+				vin.InteropEnabled, vin.PacketBroker, vin.EmailSender, vin.Pictures, vin.PBA = v.interop, v.pb, v.email, pictures, nil
+				if pbaOn {
+					vin.PBA = pba
+				}
+				if v.pb && vin.PublicTLSAddress == "" {
+					// Packet Broker needs the public address; without one that state
+					// is not reachable by a parameter switch alone.
+					continue
+				}
+				vp, err := ttsconfig.New(vin)
+				if err != nil {
+					return nil, fmt.Errorf("configuration: the settings of interop %v, Packet Broker %v, agent %v, pictures %v: %w", v.interop, v.pb, pbaOn, pictures, err)
+				}
+				for _, s := range vp.Parameters() {
+					if !seen[s.Key] {
+						seen[s.Key] = true
+						out = append(out, s)
+					}
+				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// Packet Broker API key secret: the JSON fields of PacketBrokerApiKeySecret.
+const (
+	PacketBrokerKeyIDField     = "id"
+	PacketBrokerKeySecretField = "secret"
+)
+
+// PacketBrokerAgent returns the configuration of the Packet Broker Agent, or
+// nil when PacketBrokerEnabled is false.
+func PacketBrokerAgent(p *params.Params) *ttsconfig.PacketBrokerAgent {
+	if !p.PacketBrokerEnabled {
+		return nil
+	}
+	out := &ttsconfig.PacketBrokerAgent{
+		DataPlaneAddress:      p.PacketBrokerDataPlaneAddress,
+		ClusterID:             p.PacketBrokerClusterID,
+		HomeNetwork:           p.PacketBrokerHomeNetwork,
+		Forwarder:             p.PacketBrokerForwarder,
+		Name:                  p.PacketBrokerName,
+		AdministrativeContact: p.PacketBrokerAdministrativeContact,
+		TechnicalContact:      p.PacketBrokerTechnicalContact,
+		Listed:                p.PacketBrokerListed,
+	}
+	if out.HomeNetwork {
+		// Validated with the parameters.
+		out.DevAddrPrefixes, _ = p.PacketBrokerPrefixes()
+	}
+	return out
 }
 
 // Container is the configuration of one component as an ECS container gets
@@ -364,9 +438,14 @@ func (c *Configuration) Container(scope constructs.Construct, components ...port
 			seen[s.Key] = s
 			switch s.Kind() {
 			case "secret":
+				if c.Secrets[s.Secret] == nil {
+					return nil, fmt.Errorf("configuration: no secret for %s (%s)", s.Key, s.Secret)
+				}
 				var field *string
 				if s.SecretKey != "" {
 					field = jsii.String(s.SecretKey)
+				} else if f, ok := c.secretFields[s.Secret]; ok {
+					field = jsii.String(f)
 				}
 				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], field)
 				if s.Secret == ttsconfig.SecretDatabaseURI {

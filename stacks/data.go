@@ -14,6 +14,7 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/cache"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/database"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/pictures"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/securebucket"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttssecrets"
@@ -33,7 +34,13 @@ type Data struct {
 	BlobBucket    awss3.Bucket
 	InteropBucket awss3.Bucket
 	LogBucket     awss3.Bucket
-	Secrets       *ttssecrets.Secrets
+	// PicturesBucket holds the Identity Server's profile and end device
+	// pictures (SSE-S3: the distribution reads it without the data key);
+	// Pictures serves them (and may read nothing when PicturesEnabled is
+	// false).
+	PicturesBucket awss3.Bucket
+	Pictures       *pictures.Pictures
+	Secrets        *ttssecrets.Secrets
 	// DatabaseURI receives is.database-uri, which the Configuration stack
 	// composes from the database's credentials at deploy time. Until then it
 	// holds a random placeholder.
@@ -127,10 +134,36 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 	if err != nil {
 		return nil, err
 	}
+	// The Identity Server and the Configuration stack read the blob bucket
+	// (pictures) before the pictures bucket existed: its name and ARN stay
+	// published under the ids CDK gave them then, so that a stack deployed
+	// before (or its rollback) still finds them while it is updated.
+	// (In this order: a map's would change the template from run to run.)
+	publish(blobs, "PublishOutputFnGetAttBlobsF0F01DC6ArnBB5F8221", "The blob bucket's ARN, as stacks deployed before the pictures bucket read it", blobs.BucketArn())
+	publish(blobs, "PublishOutputRefBlobsF0F01DC6794A17A2", "The blob bucket's name, as stacks deployed before the pictures bucket read it", blobs.BucketName())
+	// Pictures: their own bucket, present whatever PicturesEnabled says (a
+	// stateful resource never comes and goes with a parameter), encrypted
+	// with S3's key: the distribution that serves them may not use the data
+	// key, which is for this deployment's own roles.
+	pics, err := securebucket.New(stack, "Pictures", securebucket.Props{Versioned: true, AccessLogs: logs, AccessLogsPrefix: "pictures/", DeleteWithStack: !p.RetainData})
+	if err != nil {
+		return nil, err
+	}
+	// The distribution exists whatever PicturesEnabled says, so that a
+	// switch never deletes what the Configuration stack's parameters (and
+	// their rollback) refer to; off, the bucket policy lets it read nothing.
+	serve, err := pictures.New(stack, "PictureDistribution", pictures.Props{Bucket: pics, Description: "The Things Stack " + p.StackPrefix, Closed: !p.PicturesEnabled})
+	if err != nil {
+		return nil, err
+	}
 	secrets, err := ttssecrets.New(stack, "Secrets", ttssecrets.Props{Key: key, NamePrefix: p.StackPrefix + "/tts/"})
 	if err != nil {
 		return nil, err
 	}
+	// Read by the Packet Broker Agent only, which runs only with
+	// PacketBrokerEnabled: published whatever the parameters say.
+	publish(secrets.ByID["pba-forwarder-token-key"], PbaTokenKeyOutput, "ARN of the Packet Broker Agent's forwarder token key secret",
+		secrets.ByID["pba-forwarder-token-key"].SecretArn())
 	uri := awssecretsmanager.NewSecret(stack, jsii.String("DatabaseURI"), &awssecretsmanager.SecretProps{
 		SecretName:    jsii.String(p.StackPrefix + "/tts/database-uri"),
 		Description:   jsii.String("The Things Stack: is.database-uri, composed from " + p.StackPrefix + "/database by the Configuration stack at deploy time"),
@@ -197,5 +230,6 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
 	}), nil)
 	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri,
+		PicturesBucket: pics, Pictures: serve,
 		ProxyCertificate: cert, AcmeAccount: account, SMTPCredentials: smtp, AlarmKey: alarmKey}, nil
 }

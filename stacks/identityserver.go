@@ -17,6 +17,7 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/pictures"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/sesemail"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
@@ -164,26 +165,21 @@ func NewIdentityServer(scope constructs.Construct, id string, props IdentityServ
 		return nil, err
 	}
 
-	// The Identity Server stores profile and end device pictures in the blob
-	// bucket (is.profile-picture.bucket, is.end-device-picture.bucket),
-	// encrypted with the data key.
+	// The Identity Server stores profile and end device pictures in the
+	// pictures bucket (is.profile-picture.bucket, is.end-device-picture.bucket),
+	// encrypted with S3's own key.
 	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadWritePictures"),
 		Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-		Resources: &[]*string{jsii.String(*data.BlobBucket.BucketArn() + "/*")},
-	}))
-	svc.TaskRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("EncryptPictures"),
-		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-		Resources: &[]*string{key.KeyArn()},
+		Resources: &[]*string{jsii.String(*data.PicturesBucket.BucketArn() + "/" + pictures.ObjectPattern)},
 	}))
 	// Its rate limiting profiles; the data key is granted above.
 	grantRateLimitingRead(svc.TaskRole, data, nil, p.Region)
 	cdknag.NagSuppressions_AddResourceSuppressions(svc.TaskRole, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("The Identity Server names picture objects itself (profile_pictures/..., end_device_pictures/...) in the blob bucket, " +
-			"which holds nothing else: objects of that one bucket only."),
-		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/`)}},
+		Reason: jsii.String("The Identity Server names picture objects itself (<user or device id>.<ULID>/<size>.<ext>) in the pictures bucket, " +
+			"which holds nothing else: objects of that shape in that one bucket only."),
+		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+\.Arn>\/\*\.\?{26}\/\*$/`)}},
 	}}, jsii.Bool(true))
 	return out, nil
 }

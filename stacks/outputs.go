@@ -13,6 +13,10 @@ import (
 // CloudWatch metrics).
 const LoadBalancerFullNameOutput = "LoadBalancerFullName"
 
+// PbaTokenKeyOutput is the Data stack's output of the ARN of the Packet
+// Broker Agent's forwarder token key secret.
+const PbaTokenKeyOutput = "PbaForwarderTokenKeyArn"
+
 // TargetGroupArnOutput and TargetGroupFullNameOutput name the outputs of a
 // target group that the stack creating it publishes for another stack.
 func TargetGroupArnOutput(key string) string { return "TargetGroupArn" + outputSuffix(key) }

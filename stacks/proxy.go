@@ -33,7 +33,7 @@ const (
 // by Service Connect name (<service>.tts.local) of the service that serves
 // each component of the route table (the deployed service of the component
 // that starts it, ports.Component.StartedBy), the components that run
-// nowhere (not in ports.Deployed) omitted: their routes answer 404 or gRPC
+// nowhere (not in deployedComponents) omitted: their routes answer 404 or gRPC
 // UNIMPLEMENTED. With
 // SupportProxyTLS the proxy terminates TLS on 443 and, when InteropEnabled,
 // on 8886, which it forwards to the Identity Server's interop port through
@@ -47,7 +47,7 @@ func ProxyConfig(p *params.Params) proxy.Config {
 	cfg := proxy.Config{Upstreams: map[ports.Component]proxy.Upstream{}, User: "nginx"}
 	for _, c := range ports.Components() {
 		svc := c.StartedBy()
-		if !slices.Contains(ports.Deployed(), svc) {
+		if !slices.Contains(deployedComponents(p), svc) {
 			cfg.Omitted = append(cfg.Omitted, c)
 			continue
 		}

@@ -26,9 +26,10 @@ import (
 
 // Sizing of the services of the Services stack that is not a parameter.
 const (
-	// FixedTasks is the task count of the components that carry no device
-	// traffic (Join Server, Console, Gateway Configuration Server, Device
-	// Claiming Server, Device Repository): two, so that a task or a zone can fail.
+	// FixedTasks is the task count of the components that do not scale on
+	// CPU (Join Server, Console, Gateway Configuration Server, Device
+	// Claiming Server, Device Repository, Packet Broker Agent): two, so that
+	// a task or a zone can fail.
 	FixedTasks = 2
 	// ScaleOutFactor bounds CPU scaling: a scaling service runs between its
 	// task parameter and ScaleOutFactor times as many tasks.
@@ -78,7 +79,7 @@ type serviceSpec struct {
 }
 
 func serviceSpecs(p *params.Params) []serviceSpec {
-	return []serviceSpec{
+	specs := []serviceSpec{
 		{component: ports.GatewayServer, tasks: p.GatewayServerTasks, scale: true},
 		{component: ports.NetworkServer, tasks: p.NetworkServerTasks, scale: true, interop: true},
 		{component: ports.ApplicationServer, tasks: p.ApplicationServerTasks, scale: true, interop: true},
@@ -88,6 +89,22 @@ func serviceSpecs(p *params.Params) []serviceSpec {
 		{component: ports.DeviceClaimingServer, tasks: FixedTasks},
 		{component: ports.DeviceRepository, tasks: FixedTasks},
 	}
+	if p.PacketBrokerEnabled {
+		// The Packet Broker Agent: its subscriptions are shared by the
+		// cluster id, so that two tasks split the traffic.
+		specs = append(specs, serviceSpec{component: ports.PacketBrokerAgent, tasks: FixedTasks})
+	}
+	return specs
+}
+
+// deployedComponents returns the components that run as services:
+// ports.Deployed and the optional ones the parameters turn on.
+func deployedComponents(p *params.Params) []ports.Component {
+	out := ports.Deployed()
+	if p.PacketBrokerEnabled {
+		out = append(out, ports.PacketBrokerAgent)
+	}
+	return out
 }
 
 // ServicesProps are what the Services stack needs.

@@ -103,8 +103,23 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["rate-limiting.blob.path"] = "interop-repository"
 		want["rate-limiting.provider"] = "redis"
 		want["skip-version-check"] = "true"
-		want["is.profile-picture.disable-upload"] = "true"
-		want["is.end-device-picture.disable-upload"] = "true"
+		// Pictures are on by default: uploads on, linked at the
+		// distribution (TestPicturesAreServedByTheDistributionOnly).
+		want["is.profile-picture.disable-upload"] = "false"
+		want["is.end-device-picture.disable-upload"] = "false"
+		want["is.profile-picture.bucket-url"] = got["is.profile-picture.bucket-url"]
+		want["is.end-device-picture.bucket-url"] = got["is.end-device-picture.bucket-url"]
+		// The Packet Broker Agent's settings, and what the others learn of
+		// it, exist also while it is off, for the same reason; nothing reads
+		// them then (TestPacketBrokerAgentIsOffByDefault).
+		for k, v := range map[string]string{
+			"cluster.packet-broker-agent": "pba.tts.local:1884", "gs.forward": "=00000000/0 packetbroker=00000000/0",
+			"pba.net-id": "000013", "pba.tenant-id": "example", "pba.data-plane-address": "eu.packetbroker.net:443",
+			"pba.authentication-mode": "oauth2", "pba.registration.listed": "true", "pba.home-network.enable": "true",
+			"pba.home-network.dev-addr-prefixes": "26000000/7", "pba.forwarder.enable": "true",
+		} {
+			want[k] = v
+		}
 		// The interop and Packet Broker settings exist in every state, so
 		// that a switch never deletes a parameter that the Identity Server's
 		// task definition still names (stacks.keptParameters); the Identity
@@ -189,7 +204,7 @@ func TestConfigurationReferencesTheDataStack(t *testing.T) {
 			t.Errorf("%s = %s; want a value taken from the Data stack", k, got[k])
 		}
 	}
-	if !strings.Contains(got["ns.interop.blob.bucket"], "InteropRepository") || !strings.Contains(got["is.profile-picture.bucket"], "Blobs") {
+	if !strings.Contains(got["ns.interop.blob.bucket"], "InteropRepository") || !strings.Contains(got["is.profile-picture.bucket"], "Pictures") {
 		t.Errorf("buckets mixed up: ns.interop.blob.bucket=%s is.profile-picture.bucket=%s", got["ns.interop.blob.bucket"], got["is.profile-picture.bucket"])
 	}
 }

@@ -66,6 +66,13 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 		// DatabaseSnapshot and CacheSnapshot: CloudFormation would create an
 		// empty cluster and cache in place of the restored ones.
 		{name: "restore parameters removed", asm: a, stack: data, old: editTemplate(t, synthOnce(t, restoreSet()), data, func(map[string]any) {})},
+		// The pictures' distribution comes and goes; the bucket stays.
+		{name: "PicturesEnabled off", asm: synthOnce(t, map[string]string{"PicturesEnabled": "false"}), stack: data, old: editTemplate(t, a, data, func(map[string]any) {})},
+		{name: "PicturesEnabled on", asm: a, stack: data, old: editTemplate(t, synthOnce(t, map[string]string{"PicturesEnabled": "false"}), data, func(map[string]any) {})},
+		// The agent: nothing of the Data stack changes; Configuration keeps
+		// the agent's parameters (keptParameters).
+		{name: "PacketBrokerEnabled on", asm: synthOnce(t, pbaOn), stack: a.Params.StackName("Configuration"), old: editTemplate(t, a, a.Params.StackName("Configuration"), func(map[string]any) {})},
+		{name: "PacketBrokerEnabled off", asm: a, stack: a.Params.StackName("Configuration"), old: editTemplate(t, synthOnce(t, pbaOn), a.Params.StackName("Configuration"), func(map[string]any) {})},
 	}
 	diffAll(t, runs)
 
@@ -92,6 +99,10 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 		"listener 443 changed":        "",
 		"SupportProxyTLS flipped":     "",
 		"restore parameters removed":  strings.Join(restored, ","),
+		"PicturesEnabled off":         "",
+		"PicturesEnabled on":          "",
+		"PacketBrokerEnabled on":      "",
+		"PacketBrokerEnabled off":     "",
 	} {
 		if verdicts[name] != want {
 			t.Errorf("%s: the guard refuses %q, want %q", name, verdicts[name], want)
@@ -111,6 +122,12 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 	flip := runs[3].diff
 	if flip.Count(prdiff.Added) == 0 || flip.Count(prdiff.Removed) != 0 || flip.Count(prdiff.Modified) == 0 {
 		t.Errorf("SupportProxyTLS flipped: %d added, %d modified, %d removed; want additions and modifications only", flip.Count(prdiff.Added), flip.Count(prdiff.Modified), flip.Count(prdiff.Removed))
+	}
+	// Turning the agent off removes no parameter a running task names.
+	for _, r := range runs {
+		if r.name == "PacketBrokerEnabled off" && r.diff.Count(prdiff.Removed) != 0 {
+			t.Errorf("PacketBrokerEnabled off removes %d resources of the Configuration stack: %+v", r.diff.Count(prdiff.Removed), r.diff.Changes)
+		}
 	}
 }
 

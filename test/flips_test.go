@@ -99,6 +99,10 @@ func TestFlipsKeepListenersServing(t *testing.T) {
 		// The example sends e-mail; EmailSender empty turns it off.
 		flip{name: "EmailSender off", from: nil, to: emailOff()},
 		flip{name: "EmailSender on", from: emailOff(), to: nil},
+		flip{name: "PacketBrokerEnabled on", from: nil, to: pbaOn},
+		flip{name: "PacketBrokerEnabled off", from: pbaOn, to: nil},
+		flip{name: "PicturesEnabled off", from: nil, to: map[string]string{"PicturesEnabled": "false"}},
+		flip{name: "PicturesEnabled on", from: map[string]string{"PicturesEnabled": "false"}, to: nil},
 	)
 	for _, f := range flips {
 		t.Run(f.name, func(t *testing.T) {

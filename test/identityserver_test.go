@@ -326,7 +326,7 @@ func checkDatabaseBootstrap(t *testing.T, is isTask) {
 	}
 }
 
-func TestIdentityServerTaskRoleReachesOnlyTheBlobBucket(t *testing.T) {
+func TestIdentityServerTaskRoleReachesOnlyThePictures(t *testing.T) {
 	a := synthOnce(t, nil)
 	is := identityServerTask(t, a)
 	role := refTo(get(is.task.Properties, "TaskRoleArn"))
@@ -339,14 +339,14 @@ func TestIdentityServerTaskRoleReachesOnlyTheBlobBucket(t *testing.T) {
 			res := jsonText(get(s, "Resource"))
 			for _, act := range asList(get(s, "Action")) {
 				got = append(got, act.(string))
-				if strings.HasPrefix(act.(string), "s3:") && !strings.Contains(res, "Blobs") {
-					t.Errorf("%s on %s; want the blob bucket only", act, res)
+				if strings.HasPrefix(act.(string), "s3:") && (!strings.Contains(res, "Pictures") || !strings.Contains(res, `"/*.??????????????????????????/*"`)) {
+					t.Errorf("%s on %s; want the picture objects of the pictures bucket only", act, res)
 				}
 			}
 		}
 	}
 	sort.Strings(got)
-	want := "kms:Decrypt kms:GenerateDataKey s3:DeleteObject s3:GetObject s3:PutObject"
+	want := "s3:DeleteObject s3:GetObject s3:PutObject"
 	if strings.Join(got, " ") != want {
 		t.Errorf("task role actions %v, want %s", got, want)
 	}

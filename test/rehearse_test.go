@@ -13,7 +13,7 @@ import (
 )
 
 // TestRehearsal runs the synthesized example environment on this machine in
-// both TLS modes (make rehearse) and fails with the failing rows. It needs
+// both TLS modes and with the Packet Broker Agent (make rehearse) and fails with the failing rows. It needs
 // PostgreSQL, redis-server, nginx, curl, wget and the ttn-lw-stack binary
 // (TTS_BINARY); without them it skips, except under CI=true, where it fails.
 func TestRehearsal(t *testing.T) {
@@ -46,9 +46,15 @@ func TestRehearsal(t *testing.T) {
 	for _, mode := range []struct {
 		name      string
 		overrides map[string]string
+		outside   map[string]string
 	}{
-		{"LoadBalancerTLS", nil},
-		{"ProxyTLS", map[string]string{"SupportProxyTLS": "true"}},
+		{"LoadBalancerTLS", nil, nil},
+		{"ProxyTLS", map[string]string{"SupportProxyTLS": "true"}, nil},
+		// The Packet Broker Agent with the API key secret the operator
+		// makes; the shared build's agent is a stub (see stubAgent).
+		{"PacketBrokerAgent", pbaOn, map[string]string{
+			pbaOn["PacketBrokerApiKeySecret"]: `{"id":"rehearsal-api-key-id","secret":"rehearsal-api-key-secret-0123456789"}`,
+		}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			a := synthOnce(t, mode.overrides)
@@ -56,7 +62,7 @@ func TestRehearsal(t *testing.T) {
 			defer cancel()
 			var log strings.Builder
 			rp, err := rehearse.Run(ctx, rehearse.Options{
-				Assembly: a.Dir, TTS: tts, FrequencyPlans: os.Getenv("TTS_FREQUENCY_PLANS"), Out: &log,
+				Assembly: a.Dir, TTS: tts, FrequencyPlans: os.Getenv("TTS_FREQUENCY_PLANS"), Out: &log, OutsideSecrets: mode.outside,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -66,6 +72,20 @@ func TestRehearsal(t *testing.T) {
 			rp.Print(&table)
 			if !rp.OK() {
 				t.Errorf("the rehearsal failed:\n%s", table.String())
+			}
+			// The features the parameters turn on were exercised, not left out.
+			want := []string{"Pictures: upload a profile picture, read it at the advertised URL"}
+			if mode.outside != nil {
+				want = append(want, "pba: configuration loaded (stub agent)", "Packet Broker Agent: /api/v3/pba/ and the Pba gRPC service routed to it")
+			}
+			for _, w := range want {
+				found := false
+				for _, r := range rp.Results {
+					found = found || (r.Check == w && r.OK)
+				}
+				if !found {
+					t.Errorf("no passing row %q", w)
+				}
 			}
 		})
 	}

@@ -49,6 +49,12 @@ func Specs() []Spec {
 		{ID: "http-cookie-block-key", Setting: "http.cookie.block-key", Length: 64, Charset: Hex},
 		{ID: "console-oauth-client-secret", Setting: "console.oauth.client-secret", Length: 48, Charset: Alphanumeric},
 		{ID: "admin-password", Setting: "is-db create-admin-user --password", Length: 32, Charset: Alphanumeric},
+		// AES-256 key of the Packet Broker Agent's forwarder role, which
+		// encrypts the tokens it attaches to forwarded uplinks
+		// (pkg/packetbrokeragent: 16 or 32 bytes, hex). Generated whether
+		// the agent runs or not, so that turning it off and on again keeps
+		// the key and deletes no secret.
+		{ID: "pba-forwarder-token-key", Setting: "pba.forwarder.token-key", Length: 64, Charset: Hex},
 	}
 }
 

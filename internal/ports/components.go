@@ -34,9 +34,10 @@ func Components() []Component {
 // Deployed returns the components the deployment runs and configures, each
 // as its own ECS service, in a stable order. The others run nowhere, or
 // inside the service of the component that starts them (StartedBy): the
-// Packet Broker Agent needs a Packet Broker registration, which is not part
-// of this deployment yet. The Device Repository serves the index of device
-// definitions that the image ships.
+// Packet Broker Agent needs a Packet Broker API key: the agent runs only
+// when the parameters turn it on (stacks add it to this list then). The
+// Device Repository serves the index of device definitions that the image
+// ships.
 func Deployed() []Component {
 	return []Component{IdentityServer, GatewayServer, NetworkServer, ApplicationServer, JoinServer,
 		Console, GatewayConfigurationServer, DeviceClaimingServer, DeviceRepository}

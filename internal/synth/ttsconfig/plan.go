@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
@@ -41,9 +43,10 @@ type Ref string
 
 // Deploy-time values.
 const (
-	RefRedisAddress  Ref = "redis-address"  // host:port of the Redis primary endpoint
-	RefBlobBucket    Ref = "blob-bucket"    // name of the IS blob bucket
-	RefInteropBucket Ref = "interop-bucket" // name of the interop repository bucket
+	RefRedisAddress   Ref = "redis-address"   // host:port of the Redis primary endpoint
+	RefPicturesBucket Ref = "pictures-bucket" // name of the bucket of the IS's pictures
+	RefInteropBucket  Ref = "interop-bucket"  // name of the interop repository bucket
+	RefPicturesURL    Ref = "pictures-url"    // https:// URL of the pictures' distribution
 )
 
 // Secret names a Secrets Manager secret whose whole SecretString is the value.
@@ -60,6 +63,11 @@ const (
 	// SecretSMTPCredentials is a JSON object (deployres.SMTPCredentials);
 	// settings name its member by SecretKey.
 	SecretSMTPCredentials Secret = "smtp-credentials"
+	// The Packet Broker API key's id and secret: fields of the operator's
+	// secret (PacketBrokerApiKeySecret), and the generated forwarder token key.
+	SecretPBAClientID     Secret = "pba-api-key-id"
+	SecretPBAClientSecret Secret = "pba-api-key-secret"
+	SecretPBATokenKey     Secret = "pba-forwarder-token-key"
 )
 
 // Setting is one configuration key of one component. Exactly one of Value (a
@@ -121,12 +129,44 @@ type Inputs struct {
 	// EmailSenderName is its display name and the network's name in the
 	// e-mail texts.
 	EmailSender, EmailSenderName string
+	// PBA runs the Packet Broker Agent; nil: it runs nowhere.
+	PBA *PacketBrokerAgent
+	// Pictures: the IS accepts picture uploads and links them under the
+	// distribution's URL (RefPicturesURL).
+	Pictures bool
 }
 
 // SMTPAddress is the Amazon SES SMTP endpoint of a region, on the STARTTLS
 // port 587.
 func SMTPAddress(region string) string {
 	return net.JoinHostPort("email-smtp."+region+".amazonaws.com", "587")
+}
+
+// PacketBrokerAgent is the configuration of the Packet Broker Agent (pba).
+// Its NetID and tenant id are the network's (Inputs.NetID, TenantID).
+type PacketBrokerAgent struct {
+	// DataPlaneAddress is host:port of the regional Packet Broker router.
+	DataPlaneAddress string
+	// ClusterID identifies this deployment within the NetID and tenant.
+	ClusterID string
+	// HomeNetwork subscribes to DevAddrPrefixes (not empty when on).
+	HomeNetwork     bool
+	DevAddrPrefixes []string
+	// Forwarder: the GS forwards its gateways' uplinks to Packet Broker.
+	Forwarder bool
+	// Registration.
+	Name, AdministrativeContact, TechnicalContact string
+	Listed                                        bool
+}
+
+// Components returns the components the deployment runs: ports.Deployed,
+// and the Packet Broker Agent when it is on.
+func (in Inputs) Components() []ports.Component {
+	out := ports.Deployed()
+	if in.PBA != nil {
+		out = append(out, ports.PacketBrokerAgent)
+	}
+	return out
 }
 
 // Plan is the configuration of every component.
@@ -233,6 +273,10 @@ func New(in Inputs) (*Plan, error) {
 		return nil, fmt.Errorf("ttsconfig: DomainName, Region and ServiceDomain are required")
 	case in.InteropPrefix == "" || in.ConsoleClientID == "" || in.RateLimitingDigest == "":
 		return nil, fmt.Errorf("ttsconfig: InteropPrefix, ConsoleClientID and RateLimitingDigest are required")
+	case in.PBA != nil && in.PBA.HomeNetwork && len(in.PBA.DevAddrPrefixes) == 0:
+		return nil, fmt.Errorf("ttsconfig: the Packet Broker home network role needs DevAddr prefixes")
+	case in.PBA != nil && in.PBA.DataPlaneAddress == "":
+		return nil, fmt.Errorf("ttsconfig: the Packet Broker Agent needs the data plane address")
 	case in.PacketBroker && !in.InteropEnabled:
 		return nil, fmt.Errorf("ttsconfig: Packet Broker interop needs interop enabled")
 	case in.PacketBroker && in.PublicTLSAddress == "":
@@ -241,11 +285,14 @@ func New(in Inputs) (*Plan, error) {
 		return nil, fmt.Errorf("ttsconfig: EmailSenderName is required with EmailSender")
 	}
 	b := &builder{byComponent: map[ports.Component][]Setting{}}
-	all := ports.Deployed()
+	all := in.Components()
 	// Components that keep state in Redis, publish events or share rate
 	// limits there: all but the Console, which only serves the web
 	// application.
 	backend := []ports.Component{ports.IdentityServer, ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.GatewayConfigurationServer, ports.DeviceClaimingServer, ports.DeviceRepository}
+	if in.PBA != nil {
+		backend = append(backend, ports.PacketBrokerAgent)
+	}
 	addr := func(c ports.Component, port int) string {
 		return net.JoinHostPort(string(c)+"."+in.ServiceDomain, strconv.Itoa(port))
 	}
@@ -367,19 +414,27 @@ func New(in Inputs) (*Plan, error) {
 		b.lit("is.email.sender-name", in.EmailSenderName, ports.IdentityServer)
 		b.lit("is.email.network.name", in.EmailSenderName, ports.IdentityServer)
 	}
-	// Pictures: the IS stores uploads in the blob bucket and prefixes their
-	// file names with bucket-url (pkg/identityserver picture.go,
-	// setFullProfilePictureURL). The bucket is private and nothing serves
-	// it publicly yet (the proxy sends /assets to the Console), so any URL
-	// would be broken: uploads are off (the IS refuses them with
-	// "uploads are disabled") and no bucket URL is advertised. Profile
-	// pictures fall back to Gravatar (is.profile-picture.use-gravatar).
-	b.ref("is.profile-picture.bucket", RefBlobBucket, ports.IdentityServer)
-	b.lit("is.profile-picture.disable-upload", "true", ports.IdentityServer)
-	b.lit("is.profile-picture.bucket-url", "", ports.IdentityServer)
-	b.ref("is.end-device-picture.bucket", RefBlobBucket, ports.IdentityServer)
-	b.lit("is.end-device-picture.disable-upload", "true", ports.IdentityServer)
-	b.lit("is.end-device-picture.bucket-url", "", ports.IdentityServer)
+	// Pictures: the IS stores uploads in the pictures bucket, at keys
+	// <id>.<ULID>/<size>.<ext> (pkg/identityserver picture.go and
+	// picture/picture.go: no folder), and links each as bucket-url + "/" +
+	// key (setFullProfilePictureURL). With Pictures a CloudFront
+	// distribution, the only reader of those keys, serves the bucket at
+	// RefPicturesURL. Without, uploads are off (the IS refuses them with
+	// "uploads are disabled") and no URL is advertised; profile pictures
+	// fall back to Gravatar (is.profile-picture.use-gravatar).
+	b.ref("is.profile-picture.bucket", RefPicturesBucket, ports.IdentityServer)
+	b.ref("is.end-device-picture.bucket", RefPicturesBucket, ports.IdentityServer)
+	if in.Pictures {
+		b.lit("is.profile-picture.disable-upload", "false", ports.IdentityServer)
+		b.ref("is.profile-picture.bucket-url", RefPicturesURL, ports.IdentityServer)
+		b.lit("is.end-device-picture.disable-upload", "false", ports.IdentityServer)
+		b.ref("is.end-device-picture.bucket-url", RefPicturesURL, ports.IdentityServer)
+	} else {
+		b.lit("is.profile-picture.disable-upload", "true", ports.IdentityServer)
+		b.lit("is.profile-picture.bucket-url", "", ports.IdentityServer)
+		b.lit("is.end-device-picture.disable-upload", "true", ports.IdentityServer)
+		b.lit("is.end-device-picture.bucket-url", "", ports.IdentityServer)
+	}
 
 	// Backend Interfaces on the IS.
 	if in.InteropEnabled {
@@ -401,8 +456,11 @@ func New(in Inputs) (*Plan, error) {
 		b.lit("interop.packet-broker.enabled", "true", ports.IdentityServer)
 		b.lit("interop.packet-broker.token-issuer", in.PacketBrokerTokenIssuer, ports.IdentityServer)
 	}
+	if pb := in.PBA; pb != nil {
+		b.packetBrokerAgent(in, pb, all, addr(ports.PacketBrokerAgent, ports.GRPC().Plain))
+	}
 	// No other component serves Backend Interfaces here.
-	b.lit("interop.listen", "", ports.GatewayServer, ports.NetworkServer, ports.ApplicationServer, ports.JoinServer, ports.Console, ports.GatewayConfigurationServer, ports.DeviceClaimingServer, ports.DeviceRepository)
+	b.lit("interop.listen", "", others(all, ports.IdentityServer)...)
 
 	// Network Server and Application Server: external Join Servers from the
 	// interop repository in the bucket.
@@ -444,6 +502,70 @@ func New(in Inputs) (*Plan, error) {
 	}
 	plan.extraDigest = in.RateLimitingDigest
 	return plan, nil
+}
+
+// packetBrokerAgent configures the Packet Broker Agent (pkg/packetbrokeragent
+// Config; defaults in cmd/internal/shared/packetbrokeragent) and tells the
+// others where it is: the Gateway Server forwards uplinks to it (the
+// "packetbroker" upstream of gs.forward, which reaches the agent through
+// cluster.packet-broker-agent, pkg/gatewayserver New), the Network Server
+// sends downlinks for Packet Broker gateways to it (NsPba), and the agent
+// delivers uplinks for this network to the Network Server and downlinks to
+// the Gateway Server through the cluster.
+func (b *builder) packetBrokerAgent(in Inputs, pb *PacketBrokerAgent, all []ports.Component, address string) {
+	pba := ports.PacketBrokerAgent
+	b.lit("cluster.packet-broker-agent", address, all...)
+	b.lit("pba.net-id", in.NetID, pba)
+	if in.TenantID != "" {
+		b.lit("pba.tenant-id", in.TenantID, pba)
+	}
+	if pb.ClusterID != "" {
+		b.lit("pba.cluster-id", pb.ClusterID, pba)
+	}
+	b.lit("pba.data-plane-address", pb.DataPlaneAddress, pba)
+	// IAM, control plane and mapper: TTS's defaults (*.packetbroker.net);
+	// OAuth2 client credentials: the API key.
+	b.lit("pba.authentication-mode", "oauth2", pba)
+	b.secret("pba.oauth2.client-id", SecretPBAClientID, pba)
+	b.secret("pba.oauth2.client-secret", SecretPBAClientSecret, pba)
+	if pb.Name != "" {
+		b.lit("pba.registration.name", pb.Name, pba)
+	}
+	if pb.AdministrativeContact != "" {
+		b.lit("pba.registration.administrative-contact.email", pb.AdministrativeContact, pba)
+	}
+	if pb.TechnicalContact != "" {
+		b.lit("pba.registration.technical-contact.email", pb.TechnicalContact, pba)
+	}
+	b.lit("pba.registration.listed", strconv.FormatBool(pb.Listed), pba)
+	b.lit("pba.home-network.enable", strconv.FormatBool(pb.HomeNetwork), pba)
+	if pb.HomeNetwork {
+		// TTS's default is 00000000/0 (every DevAddr), not the NetID's
+		// prefix: always explicit. A list is read from the environment
+		// as space-separated values.
+		b.lit("pba.home-network.dev-addr-prefixes", strings.Join(pb.DevAddrPrefixes, " "), pba)
+	}
+	b.lit("pba.forwarder.enable", strconv.FormatBool(pb.Forwarder), pba)
+	if pb.Forwarder {
+		// Without a key the agent makes a random one per task and logs it:
+		// tokens of one task would not decrypt in another.
+		b.secret("pba.forwarder.token-key", SecretPBATokenKey, pba)
+		// The default forwards every uplink to the cluster's Network
+		// Server (the "" upstream); Packet Broker gets them as well.
+		// key=value pairs, space-separated (pkg/config hooks).
+		b.lit("gs.forward", "=00000000/0 packetbroker=00000000/0", ports.GatewayServer)
+	}
+}
+
+// others returns the components of all but the excluded ones.
+func others(all []ports.Component, excluded ...ports.Component) []ports.Component {
+	var out []ports.Component
+	for _, c := range all {
+		if !slices.Contains(excluded, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (b *builder) finish() (*Plan, error) {
@@ -488,4 +610,14 @@ func SecretLogFields(c ports.Component) []string {
 		return []string{"temporary_password"}
 	}
 	return nil
+}
+
+// componentsWithSettings returns the components the plan configures, sorted.
+func (p *Plan) componentsWithSettings() []ports.Component {
+	out := make([]ports.Component, 0, len(p.byComponent))
+	for c := range p.byComponent {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -265,6 +265,10 @@ func (r *run) checkContainer(ctx context.Context, s *service, c container, p *pr
 			}
 			time.Sleep(time.Second)
 		}
+		if err != nil && p.exited() && strings.Contains(p.tail(40), StubAgentMarker) {
+			r.stubAgent(s, c)
+			return
+		}
 		if err != nil {
 			r.result(s.name+": health check", false, "`%s`: %v %s; log:\n%s", cmdText, err, strings.TrimSpace(string(out)), p.tail(20))
 		} else {
@@ -324,6 +328,9 @@ var errorLine = regexp.MustCompile(`(^|\s)(ERROR|FATAL|PANIC)(:|\s)|"level":"(er
 func (r *run) checkLogs() {
 	for _, s := range r.services {
 		for _, p := range s.procs {
+			if s.stub {
+				continue
+			}
 			if p.exited() {
 				code := -1
 				if p.cmd.ProcessState != nil {

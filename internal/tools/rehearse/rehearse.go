@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -35,6 +36,10 @@ type Options struct {
 	Verbose bool
 	// Out receives progress and, with Verbose, the process output.
 	Out io.Writer
+	// OutsideSecrets are secrets the operator creates outside the stacks
+	// (PacketBrokerApiKeySecret), by name: the rehearsal puts them in the
+	// Secrets Manager stand-in before any task starts.
+	OutsideSecrets map[string]string
 	// Smoke runs the scenario; nil means smoke.Run.
 	Smoke func(context.Context, smoke.Target) []smoke.Result
 }
@@ -74,6 +79,13 @@ type run struct {
 
 	smServer *httptest.Server
 	cwServer *httptest.Server
+	// cdn stands in for the CloudFront distribution of the pictures.
+	cdn *httptest.Server
+	// stubServers stand in for a stub agent; stubAgents records what they got.
+	stubServers []*http.Server
+	stubAgents  *stubListener
+	// outside are Options.OutsideSecrets.
+	outside map[string]string
 	// assetBins are the programs built for container assets, by asset hash
 	// and path in the image.
 	assetBins map[string]map[string]string
@@ -182,7 +194,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		a: a, v: NewValues(), work: work, tts: tts, fp: opts.FrequencyPlans, pgBin: pgBin,
 		out: out, verbose: opts.Verbose, logs: &logBook{},
 		iam: fakeiam.New(), ssm: map[string]string{}, assetBins: map[string]map[string]string{}, defaults: map[string]string{}, dns: map[string]string{},
-		binDir: filepath.Join(work, "bin"), blobDir: filepath.Join(work, "blob"),
+		binDir: filepath.Join(work, "bin"), blobDir: filepath.Join(work, "blob"), outside: opts.OutsideSecrets,
 	}
 	r.ev = &Evaluator{A: a, V: r.v}
 	defer func() {
@@ -201,6 +213,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		if r.cwServer != nil {
 			r.cwServer.Close()
+		}
+		if r.cdn != nil {
+			r.cdn.Close()
+		}
+		for _, srv := range r.stubServers {
+			_ = srv.Close()
 		}
 		if !opts.Keep {
 			_ = os.RemoveAll(work)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -120,6 +121,7 @@ func (r *run) resources(ctx context.Context) error {
 			}
 			r.v.SetRef(sn, id, name)
 			r.v.SetAttr(sn, id, "Arn", "arn:aws:s3:::"+name)
+			r.v.SetAttr(sn, id, "RegionalDomainName", name+".s3."+r.a.Region+".amazonaws.com")
 			r.buckets = append(r.buckets, name)
 		}
 		for _, id := range st.ResourcesOfType("AWS::IAM::User") {
@@ -148,6 +150,20 @@ func (r *run) resources(ctx context.Context) error {
 				r.v.SetAttr(sn, id, ep+".Port", fmt.Sprint(port))
 			}
 		}
+	}
+	if err := r.distributions(); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(r.outside))
+	for name := range r.outside {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, err := r.createSecret(ctx, name, r.outside[name]); err != nil {
+			return err
+		}
+		r.sub("secret %s, which the operator creates outside the stacks → created in the stand-in with the rehearsal's value", name)
 	}
 	if len(r.buckets) > 0 {
 		r.sub("S3 buckets %s → folders of %s (the local blob provider's layout: one folder per bucket)", strings.Join(r.buckets, ", "), r.blobDir)

@@ -75,6 +75,12 @@ func (r *run) target() smoke.Target {
 	if r.deviceIndexBuilt {
 		t.DeviceBrand = DeviceBrand
 	}
+	if env["TTN_LW_IS_PROFILE_PICTURE_DISABLE_UPLOAD"] == "false" {
+		t.PicturesURL = env["TTN_LW_IS_PROFILE_PICTURE_BUCKET_URL"]
+	}
+	if r.stubAgents != nil {
+		t.PBARequests = r.stubAgents.Requests
+	}
 	return t
 }
 

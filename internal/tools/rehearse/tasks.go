@@ -67,6 +67,8 @@ type service struct {
 	addr            string
 	procs           []*proc
 	containers      []container
+	// stub: the process stopped at a stub of the shared build (stubAgent).
+	stub bool
 }
 
 // taskRun is a custom resource whose properties name a TaskDefinition and a

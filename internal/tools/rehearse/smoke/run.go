@@ -69,6 +69,12 @@ func Run(ctx context.Context, t Target) []Result {
 	}
 	s.check(ctx, "E-mail: password reset through the proxy sends a mail to the SMTP stand-in over STARTTLS with the secret's credentials",
 		s.need(t.Mail != nil, "EmailSender (the deployment sends no e-mail)"), s.passwordResetMail)
+	if t.PBARequests != nil {
+		s.check(ctx, "Packet Broker Agent: /api/v3/pba/ and the Pba gRPC service routed to it", s.need(s.token != "", "an access token"), s.pbaRoutes)
+	}
+	if t.PicturesURL != "" {
+		s.check(ctx, "Pictures: upload a profile picture, read it at the advertised URL", s.need(s.token != "", "an access token"), s.pictures)
+	}
 	s.check(ctx, "no secret in any log", "", s.noSecretInLogs)
 	return s.results
 }

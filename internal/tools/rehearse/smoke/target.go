@@ -73,6 +73,12 @@ type Target struct {
 	Secrets []string
 	// Logs returns every log line written so far by every process.
 	Logs func() []LogLine
+	// PicturesURL is is.profile-picture.bucket-url: where the Identity
+	// Server links pictures (the distribution's stand-in). Empty: uploads off.
+	PicturesURL string
+	// PBARequests returns what reached the Packet Broker Agent's address
+	// ("port METHOD path"); nil when no agent runs.
+	PBARequests func() []string
 	// Timeout bounds each check.
 	Timeout time.Duration
 }
