@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,4 +56,47 @@ func failingPrefix(data []byte, full string) int {
 		}
 	}
 	return 0
+}
+
+// YAMLDeref follows YAML aliases (*name) to the anchored node.
+func YAMLDeref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// YAMLIsNull reports whether n is absent or an empty value (null, ~ or
+// nothing after the colon).
+func YAMLIsNull(n *yaml.Node) bool {
+	n = YAMLDeref(n)
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// YAMLDescribe names what n is, for a message that says what was found
+// instead of what was expected: "a list", "the string \"x\"", ...
+func YAMLDescribe(n *yaml.Node) string {
+	n = YAMLDeref(n)
+	switch {
+	case n == nil:
+		return "nothing"
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return "an empty value"
+		case "!!str":
+			return fmt.Sprintf("the string %q", n.Value)
+		case "!!int", "!!float":
+			return fmt.Sprintf("the number %s", n.Value)
+		case "!!bool":
+			return fmt.Sprintf("the boolean %s", n.Value)
+		default:
+			return fmt.Sprintf("a %s value", strings.TrimPrefix(n.Tag, "!!"))
+		}
+	}
+	return "an unexpected YAML node"
 }

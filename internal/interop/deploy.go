@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // File is one file of the repository as deployed: a repository-relative path
@@ -195,7 +197,7 @@ func expandAliases(n *yaml.Node, budget *int) bool {
 			return false
 		}
 		if child.Kind == yaml.AliasNode {
-			cp := copyNode(deref(child))
+			cp := copyNode(diag.YAMLDeref(child))
 			// Comments belong where they are written: at the alias.
 			cp.HeadComment, cp.LineComment, cp.FootComment = child.HeadComment, child.LineComment, child.FootComment
 			n.Content[i] = cp
@@ -221,17 +223,17 @@ func copyNode(n *yaml.Node) *yaml.Node {
 // lookup follows mapping keys from n.
 func lookup(n *yaml.Node, keys []string) *yaml.Node {
 	for _, k := range keys {
-		n = deref(n)
+		n = diag.YAMLDeref(n)
 		if n == nil || n.Kind != yaml.MappingNode {
 			return nil
 		}
 		var next *yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if deref(n.Content[i]).Value == k {
+			if diag.YAMLDeref(n.Content[i]).Value == k {
 				next = n.Content[i+1]
 			}
 		}
 		n = next
 	}
-	return deref(n)
+	return diag.YAMLDeref(n)
 }

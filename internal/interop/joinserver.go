@@ -15,6 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // Protocol is a LoRaWAN Backend Interfaces version as TTS spells it.
@@ -171,12 +173,12 @@ func (l *loader) joinServer(p string, usedBy map[ports.Component]bool) *JoinServ
 	}
 
 	if f, has := fields["port"]; has {
-		n := deref(f.val)
+		n := diag.YAMLDeref(f.val)
 		switch {
-		case isNull(n):
+		case diag.YAMLIsNull(n):
 			c.errorf("interop.empty-value", f.key, f.path, "the value is empty; remove the key for the default %d or give a number", DefaultPort)
 		case n.Kind != yaml.ScalarNode || n.Tag != "!!int":
-			c.errorf("interop.wrong-type", n, f.path, "expected a port number, got %s; TTS reads the port as a number, so write it without quotes", kindName(n))
+			c.errorf("interop.wrong-type", n, f.path, "expected a port number, got %s; TTS reads the port as a number, so write it without quotes", diag.YAMLDescribe(n))
 		default:
 			v, err := strconv.ParseInt(n.Value, 0, 64)
 			switch {
@@ -323,9 +325,9 @@ func requestPath(c *fileCheck, pf field, js *JoinServer, v string) bool {
 func (l *loader) senderNSID(c *fileCheck, fields map[string]field, root *yaml.Node, js *JoinServer, usedBy map[ports.Component]bool) {
 	f, has := fields["sender-ns-id"]
 	if has {
-		n := deref(f.val)
-		if isNull(n) || n.Kind != yaml.ScalarNode {
-			c.errorf("interop.wrong-type", f.key, f.path, "expected an NSID of 16 hexadecimal digits in quotes, e.g. '0102030405060708', got %s", kindName(n))
+		n := diag.YAMLDeref(f.val)
+		if diag.YAMLIsNull(n) || n.Kind != yaml.ScalarNode {
+			c.errorf("interop.wrong-type", f.key, f.path, "expected an NSID of 16 hexadecimal digits in quotes, e.g. '0102030405060708', got %s", diag.YAMLDescribe(n))
 		} else if eui, err := ParseEUI64(n.Value); err != nil {
 			c.errorf("interop.bad-nsid", n, f.path, "%v; the NSID is the Network Server's EUI-64, e.g. '0102030405060708'", err)
 		} else {
@@ -404,7 +406,7 @@ func literalValueFix(problem string) string {
 // secretOrLiteral reads a value that is either a string (a literal secret,
 // warned about with literalMsg) or a {secret: ...} reference.
 func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, literalMsg string) Secret {
-	n := deref(f.val)
+	n := diag.YAMLDeref(f.val)
 	if n != nil && n.Kind == yaml.MappingNode {
 		ref, ok := c.secretRefNode(n, f.path, yamlPath)
 		if !ok {
@@ -415,7 +417,7 @@ func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, liter
 		l.repo.SecretRefs = append(l.repo.SecretRefs, ref)
 		return Secret{Ref: &ref}
 	}
-	if n != nil && n.Kind == yaml.ScalarNode && !isNull(n) && n.Tag != "!!str" && n.Tag != "!!binary" {
+	if n != nil && n.Kind == yaml.ScalarNode && !diag.YAMLIsNull(n) && n.Tag != "!!str" && n.Tag != "!!binary" {
 		// Name only the YAML type: the value may be a secret.
 		c.errorf("interop.wrong-type", n, f.path, "expected a string or {secret: <name or ARN>}, got a value of YAML type %s; put it in quotes (better: move it to Secrets Manager)", strings.TrimPrefix(n.Tag, "!!"))
 		return Secret{}
@@ -433,19 +435,19 @@ func (l *loader) secretOrLiteral(c *fileCheck, f field, yamlPath []string, liter
 var tokenRE = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
 
 func (l *loader) headers(c *fileCheck, f field, js *JoinServer) {
-	n := deref(f.val)
-	if isNull(n) {
+	n := diag.YAMLDeref(f.val)
+	if diag.YAMLIsNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		c.errorf("interop.wrong-type", n, f.path, "expected a mapping of header names to values, e.g. 'X-Api-Version: \"2\"', got %s", kindName(n))
+		c.errorf("interop.wrong-type", n, f.path, "expected a mapping of header names to values, e.g. 'X-Api-Version: \"2\"', got %s", diag.YAMLDescribe(n))
 		return
 	}
 	canon := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := deref(n.Content[i])
+		k := diag.YAMLDeref(n.Content[i])
 		if k.Kind != yaml.ScalarNode {
-			c.errorf("interop.key-not-a-word", k, f.path, "a header name must be a plain word, got %s", kindName(k))
+			c.errorf("interop.key-not-a-word", k, f.path, "a header name must be a plain word, got %s", diag.YAMLDescribe(k))
 			continue
 		}
 		name := k.Value
@@ -468,9 +470,9 @@ func (l *loader) headers(c *fileCheck, f field, js *JoinServer) {
 		if sensitive {
 			literalMsg = "this header looks like a credential: literal secret in git; store it in AWS Secrets Manager and write {secret: <secret name or ARN>, json-key: <field, optional>}"
 		}
-		hv := deref(hf.val)
+		hv := diag.YAMLDeref(hf.val)
 		var val Secret
-		if hv != nil && hv.Kind == yaml.ScalarNode && hv.Tag != "!!str" && !isNull(hv) {
+		if hv != nil && hv.Kind == yaml.ScalarNode && hv.Tag != "!!str" && !diag.YAMLIsNull(hv) {
 			// TTS reads any scalar as the header text; accept numbers and booleans as written.
 			val = Secret{Literal: hv.Value}
 		} else {
@@ -566,7 +568,7 @@ func (l *loader) tls(c *fileCheck, f field, js *JoinServer) {
 	if !hasKey {
 		return
 	}
-	kn := deref(kf.val)
+	kn := diag.YAMLDeref(kf.val)
 	if kn != nil && kn.Kind == yaml.MappingNode {
 		ref, ok := c.secretRefNode(kn, kf.path, []string{"tls", "key"})
 		if !ok {

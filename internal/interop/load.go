@@ -168,12 +168,12 @@ func (l *loader) load() {
 func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 	p := fmt.Sprintf("join-servers[%d]", i)
 	fields, ok := c.mapping(n, p, []string{"file", "components", "join-euis"})
-	e := &Entry{Index: i, Line: deref(n).Line}
+	e := &Entry{Index: i, Line: diag.YAMLDeref(n).Line}
 	l.repo.Entries = append(l.repo.Entries, e)
 	if !ok {
 		return
 	}
-	if isNull(n) {
+	if diag.YAMLIsNull(n) {
 		c.errorf("interop.empty-entry", n, p, "empty entry; give 'file:' and 'join-euis:'")
 		return
 	}
@@ -216,9 +216,9 @@ func (l *loader) entry(c *fileCheck, i int, n *yaml.Node) {
 		}
 		for j, item := range items {
 			ip := fmt.Sprintf("%s[%d]", f.path, j)
-			item = deref(item)
-			if item.Kind != yaml.ScalarNode || isNull(item) {
-				c.errorf("interop.wrong-type", item, ip, "expected a JoinEUI prefix like 'EC656E0000000000/24', got %s", kindName(item))
+			item = diag.YAMLDeref(item)
+			if item.Kind != yaml.ScalarNode || diag.YAMLIsNull(item) {
+				c.errorf("interop.wrong-type", item, ip, "expected a JoinEUI prefix like 'EC656E0000000000/24', got %s", diag.YAMLDescribe(item))
 				continue
 			}
 			// TTS reads the scalar text whatever its YAML type; so do we.

@@ -64,47 +64,6 @@ func (c *fileCheck) parseYAML(data []byte) (root *yaml.Node, ok bool) {
 	return doc.Content[0], true
 }
 
-// deref follows YAML aliases (*name) to the anchored node.
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	n = deref(n)
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
-
-func kindName(n *yaml.Node) string {
-	n = deref(n)
-	switch {
-	case n == nil:
-		return "nothing"
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Kind == yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "an empty value"
-		case "!!str":
-			return fmt.Sprintf("the string %q", n.Value)
-		case "!!int":
-			return fmt.Sprintf("the number %s", n.Value)
-		case "!!float":
-			return fmt.Sprintf("the number %s", n.Value)
-		case "!!bool":
-			return fmt.Sprintf("the boolean %s", n.Value)
-		default:
-			return fmt.Sprintf("a %s value", strings.TrimPrefix(n.Tag, "!!"))
-		}
-	}
-	return "an unexpected YAML node"
-}
-
 // field is one key/value pair of a mapping.
 type field struct {
 	key, val *yaml.Node
@@ -122,9 +81,9 @@ func joinPath(parent, key string) string {
 // duplicates, and returns the fields by key. A null node is an empty mapping.
 // It returns ok=false when n is not a mapping at all.
 func (c *fileCheck) mapping(n *yaml.Node, path string, known []string) (map[string]field, bool) {
-	n = deref(n)
+	n = diag.YAMLDeref(n)
 	out := map[string]field{}
-	if isNull(n) {
+	if diag.YAMLIsNull(n) {
 		return out, true
 	}
 	if n.Kind != yaml.MappingNode {
@@ -132,13 +91,13 @@ func (c *fileCheck) mapping(n *yaml.Node, path string, known []string) (map[stri
 		if where == "" {
 			where = "the file"
 		}
-		c.errorf("interop.not-a-mapping", n, path, "expected a mapping of keys (%s), got %s; %s must be written as 'key: value' lines", strings.Join(known, ", "), kindName(n), where)
+		c.errorf("interop.not-a-mapping", n, path, "expected a mapping of keys (%s), got %s; %s must be written as 'key: value' lines", strings.Join(known, ", "), diag.YAMLDescribe(n), where)
 		return out, false
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
+		k, v := diag.YAMLDeref(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			c.errorf("interop.key-not-a-word", k, path, "a key must be a plain word, got %s", kindName(k))
+			c.errorf("interop.key-not-a-word", k, path, "a key must be a plain word, got %s", diag.YAMLDescribe(k))
 			continue
 		}
 		name := k.Value
@@ -167,17 +126,17 @@ func (c *fileCheck) mapping(n *yaml.Node, path string, known []string) (map[stri
 // str returns the string value of a scalar with the !!str tag. An empty or
 // missing value, and a value YAML reads as a number or boolean, are errors.
 func (c *fileCheck) str(f field) (string, bool) {
-	n := deref(f.val)
-	if isNull(n) {
+	n := diag.YAMLDeref(f.val)
+	if diag.YAMLIsNull(n) {
 		c.errorf("interop.empty-value", f.key, f.path, "the value is empty; give a value or remove the key")
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode {
-		c.errorf("interop.wrong-type", n, f.path, "expected a string, got %s", kindName(n))
+		c.errorf("interop.wrong-type", n, f.path, "expected a string, got %s", diag.YAMLDescribe(n))
 		return "", false
 	}
 	if n.Tag != "!!str" {
-		c.errorf("interop.wrong-type", n, f.path, "expected a string, got %s; put the value in quotes", kindName(n))
+		c.errorf("interop.wrong-type", n, f.path, "expected a string, got %s; put the value in quotes", diag.YAMLDescribe(n))
 		return "", false
 	}
 	if n.Value == "" {
@@ -189,12 +148,12 @@ func (c *fileCheck) str(f field) (string, bool) {
 
 // seq returns the items of a list. A null node is an empty list.
 func (c *fileCheck) seq(f field) ([]*yaml.Node, bool) {
-	n := deref(f.val)
-	if isNull(n) {
+	n := diag.YAMLDeref(f.val)
+	if diag.YAMLIsNull(n) {
 		return nil, true
 	}
 	if n.Kind != yaml.SequenceNode {
-		c.errorf("interop.wrong-type", n, f.path, "expected a list, got %s; write one '- item' line per item, or [a, b]", kindName(n))
+		c.errorf("interop.wrong-type", n, f.path, "expected a list, got %s; write one '- item' line per item, or [a, b]", diag.YAMLDescribe(n))
 		return nil, false
 	}
 	return n.Content, true

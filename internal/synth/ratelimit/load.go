@@ -69,9 +69,9 @@ func Load(file string, data []byte) ([]Profile, diag.List) {
 		}
 		return nil, c.probs
 	}
-	items := deref(pf.val)
+	items := diag.YAMLDeref(pf.val)
 	if items.Kind != yaml.SequenceNode {
-		c.errorf("ratelimit.wrong-type", items, "profiles", "expected a list of profiles ('- name: ...' items), got %s", kindName(items))
+		c.errorf("ratelimit.wrong-type", items, "profiles", "expected a list of profiles ('- name: ...' items), got %s", diag.YAMLDescribe(items))
 		return nil, c.probs
 	}
 	out := []Profile{}
@@ -107,12 +107,12 @@ func Load(file string, data []byte) ([]Profile, diag.List) {
 		if !ok {
 			c.errorf("ratelimit.no-associations", item, path+".associations", "missing; The Things Stack skips a profile without classes: list the classes it limits, e.g. [grpc:method]")
 		} else {
-			list := deref(f.val)
+			list := diag.YAMLDeref(f.val)
 			switch {
-			case isNull(list) || (list.Kind == yaml.SequenceNode && len(list.Content) == 0):
+			case diag.YAMLIsNull(list) || (list.Kind == yaml.SequenceNode && len(list.Content) == 0):
 				c.errorf("ratelimit.no-associations", f.key, f.path, "empty; The Things Stack skips a profile without classes: list the classes it limits, or remove the profile")
 			case list.Kind != yaml.SequenceNode:
-				c.errorf("ratelimit.wrong-type", list, f.path, "expected a list of classes, got %s", kindName(list))
+				c.errorf("ratelimit.wrong-type", list, f.path, "expected a list of classes, got %s", diag.YAMLDescribe(list))
 			default:
 				for j, n := range list.Content {
 					ap := fmt.Sprintf("%s[%d]", f.path, j)
@@ -197,14 +197,14 @@ type field struct {
 // mapping returns the fields of a mapping with only known keys; nil when n
 // is not a mapping.
 func (c *checker) mapping(n *yaml.Node, path string, known []string) map[string]field {
-	n = deref(n)
+	n = diag.YAMLDeref(n)
 	if n.Kind != yaml.MappingNode {
-		c.errorf("ratelimit.not-a-mapping", n, path, "expected a mapping with the keys %s, got %s", strings.Join(known, ", "), kindName(n))
+		c.errorf("ratelimit.not-a-mapping", n, path, "expected a mapping with the keys %s, got %s", strings.Join(known, ", "), diag.YAMLDescribe(n))
 		return nil
 	}
 	out := map[string]field{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
+		k, v := diag.YAMLDeref(n.Content[i]), n.Content[i+1]
 		p := k.Value
 		if path != "" {
 			p = path + "." + k.Value
@@ -232,9 +232,9 @@ func (c *checker) mapping(n *yaml.Node, path string, known []string) map[string]
 }
 
 func (c *checker) str(f field) (string, bool) {
-	n := deref(f.val)
+	n := diag.YAMLDeref(f.val)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" || n.Value == "" {
-		c.errorf("ratelimit.wrong-type", n, f.path, "expected a non-empty string, got %s", kindName(n))
+		c.errorf("ratelimit.wrong-type", n, f.path, "expected a non-empty string, got %s", diag.YAMLDescribe(n))
 		return "", false
 	}
 	return n.Value, true
@@ -242,9 +242,9 @@ func (c *checker) str(f field) (string, bool) {
 
 // rate returns a whole number of at least least and at most MaxRate.
 func (c *checker) rate(f field, least uint) (uint, bool) {
-	n := deref(f.val)
+	n := diag.YAMLDeref(f.val)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		c.errorf("ratelimit.wrong-type", n, f.path, "expected a whole number of accesses per minute, got %s", kindName(n))
+		c.errorf("ratelimit.wrong-type", n, f.path, "expected a whole number of accesses per minute, got %s", diag.YAMLDescribe(n))
 		return 0, false
 	}
 	v, err := strconv.ParseInt(n.Value, 0, 64)
@@ -253,33 +253,4 @@ func (c *checker) rate(f field, least uint) (uint, bool) {
 		return 0, false
 	}
 	return uint(v), true
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	n = deref(n)
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
-
-func kindName(n *yaml.Node) string {
-	n = deref(n)
-	switch {
-	case n == nil:
-		return "nothing"
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Tag == "!!null":
-		return "an empty value"
-	case n.Tag == "!!str":
-		return fmt.Sprintf("the string %q", n.Value)
-	}
-	return fmt.Sprintf("the %s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
 }
