@@ -69,10 +69,7 @@ type Configuration struct {
 	Interop *interoprepo.Repository
 	// DatabaseURIVersion is DatabaseURIVersionVariable's value.
 	DatabaseURIVersion *string
-	// secretFields names the JSON field of a secret whose value is one
-	// field of the SecretString (the Packet Broker API key's).
-	secretFields map[ttsconfig.Secret]string
-	prefix       string
+	prefix             string
 	// imported are the parameters imported into consumer stacks, by stack
 	// path and key.
 	imported map[string]awsssm.IStringParameter
@@ -207,12 +204,7 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		} else {
 			apiKey = awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("PacketBrokerApiKey"), jsii.String(p.PacketBrokerApiKeySecret))
 		}
-		out.Secrets[ttsconfig.SecretPBAClientID] = apiKey
-		out.Secrets[ttsconfig.SecretPBAClientSecret] = apiKey
-		out.secretFields = map[ttsconfig.Secret]string{
-			ttsconfig.SecretPBAClientID:     PacketBrokerKeyIDField,
-			ttsconfig.SecretPBAClientSecret: PacketBrokerKeySecretField,
-		}
+		out.Secrets[ttsconfig.SecretPBAAPIKey] = apiKey
 	}
 	tokenKeyArn, err := readPublished(stack, data.Secrets.ByID["pba-forwarder-token-key"], PbaTokenKeyOutput)
 	if err != nil {
@@ -372,12 +364,6 @@ func keptParameters(plan *ttsconfig.Plan, in ttsconfig.Inputs, pba *ttsconfig.Pa
 	return out, nil
 }
 
-// Packet Broker API key secret: the JSON fields of PacketBrokerApiKeySecret.
-const (
-	PacketBrokerKeyIDField     = "id"
-	PacketBrokerKeySecretField = "secret"
-)
-
 // PacketBrokerAgent returns the configuration of the Packet Broker Agent, or
 // nil when PacketBrokerEnabled is false.
 func PacketBrokerAgent(p *params.Params) *ttsconfig.PacketBrokerAgent {
@@ -444,8 +430,6 @@ func (c *Configuration) Container(scope constructs.Construct, components ...port
 				var field *string
 				if s.SecretKey != "" {
 					field = jsii.String(s.SecretKey)
-				} else if f, ok := c.secretFields[s.Secret]; ok {
-					field = jsii.String(f)
 				}
 				out.Secrets[s.Env()] = awsecs.Secret_FromSecretsManager(c.Secrets[s.Secret], field)
 				if s.Secret == ttsconfig.SecretDatabaseURI {

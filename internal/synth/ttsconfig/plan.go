@@ -63,11 +63,18 @@ const (
 	// SecretSMTPCredentials is a JSON object (deployres.SMTPCredentials);
 	// settings name its member by SecretKey.
 	SecretSMTPCredentials Secret = "smtp-credentials"
-	// The Packet Broker API key's id and secret: fields of the operator's
-	// secret (PacketBrokerApiKeySecret), and the generated forwarder token key.
-	SecretPBAClientID     Secret = "pba-api-key-id"
-	SecretPBAClientSecret Secret = "pba-api-key-secret"
-	SecretPBATokenKey     Secret = "pba-forwarder-token-key"
+	// SecretPBAAPIKey is the operator's Packet Broker API key
+	// (PacketBrokerApiKeySecret), a JSON object with the members
+	// PBAKeyIDMember and PBAKeySecretMember; SecretPBATokenKey is the
+	// generated forwarder token key.
+	SecretPBAAPIKey   Secret = "pba-api-key"
+	SecretPBATokenKey Secret = "pba-forwarder-token-key"
+)
+
+// The members of the Packet Broker API key secret.
+const (
+	PBAKeyIDMember     = "id"
+	PBAKeySecretMember = "secret"
 )
 
 // Setting is one configuration key of one component. Exactly one of Value (a
@@ -526,8 +533,8 @@ func (b *builder) packetBrokerAgent(in Inputs, pb *PacketBrokerAgent, all []port
 	// IAM, control plane and mapper: TTS's defaults (*.packetbroker.net);
 	// OAuth2 client credentials: the API key.
 	b.lit("pba.authentication-mode", "oauth2", pba)
-	b.secret("pba.oauth2.client-id", SecretPBAClientID, pba)
-	b.secret("pba.oauth2.client-secret", SecretPBAClientSecret, pba)
+	b.secretKey("pba.oauth2.client-id", SecretPBAAPIKey, PBAKeyIDMember, pba)
+	b.secretKey("pba.oauth2.client-secret", SecretPBAAPIKey, PBAKeySecretMember, pba)
 	if pb.Name != "" {
 		b.lit("pba.registration.name", pb.Name, pba)
 	}
