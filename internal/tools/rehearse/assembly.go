@@ -7,12 +7,10 @@
 package rehearse
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/assembly"
 )
 
 // Assembly is a cloud assembly (cdk.out): its stacks and their environment.
@@ -32,81 +30,28 @@ type Stack struct {
 	Outputs   map[string]Output
 }
 
-// Output is a stack output.
-type Output struct {
-	Value  any
-	Export *struct{ Name any }
-}
+// Output is a stack output; Resource a template resource.
+type (
+	Output   = assembly.Output
+	Resource = assembly.Resource
+)
 
-// Resource is a template resource.
-type Resource struct {
-	Type       string
-	Properties map[string]any
-	DependsOn  any
-}
-
-// LoadAssembly reads manifest.json and every stack template of dir.
+// LoadAssembly reads manifest.json and every stack template of dir
+// (assembly.Read), in the order `cdk deploy --all` deploys them.
 func LoadAssembly(dir string) (*Assembly, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	src, err := assembly.Read(dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading the cloud assembly: %v; run `make synth` first", err)
+		return nil, fmt.Errorf("%w; run `make synth` first", err)
 	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type         string
-			Environment  string
-			Properties   struct{ TemplateFile string }
-			Dependencies []string
+	a := &Assembly{Dir: dir, Stacks: map[string]*Stack{}, Order: src.DeployOrder()}
+	for id, s := range src.Stacks {
+		a.Stacks[id] = &Stack{Name: id, Resources: s.Template.Resources, Outputs: s.Template.Outputs}
+		if s.Account != "" {
+			a.Account, a.Region = s.Account, s.Region
 		}
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s/manifest.json: %v", dir, err)
-	}
-	a := &Assembly{Dir: dir, Stacks: map[string]*Stack{}}
-	deps := map[string][]string{}
-	for name, art := range m.Artifacts {
-		if art.Type != "aws:cloudformation:stack" {
-			continue
-		}
-		env := strings.Split(strings.TrimPrefix(art.Environment, "aws://"), "/")
-		if len(env) == 2 {
-			a.Account, a.Region = env[0], env[1]
-		}
-		t, err := os.ReadFile(filepath.Join(dir, art.Properties.TemplateFile))
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: %v", name, err)
-		}
-		s := &Stack{Name: name}
-		if err := json.Unmarshal(t, s); err != nil {
-			return nil, fmt.Errorf("stack %s: %s: %v", name, art.Properties.TemplateFile, err)
-		}
-		a.Stacks[name] = s
-		deps[name] = art.Dependencies
 	}
 	if len(a.Stacks) == 0 {
 		return nil, fmt.Errorf("%s/manifest.json lists no stacks; run `make synth` first", dir)
-	}
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		if seen[n] || a.Stacks[n] == nil {
-			return
-		}
-		seen[n] = true
-		d := append([]string(nil), deps[n]...)
-		sort.Strings(d)
-		for _, x := range d {
-			visit(x)
-		}
-		a.Order = append(a.Order, n)
-	}
-	names := make([]string, 0, len(a.Stacks))
-	for n := range a.Stacks {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		visit(n)
 	}
 	return a, nil
 }
