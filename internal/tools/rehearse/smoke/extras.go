@@ -23,24 +23,10 @@ func (s *scenario) pbaRoutes(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tr := &http.Transport{}
-	tr.Protocols = new(http.Protocols)
-	tr.Protocols.SetUnencryptedHTTP2(true)
-	defer tr.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.t.GRPCAddr+"/ttn.lorawan.v3.Pba/GetInfo", bytes.NewReader(grpcFrame(nil)))
+	gres, _, err := s.grpcCall(ctx, "/ttn.lorawan.v3.Pba/GetInfo")
 	if err != nil {
 		return "", err
 	}
-	req.Host = s.t.Domain
-	req.Header.Set("Content-Type", "application/grpc")
-	req.Header.Set("TE", "trailers")
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	gres, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		return "", err
-	}
-	_, _ = io.Copy(io.Discard, gres.Body)
-	gres.Body.Close()
 	seen := s.t.PBARequests()
 	var missing []string
 	for _, want := range []string{"1885 GET /api/v3/pba/info", "1884 POST /ttn.lorawan.v3.Pba/GetInfo"} {

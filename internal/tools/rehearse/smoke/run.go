@@ -242,15 +242,18 @@ func (s *scenario) oauthLogin(ctx context.Context) (string, error) {
 	return fmt.Sprintf("login, code at %s, %s access token", loc.Path, tok.TokenType), nil
 }
 
-func (s *scenario) grpcAuthInfo(ctx context.Context) (string, error) {
+// grpcCall makes a unary gRPC call with an empty request through the
+// proxy's gRPC port (HTTP/2 without TLS, as the load balancer forwards it),
+// authenticated with the scenario's token. It returns the response, whose
+// trailers are read, and its body (at most 1 MiB).
+func (s *scenario) grpcCall(ctx context.Context, method string) (*http.Response, []byte, error) {
 	tr := &http.Transport{}
 	tr.Protocols = new(http.Protocols)
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	defer tr.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+s.t.GRPCAddr+"/ttn.lorawan.v3.EntityAccess/AuthInfo", bytes.NewReader(grpcFrame(nil)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.t.GRPCAddr+method, bytes.NewReader(grpcFrame(nil)))
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	req.Host = s.t.Domain
 	req.Header.Set("Content-Type", "application/grpc")
@@ -258,10 +261,15 @@ func (s *scenario) grpcAuthInfo(ctx context.Context) (string, error) {
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	res, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	return res, body, err
+}
+
+func (s *scenario) grpcAuthInfo(ctx context.Context) (string, error) {
+	res, body, err := s.grpcCall(ctx, "/ttn.lorawan.v3.EntityAccess/AuthInfo")
 	if err != nil {
 		return "", err
 	}
