@@ -133,6 +133,9 @@ func (r *run) postgres(ctx context.Context) error {
 	if forceSSL {
 		r.sub("rds.force_ssl=1 → pg_hba.conf accepts hostssl only")
 	}
+	if err := portFree("PostgreSQL", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+		return err
+	}
 	p, err := r.start("postgres", nil, asPG[0], append(asPG[1:], filepath.Join(bin, "postgres"), "-D", data)...)
 	if err != nil {
 		return err
@@ -234,6 +237,9 @@ func (r *run) redis(ctx context.Context) error {
 		return err
 	}
 	r.sub("ElastiCache Redis %v replication group → one local redis-server on 127.0.0.1:%d (TLS %v with a rehearsal-CA certificate, AUTH %v); its endpoint address → 127.0.0.1", props["EngineVersion"], port, tlsOn, auth != "")
+	if err := portFree("Redis", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+		return err
+	}
 	p, err := r.start("redis", nil, "redis-server", cf)
 	if err != nil {
 		return err
@@ -313,4 +319,17 @@ func findPostgres() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no PostgreSQL server in /usr/lib/postgresql/*/bin; install Debian's postgresql package")
+}
+
+// portFree fails when something already listens on addr: the server the
+// rehearsal is about to start would not get the port, and the rehearsal's
+// programs would talk to the other one (seen: PostgreSQL refusing the
+// rehearsal's password, from another run's server).
+func portFree(what, addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return nil
+	}
+	c.Close()
+	return fmt.Errorf("%s is already in use by another process (another rehearsal, or a %s server of this machine); stop it and run the rehearsal again", addr, what)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +45,22 @@ func TestRehearsalsTakeTurns(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the lock was not handed over after the first rehearsal ended")
+	}
+}
+
+// A port that another process listens on is refused before the rehearsal
+// starts its own server there.
+func TestPortInUseIsRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := portFree("PostgreSQL", addr); err == nil || !strings.Contains(err.Error(), addr) {
+		t.Errorf("a port in use: %v", err)
+	}
+	l.Close()
+	if err := portFree("PostgreSQL", addr); err != nil {
+		t.Errorf("a free port: %v", err)
 	}
 }
