@@ -40,6 +40,7 @@ func (l *loader) validate() {
 	}
 
 	l.checkImage()
+	l.checkArchitecture()
 	l.match("NetID", p.NetID, `^[0-9A-Fa-f]{6}$`, "a NetID is 6 hex digits, e.g. 000013; quote it so YAML keeps the leading zeros")
 	if p.TenantID != "" {
 		l.match("TenantID", p.TenantID, `^[a-z0-9](?:-?[a-z0-9]){1,35}$`, "use 2 to 36 lowercase letters, digits and single hyphens, or remove the line for none")
@@ -207,6 +208,12 @@ func (l *loader) checkZones() {
 			l.errorf("params.duplicate", "AvailabilityZones", "%q is listed twice; list each zone once", z)
 		}
 		seen[z] = true
+	}
+}
+
+func (l *loader) checkArchitecture() {
+	if a := l.params.CpuArchitecture; a != "ARM64" && a != "X86_64" {
+		l.errorf("params.bad-architecture", "CpuArchitecture", "%q is not a Fargate CPU architecture: use ARM64 (Graviton) or X86_64", a)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/certbottask"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
@@ -111,6 +112,7 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 		LogGroup:              out.LogGroup,
 		RunnerLogGroup:        runnerLogs,
 		LogRetention:          retention(p.LogRetentionDays),
+		Architecture:          fargateservice.Architecture(p.CpuArchitecture),
 	})
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
@@ -88,7 +89,7 @@ func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateServic
 		image := awsecrassets.NewDockerImageAsset(stack, jsii.String("ProxyImage"), &awsecrassets.DockerImageAssetProps{
 			Directory: jsii.String(in.moduleDir),
 			File:      jsii.String("internal/run/certsync/Dockerfile"),
-			Platform:  awsecrassets.Platform_LINUX_AMD64(),
+			Platform:  fargateservice.Architecture(p.CpuArchitecture).Platform(),
 			// The build context is the module root; only what the image
 			// builds: certsync and the certbot packages it imports.
 			IgnoreMode: awscdk.IgnoreMode_DOCKER,
@@ -131,6 +132,7 @@ func newProxy(stack awscdk.Stack, in servicesInputs, deps []awsecs.FargateServic
 		MemoryMiB:        ProxyMemoryMiB,
 		HealthCheckGrace: ProxyHealthGrace,
 		LogRetention:     retention(p.LogRetentionDays),
+		Architecture:     fargateservice.Architecture(p.CpuArchitecture),
 	})
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/netbase"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/proxyservice"
@@ -212,6 +213,7 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 			HealthCheckGrace: ServiceHealthGrace,
 			HealthPath:       "/healthz",
 			LogRetention:     retention(p.LogRetentionDays),
+			Architecture:     fargateservice.Architecture(p.CpuArchitecture),
 		})
 		if err != nil {
 			return nil, err

@@ -103,6 +103,9 @@ func TestFlipsKeepListenersServing(t *testing.T) {
 		flip{name: "PacketBrokerEnabled off", from: pbaOn, to: nil},
 		flip{name: "PicturesEnabled off", from: nil, to: map[string]string{"PicturesEnabled": "false"}},
 		flip{name: "PicturesEnabled on", from: map[string]string{"PicturesEnabled": "false"}, to: nil},
+		// Every task definition is replaced and every service rolls.
+		flip{name: "CpuArchitecture X86_64", from: nil, to: x86()},
+		flip{name: "CpuArchitecture ARM64", from: x86(), to: nil},
 	)
 	for _, f := range flips {
 		t.Run(f.name, func(t *testing.T) {

@@ -82,6 +82,8 @@ type Props struct {
 	// function's; LogRetention is the function's retention.
 	LogGroup, RunnerLogGroup awslogs.LogGroup
 	LogRetention             awslogs.RetentionDays
+	// Architecture of the task and of the image built for it.
+	Architecture fargateservice.Architecture
 }
 
 var (
@@ -126,6 +128,9 @@ func (p Props) validate() error {
 	if !schedulePattern.MatchString(p.RenewSchedule) {
 		errs.Errorf("certbottask.bad-schedule", "RenewSchedule", "%q must be an EventBridge schedule expression, cron(...) or rate(...)", p.RenewSchedule)
 	}
+	if !p.Architecture.Valid() {
+		errs.Errorf("certbottask.bad-architecture", "Architecture", "%q: give fargateservice.ARM64 or fargateservice.X86_64", p.Architecture)
+	}
 	if p.MetricNamespace == "" {
 		errs.Errorf("certbottask.missing-metric-namespace", "MetricNamespace", "is required: the certificate alarms read it")
 	}
@@ -163,7 +168,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 	image := awsecrassets.NewDockerImageAsset(scope, jsii.String(id+"Image"), &awsecrassets.DockerImageAssetProps{
 		Directory: jsii.String(p.ModuleDir),
 		File:      jsii.String("certbot/Dockerfile"),
-		Platform:  awsecrassets.Platform_LINUX_AMD64(),
+		Platform:  p.Architecture.Platform(),
 		// The build context is the module root; only what the image builds.
 		IgnoreMode: awscdk.IgnoreMode_DOCKER,
 		Exclude:    jsii.Strings("*", "!go.mod", "!go.sum", "!certbot", "certbot/integration", "!internal/pemkey", "**/*_test.go"),
@@ -174,6 +179,7 @@ func New(scope constructs.Construct, id string, props Props) (*Certbot, error) {
 		Family:                   p.Family,
 		CPU:                      CPU,
 		MemoryMiB:                MemoryMiB,
+		Architecture:             p.Architecture,
 		TaskRoleDescription:      "Certbot task: DNS-01 TXT records of _acme-challenge." + p.Domain + ", the certificate and ACME account secrets, certificate metrics",
 		ExecutionRoleDescription: "Certbot task: pulls the Certbot image and writes the task's logs",
 		LogGroup:                 p.LogGroup,

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
@@ -41,6 +42,7 @@ func TestCertbotTaskAlone(t *testing.T) {
 		LogGroup:              awslogs.NewLogGroup(stack, jsii.String("Logs"), nil),
 		RunnerLogGroup:        awslogs.NewLogGroup(stack, jsii.String("RunnerLogs"), nil),
 		LogRetention:          awslogs.RetentionDays_ONE_WEEK,
+		Architecture:          fargateservice.ARM64,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -110,6 +110,9 @@ type TaskProps struct {
 	// a task that exists only with some parameters, whose retained log
 	// group must outlive it); LogRetention is then unused.
 	LogGroup awslogs.LogGroup
+	// Architecture of the task: ARM64 or X86_64 (the zero value runs
+	// X86_64; the services' constructs require it to be set).
+	Architecture Architecture
 	// MaskedLogFields are fields of The Things Stack's structured log lines
 	// (JSON, or the JSON that ends a console line) whose values CloudWatch
 	// Logs masks, by a data protection policy of the new log group, for
@@ -124,7 +127,7 @@ func MaskedFieldPattern(field string) string {
 	return `"` + regexp.QuoteMeta(field) + `": ?"[^"]*"`
 }
 
-// Task is a task definition (Linux, X86_64) with a task role, an execution
+// Task is a task definition (Linux, TaskProps.Architecture) with a task role, an execution
 // role and a retained log group, created in scope as TaskRole,
 // ExecutionRole, Logs and Task (each prefixed with TaskProps.ID).
 type Task struct {
@@ -178,7 +181,7 @@ func NewTask(scope constructs.Construct, props TaskProps) *Task {
 		ExecutionRole:  t.ExecutionRole,
 		RuntimePlatform: &awsecs.RuntimePlatform{
 			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
-			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
+			CpuArchitecture:       props.Architecture.cpu(),
 		},
 	})
 	return t

@@ -139,6 +139,8 @@ type Props struct {
 	HealthCheckGrace time.Duration
 	// LogRetention of the service's log group.
 	LogRetention awslogs.RetentionDays
+	// Architecture of the tasks; TLS.Image must be built for it.
+	Architecture fargateservice.Architecture
 }
 
 // Service is the proxy's ECS service and its parts.
@@ -189,6 +191,9 @@ func (p Props) validate() error {
 	}
 	if p.HealthPort < 1 || p.HealthPort > 65535 || !strings.HasPrefix(p.HealthPath, "/") {
 		errs.Errorf("proxyservice.bad-health-check", "HealthPort", "%d and HealthPath %q must be a port and an absolute path (proxy.DefaultHealthPort, proxy.HealthPath)", p.HealthPort, p.HealthPath)
+	}
+	if !p.Architecture.Valid() {
+		errs.Errorf("proxyservice.bad-architecture", "Architecture", "%q: give fargateservice.ARM64 or fargateservice.X86_64", p.Architecture)
 	}
 	if p.DesiredCount < 1 {
 		errs.Errorf("proxyservice.no-tasks", "DesiredCount", "%d: run at least 1 task", p.DesiredCount)
@@ -281,6 +286,7 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		TaskRoleDescription:      taskRole,
 		ExecutionRoleDescription: execRole,
 		LogRetention:             props.LogRetention,
+		Architecture:             props.Architecture,
 	})
 	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition
 	logs := task.Logs

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsservicediscovery"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
@@ -35,6 +36,7 @@ func newProxy(t *testing.T, tls func(awsec2.IVpc) *TLS) cdktest.Template {
 		Targets:    []*listeners.Target{{TargetSpec: listeners.TargetSpec{Key: "proxy-tcp443", Port: 443, Protocol: elbv2.Protocol_TCP}, Group: group}},
 		HealthPort: 1880, HealthPath: "/healthz", DesiredCount: 2, CPU: 256, MemoryMiB: 512, HealthCheckGrace: 30 * time.Second,
 		LogRetention: awslogs.RetentionDays_ONE_WEEK,
+		Architecture: fargateservice.X86_64,
 	}
 	if tls != nil {
 		props.TLS = tls(vpc)

@@ -94,6 +94,7 @@ func (s *Service) Job(scope constructs.Construct, id string, props JobProps) (*J
 		TaskRoleDescription:      "The Things Stack " + props.Purpose + ": no AWS permission",
 		ExecutionRoleDescription: "ECS agent of the The Things Stack " + props.Purpose + ": logs and configuration secrets",
 		LogRetention:             s.props.LogRetention,
+		Architecture:             s.props.Architecture,
 	})
 	secrets := map[string]awsecs.Secret{}
 	for k, v := range s.props.Secrets {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsservicediscovery"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
@@ -47,7 +48,7 @@ func TestServiceAndJobAlone(t *testing.T) {
 		Environment: map[string]*string{"TTN_LW_IS_EMAIL_PROVIDER": jsii.String("")},
 		Secrets:     map[string]awsecs.Secret{"TTN_LW_REDIS_PASSWORD": awsecs.Secret_FromSecretsManager(redis, nil)},
 		SecretsKey:  key, Ports: []ports.Port{ports.GRPC(), ports.HTTP()},
-		DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: awslogs.RetentionDays_ONE_WEEK,
+		DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: awslogs.RetentionDays_ONE_WEEK, Architecture: fargateservice.ARM64,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -95,6 +95,8 @@ type Props struct {
 	HealthPath string
 	// LogRetention of the service's log group.
 	LogRetention awslogs.RetentionDays
+	// Architecture of the tasks (the image must be published for it).
+	Architecture fargateservice.Architecture
 }
 
 // Service is the ECS service and what callers grant permissions to.
@@ -177,6 +179,9 @@ func (p Props) validate() error {
 	if p.LogRetention == "" {
 		errs.Errorf("ttsservice.missing-log-retention", "LogRetention", "is required")
 	}
+	if !p.Architecture.Valid() {
+		errs.Errorf("ttsservice.bad-architecture", "Architecture", "%q: give fargateservice.ARM64 or fargateservice.X86_64", p.Architecture)
+	}
 	if err := errs.Err(); err != nil {
 		return fmt.Errorf("ttsservice %s:\n%w", p.Name, err)
 	}
@@ -196,6 +201,7 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		TaskRoleDescription:      fmt.Sprintf("The Things Stack %v tasks", props.Components),
 		ExecutionRoleDescription: fmt.Sprintf("ECS agent of the The Things Stack %v tasks: logs and configuration secrets", props.Components),
 		LogRetention:             props.LogRetention,
+		Architecture:             props.Architecture,
 		MaskedLogFields:          maskedLogFields(props.Components),
 	})
 	out.TaskRole, out.ExecutionRole, out.LogGroup, out.TaskDefinition = task.TaskRole, task.ExecutionRole, task.LogGroup, task.Definition

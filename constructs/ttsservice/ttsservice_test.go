@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
@@ -19,7 +20,7 @@ func TestPropsAreValidated(t *testing.T) {
 		Name: "is", ServiceDomain: "tts.local", Components: []ports.Component{ports.IdentityServer},
 		Image: "thethingsnetwork/lorawan-stack:3.32.1", ConfigDigest: "0123456789abcdef",
 		Ports:        []ports.Port{ports.GRPC(), ports.HTTP()},
-		DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: "ONE_YEAR",
+		DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: "ONE_YEAR", Architecture: fargateservice.ARM64,
 	}
 	for _, c := range []struct {
 		name   string
@@ -31,6 +32,7 @@ func TestPropsAreValidated(t *testing.T) {
 		{"cluster keys in the environment", func(p *Props) { p.Environment = map[string]*string{"TTN_LW_CLUSTER_KEYS": jsii.String("x")} }, "ttsservice.credential-in-environment"},
 		{"digest set by hand", func(p *Props) { p.Environment = map[string]*string{DigestVariable: jsii.String("x")} }, "ttsservice.digest-in-environment"},
 		{"latest image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack:latest" }, "ttsservice.unpinned-image"},
+		{"no architecture", func(p *Props) { p.Architecture = "" }, "ttsservice.bad-architecture"},
 		{"untagged image", func(p *Props) { p.Image = "thethingsnetwork/lorawan-stack" }, "ttsservice.unpinned-image"},
 		{"no HTTP port", func(p *Props) { p.Ports = []ports.Port{ports.GRPC()} }, "ttsservice.missing-port"},
 		{"target not served", func(p *Props) {
