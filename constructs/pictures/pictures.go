@@ -16,6 +16,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 )
 
 // ObjectPattern matches the keys of the pictures the Identity Server stores
@@ -55,8 +57,15 @@ type Pictures struct {
 // New creates the origin access control, the distribution and the bucket
 // policy statement.
 func New(scope constructs.Construct, id string, props Props) (*Pictures, error) {
-	if props.Bucket == nil || props.Description == "" {
-		return nil, fmt.Errorf("pictures: Bucket and Description are required")
+	var errs diag.List
+	if props.Bucket == nil {
+		errs.Errorf("pictures.missing-bucket", "Bucket", "is required: the private bucket the distribution reads")
+	}
+	if props.Description == "" {
+		errs.Errorf("pictures.missing-description", "Description", "is required: it names the distribution in the console")
+	}
+	if err := errs.Err(); err != nil {
+		return nil, fmt.Errorf("pictures:\n%w", err)
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	stack := awscdk.Stack_Of(c)

@@ -2,10 +2,12 @@ package pictures
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/securebucket"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
 
@@ -61,8 +63,9 @@ func TestDistributionAloneReadsThePictures(t *testing.T) {
 	if _, err := New(stack, "ServeClosed", Props{Bucket: closedBucket, Description: "closed", Closed: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(stack, "Bad", Props{}); err == nil {
-		t.Errorf("no bucket: no error")
+	_, err = New(stack, "Bad", Props{})
+	if got, want := diag.FromError(err).Codes(), []string{"pictures.missing-bucket", "pictures.missing-description"}; !slices.Equal(got, want) {
+		t.Errorf("empty props: codes %v, want %v (%v)", got, want, err)
 	}
 	tpl := cdktest.Synth(t, stack)
 	var distID, dist string

@@ -6,7 +6,6 @@
 package sesemail
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 )
 
@@ -57,20 +57,35 @@ type Email struct {
 	Domain string
 }
 
+func (p Props) validate() error {
+	var errs diag.List
+	if p.Zone == nil || p.Secret == nil || p.Key == nil || p.Function == nil {
+		errs.Errorf("sesemail.missing-scope", "", "Zone, Secret, Key and Function are required")
+	}
+	if p.ZoneName == "" || p.Partition == "" || p.Region == "" || p.Account == "" {
+		errs.Errorf("sesemail.missing-account", "ZoneName", "ZoneName, Partition, Region and Account are required: the identity and the user's policy name them")
+	}
+	if p.Version == "" {
+		errs.Errorf("sesemail.missing-version", "Version", "is required: a new value makes new SMTP credentials")
+	}
+	if a, err := mail.ParseAddress(p.Sender); err != nil || a.Address != p.Sender {
+		errs.Errorf("sesemail.bad-sender", "Sender", "%q is not a plain e-mail address, e.g. noreply@%s", p.Sender, p.ZoneName)
+	} else if domain := strings.ToLower(p.Sender[strings.LastIndex(p.Sender, "@")+1:]); p.ZoneName != "" && domain != p.ZoneName && !strings.HasSuffix(domain, "."+p.ZoneName) {
+		errs.Errorf("sesemail.sender-outside-zone", "Sender", "the domain %s is not in the hosted zone %s, where the DKIM records go", domain, p.ZoneName)
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("sesemail:\n%w", err)
+	}
+	return nil
+}
+
 // New creates the identity, its DKIM records, the sending user and its
 // credentials.
 func New(scope constructs.Construct, id string, p Props) (*Email, error) {
-	if p.Zone == nil || p.Secret == nil || p.Key == nil || p.Function == nil || p.ZoneName == "" || p.Version == "" || p.Region == "" || p.Account == "" || p.Partition == "" {
-		return nil, errors.New("sesemail: Zone, ZoneName, Secret, Key, Function, Version, Partition, Region and Account are required")
-	}
-	a, err := mail.ParseAddress(p.Sender)
-	if err != nil || a.Address != p.Sender {
-		return nil, fmt.Errorf("sesemail: sender %q is not a plain e-mail address", p.Sender)
+	if err := p.validate(); err != nil {
+		return nil, err
 	}
 	domain := strings.ToLower(p.Sender[strings.LastIndex(p.Sender, "@")+1:])
-	if domain != p.ZoneName && !strings.HasSuffix(domain, "."+p.ZoneName) {
-		return nil, fmt.Errorf("sesemail: the sender's domain %s is not in the hosted zone %s", domain, p.ZoneName)
-	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
 	// Easy DKIM: SES publishes three keys; the CNAME records delegate them,

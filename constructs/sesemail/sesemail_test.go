@@ -1,6 +1,7 @@
 package sesemail
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/gofunction"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/run/deployres"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cdktest"
 )
@@ -28,18 +30,24 @@ func TestEmailAlone(t *testing.T) {
 	secret := awssecretsmanager.NewSecret(stack, jsii.String("Secret"), &awssecretsmanager.SecretProps{EncryptionKey: key})
 	ok := Props{Zone: zone, ZoneName: "example.net", Sender: "noreply@Lns.example.net", Secret: secret, Key: key, Function: fn, Version: "7",
 		Partition: "aws", Region: cdktest.Region, Account: cdktest.Account}
-	for name, edit := range map[string]func(*Props){
-		"outside the zone": func(p *Props) { p.Sender = "noreply@example.org" },
-		"look-alike zone":  func(p *Props) { p.Sender = "noreply@badexample.net" },
-		"display name":     func(p *Props) { p.Sender = "TTS <noreply@lns.example.net>" },
-		"no version":       func(p *Props) { p.Version = "" },
-		"no function":      func(p *Props) { p.Function = nil },
-		"no key":           func(p *Props) { p.Key = nil },
+	for _, c := range []struct {
+		name string
+		edit func(*Props)
+		want []string
+	}{
+		{"outside the zone", func(p *Props) { p.Sender = "noreply@example.org" }, []string{"sesemail.sender-outside-zone"}},
+		{"look-alike zone", func(p *Props) { p.Sender = "noreply@badexample.net" }, []string{"sesemail.sender-outside-zone"}},
+		{"display name", func(p *Props) { p.Sender = "TTS <noreply@lns.example.net>" }, []string{"sesemail.bad-sender"}},
+		{"no version", func(p *Props) { p.Version = "" }, []string{"sesemail.missing-version"}},
+		{"no function", func(p *Props) { p.Function = nil }, []string{"sesemail.missing-scope"}},
+		{"no key", func(p *Props) { p.Key = nil }, []string{"sesemail.missing-scope"}},
+		{"everything wrong", func(p *Props) { *p = Props{} }, []string{"sesemail.missing-scope", "sesemail.missing-account", "sesemail.missing-version", "sesemail.bad-sender"}},
 	} {
 		p := ok
-		edit(&p)
-		if _, err := New(stack, "Bad", p); err == nil {
-			t.Errorf("%s: accepted", name)
+		c.edit(&p)
+		_, err := New(stack, "Bad", p)
+		if got := diag.FromError(err).Codes(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: codes %v, want %v (%v)", c.name, got, c.want, err)
 		}
 	}
 	e, err := New(stack, "Email", ok)
