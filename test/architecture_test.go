@@ -1,9 +1,6 @@
 package test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -33,32 +30,11 @@ func TestTasksAndBuiltImagesFollowCpuArchitecture(t *testing.T) {
 		if tasks < 10 {
 			t.Errorf("%v: only %d task definitions", c.overrides, tasks)
 		}
-		files, err := filepath.Glob(filepath.Join(a.Dir, "*.assets.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		images := 0
-		for _, f := range files {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m struct {
-				DockerImages map[string]struct {
-					Source struct {
-						DockerFile string `json:"dockerFile"`
-						Platform   string `json:"platform"`
-					} `json:"source"`
-				} `json:"dockerImages"`
-			}
-			if err := json.Unmarshal(raw, &m); err != nil {
-				t.Fatal(err)
-			}
-			for _, img := range m.DockerImages {
-				images++
-				if img.Source.Platform != c.platform {
-					t.Errorf("%v: image of %s is built for %q, want %s", c.overrides, img.Source.DockerFile, img.Source.Platform, c.platform)
-				}
+		for _, img := range containerAssets(t, a) {
+			images++
+			if img.Platform != c.platform {
+				t.Errorf("%v: image of %s is built for %q, want %s", c.overrides, img.DockerFile, img.Platform, c.platform)
 			}
 		}
 		if images < 2 {

@@ -24,30 +24,9 @@ func TestContainerAssetsBuildFromTheirContext(t *testing.T) {
 	a := synthOnce(t, proxyOn())
 	copyLine := regexp.MustCompile(`(?m)^COPY\s+(.+)$`)
 	buildTarget := regexp.MustCompile(`go build [^\n]*?(\./\S+)`)
-	files, err := filepath.Glob(filepath.Join(a.Dir, "*.assets.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	assets := map[string]string{} // staged folder -> Dockerfile
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m struct {
-			DockerImages map[string]struct {
-				Source struct {
-					Directory  string `json:"directory"`
-					DockerFile string `json:"dockerFile"`
-				} `json:"source"`
-			} `json:"dockerImages"`
-		}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatal(err)
-		}
-		for _, img := range m.DockerImages {
-			assets[filepath.Join(a.Dir, img.Source.Directory)] = img.Source.DockerFile
-		}
+	for _, img := range containerAssets(t, a) {
+		assets[filepath.Join(a.Dir, img.Directory)] = img.DockerFile
 	}
 	if len(assets) < 2 {
 		t.Fatalf("%d container assets in proxy TLS mode, want the Certbot and the proxy image", len(assets))
@@ -118,4 +97,40 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(out, data, 0o644)
 	})
+}
+
+// containerAsset is one entry of the dockerImages of a stack's *.assets.json:
+// what the CDK CLI builds (staged folder, Dockerfile, platform).
+type containerAsset struct {
+	Directory  string `json:"directory"`
+	DockerFile string `json:"dockerFile"`
+	Platform   string `json:"platform"`
+}
+
+// containerAssets returns every container image asset of the assembly.
+func containerAssets(t *testing.T, a *Assembly) []containerAsset {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(a.Dir, "*.assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []containerAsset
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			DockerImages map[string]struct {
+				Source containerAsset `json:"source"`
+			} `json:"dockerImages"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, img := range m.DockerImages {
+			out = append(out, img.Source)
+		}
+	}
+	return out
 }
