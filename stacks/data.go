@@ -66,6 +66,9 @@ type Data struct {
 	// A separate key, because the data key is not for AWS services acting
 	// on their own. Like the secrets, it exists in both TLS modes.
 	AlarmKey awskms.Key
+	// OpsSessions are the key and log group of ECS Exec sessions, in every
+	// mode (see OpsSessions).
+	OpsSessions *OpsSessions
 }
 
 // DataProps are what the Data stack needs.
@@ -231,5 +234,5 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 	}), nil)
 	return &Data{Stack: stack, Key: key, Database: db, Cache: redis, BlobBucket: blobs, InteropBucket: interop, LogBucket: logs, Secrets: secrets, DatabaseURI: uri,
 		PicturesBucket: pics, Pictures: serve,
-		ProxyCertificate: cert, AcmeAccount: account, SMTPCredentials: smtp, AlarmKey: alarmKey}, nil
+		ProxyCertificate: cert, AcmeAccount: account, SMTPCredentials: smtp, AlarmKey: alarmKey, OpsSessions: newOpsSessions(stack, p)}, nil
 }

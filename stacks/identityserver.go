@@ -67,6 +67,14 @@ type IdentityServerProps struct {
 func NewIdentityServer(scope constructs.Construct, id string, props IdentityServerProps) (*IdentityServer, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	p, net, data, lb, cfg, moduleDir := props.Params, props.Network, props.Data, props.LoadBalancer, props.Configuration, props.ModuleDir
+	ops, err := newOpsAccess(stack, p, data)
+	if err != nil {
+		return nil, err
+	}
+	var exec *awsecs.ExecuteCommandConfiguration
+	if ops != nil {
+		exec = ops.clusterConfiguration(stack)
+	}
 	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
 		Vpc:                 net.Vpc,
 		ContainerInsightsV2: awsecs.ContainerInsights_ENHANCED,
@@ -77,6 +85,7 @@ func NewIdentityServer(scope constructs.Construct, id string, props IdentityServ
 			Type:                 awsservicediscovery.NamespaceType_HTTP,
 			UseForServiceConnect: jsii.Bool(true),
 		},
+		ExecuteCommandConfiguration: exec,
 	})
 	out := &IdentityServer{Stack: stack, Cluster: cluster, Namespace: cluster.DefaultCloudMapNamespace()}
 
@@ -155,11 +164,17 @@ func NewIdentityServer(scope constructs.Construct, id string, props IdentityServ
 		HealthPath:       "/healthz",
 		LogRetention:     retention(p.LogRetentionDays),
 		Architecture:     fargateservice.Architecture(p.CpuArchitecture),
+		Exec:             ops != nil,
 	})
 	if err != nil {
 		return nil, err
 	}
 	out.Service = svc
+	if ops != nil {
+		ops.grant(svc)
+		ops.operatorPolicy(stack, p, cluster)
+		serviceOutput(stack, ports.IdentityServer, svc.Service)
+	}
 	if err := newDatabaseBootstrap(stack, p, out, lb.Tasks.ByServer[ports.ServerIS], moduleDir, map[string]awsecs.Secret{
 		"ADMIN_PASSWORD": awsecs.Secret_FromSecretsManager(adminSecret, nil),
 		"CONSOLE_SECRET": awsecs.Secret_FromSecretsManager(consoleSecret, nil),

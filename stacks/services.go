@@ -175,6 +175,10 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 	// Imported by ARN, as in the other stacks: grants go into this stack's
 	// roles, never into the Data stack's key policy.
 	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), data.Key.KeyArn())
+	ops, err := newOpsAccess(stack, p, data)
+	if err != nil {
+		return nil, err
+	}
 	for _, spec := range serviceSpecs(p) {
 		conf, err := cfg.Container(stack, spec.component)
 		if err != nil {
@@ -214,11 +218,16 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 			HealthPath:       "/healthz",
 			LogRetention:     retention(p.LogRetentionDays),
 			Architecture:     fargateservice.Architecture(p.CpuArchitecture),
+			Exec:             ops != nil,
 		})
 		if err != nil {
 			return nil, err
 		}
 		out.Services[spec.component] = svc
+		if ops != nil {
+			ops.grant(svc)
+			serviceOutput(stack, spec.component, svc.Service)
+		}
 		if err := waitForListeners(svc.Service, byServer(server), lb.Plan, public); err != nil {
 			return nil, err
 		}

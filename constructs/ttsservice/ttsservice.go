@@ -97,6 +97,11 @@ type Props struct {
 	LogRetention awslogs.RetentionDays
 	// Architecture of the tasks (the image must be published for it).
 	Architecture fargateservice.Architecture
+	// Exec turns on ECS Exec: the service accepts ecs:ExecuteCommand into
+	// the main container, which runs under an init process (it reaps the
+	// processes of the sessions). The caller grants the task role what the
+	// sessions need (the cluster's ExecuteCommandConfiguration).
+	Exec bool
 }
 
 // Service is the ECS service and what callers grant permissions to.
@@ -209,6 +214,10 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 
 	http := ports.HTTP().Plain
 	command := append([]string{"start"}, componentNames(props.Components)...)
+	var linux awsecs.LinuxParameters
+	if props.Exec {
+		linux = awsecs.NewLinuxParameters(c, jsii.String("Linux"), &awsecs.LinuxParametersProps{InitProcessEnabled: jsii.Bool(true)})
+	}
 	out.Container = out.TaskDefinition.AddContainer(jsii.String(MainContainer), &awsecs.ContainerDefinitionOptions{
 		ContainerName: jsii.String(MainContainer),
 		Image:         image,
@@ -227,6 +236,7 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 			Retries:     jsii.Number(3),
 			StartPeriod: awscdk.Duration_Seconds(jsii.Number(props.HealthCheckGrace.Seconds())),
 		},
+		LinuxParameters: linux,
 	})
 	svc, err := fargateservice.New(c, "Service", fargateservice.Props{
 		Cluster:          props.Cluster,
@@ -245,6 +255,9 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if props.Exec {
+		svc.Node().DefaultChild().(awsecs.CfnService).SetEnableExecuteCommand(jsii.Bool(true))
 	}
 	out.Service = svc
 	return out, nil
