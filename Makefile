@@ -11,7 +11,7 @@ PRDIFF_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth rehearse test lint docs diff snapshots interop clean
+.PHONY: synth rehearse test lint docs diff snapshots interop exec clean
 
 ## synth: synthesize every stack into cdk.out (no AWS account or credentials needed).
 ##        make synth ARGS='-c env=NAME -c SupportProxyTLS=true'
@@ -44,6 +44,16 @@ diff:
 ##          make interop ARGS='check params/example-interop'
 interop:
 	go run ./internal/tools/cmd/interop $(ARGS)
+
+## exec: a shell, or one command, in a running task of a service of The Things Stack
+##       (ECS Exec; needs OpsAccess, the AWS CLI and the Session Manager plugin; see README, Ops access).
+##       make exec ENV=prod SERVICE=is [CMD='ttn-lw-stack is-db --help'] [TASK=id]
+ENV ?= example
+SERVICE ?=
+CMD ?=
+TASK ?=
+exec:
+	go run ./internal/tools/cmd/opsexec -env '$(ENV)' -service '$(SERVICE)' $(if $(CMD),-command '$(CMD)') $(if $(TASK),-task '$(TASK)')
 
 ## snapshots: rewrite the template snapshots of test/snapshots after an intended change.
 snapshots:

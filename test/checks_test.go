@@ -28,6 +28,7 @@ func paramSets() []map[string]string {
 		map[string]string{"RetainData": "false", "DeletionProtection": "false"},
 		restoreSet(),
 		givenAddresses(),
+		opsOff(),
 	)
 }
 

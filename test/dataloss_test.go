@@ -73,6 +73,12 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 		// the agent's parameters (keptParameters).
 		{name: "PacketBrokerEnabled on", asm: synthOnce(t, pbaOn), stack: a.Params.StackName("Configuration"), old: editTemplate(t, a, a.Params.StackName("Configuration"), func(map[string]any) {})},
 		{name: "PacketBrokerEnabled off", asm: a, stack: a.Params.StackName("Configuration"), old: editTemplate(t, synthOnce(t, pbaOn), a.Params.StackName("Configuration"), func(map[string]any) {})},
+		// Ops access: the session log group and its key stay in the Data
+		// stack; the services' stacks lose only policies and outputs.
+		{name: "OpsAccess off (Data)", asm: synthOnce(t, opsOff()), stack: data, old: editTemplate(t, a, data, func(map[string]any) {})},
+		{name: "OpsAccess off (IdentityServer)", asm: synthOnce(t, opsOff()), stack: a.Params.StackName("IdentityServer"), old: editTemplate(t, a, a.Params.StackName("IdentityServer"), func(map[string]any) {})},
+		{name: "OpsAccess off (Services)", asm: synthOnce(t, opsOff()), stack: lb, old: editTemplate(t, a, lb, func(map[string]any) {})},
+		{name: "OpsAccess on (Data)", asm: a, stack: data, old: editTemplate(t, synthOnce(t, opsOff()), data, func(map[string]any) {})},
 	}
 	diffAll(t, runs)
 
@@ -94,15 +100,19 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 	restored := append([]string{cacheID}, dbIDs...)
 	sort.Strings(restored)
 	for name, want := range map[string]string{
-		"database identifier changed": strings.Join(dbIDs, ","),
-		"bucket removed":              "RetiredBlobs0123ABCD",
-		"listener 443 changed":        "",
-		"SupportProxyTLS flipped":     "",
-		"restore parameters removed":  strings.Join(restored, ","),
-		"PicturesEnabled off":         "",
-		"PicturesEnabled on":          "",
-		"PacketBrokerEnabled on":      "",
-		"PacketBrokerEnabled off":     "",
+		"database identifier changed":    strings.Join(dbIDs, ","),
+		"bucket removed":                 "RetiredBlobs0123ABCD",
+		"listener 443 changed":           "",
+		"SupportProxyTLS flipped":        "",
+		"restore parameters removed":     strings.Join(restored, ","),
+		"PicturesEnabled off":            "",
+		"PicturesEnabled on":             "",
+		"PacketBrokerEnabled on":         "",
+		"PacketBrokerEnabled off":        "",
+		"OpsAccess off (Data)":           "",
+		"OpsAccess off (IdentityServer)": "",
+		"OpsAccess off (Services)":       "",
+		"OpsAccess on (Data)":            "",
 	} {
 		if verdicts[name] != want {
 			t.Errorf("%s: the guard refuses %q, want %q", name, verdicts[name], want)
@@ -122,6 +132,13 @@ func TestDataLossGuardOnTheAppsTemplates(t *testing.T) {
 	flip := runs[3].diff
 	if flip.Count(prdiff.Added) == 0 || flip.Count(prdiff.Removed) != 0 || flip.Count(prdiff.Modified) == 0 {
 		t.Errorf("SupportProxyTLS flipped: %d added, %d modified, %d removed; want additions and modifications only", flip.Count(prdiff.Added), flip.Count(prdiff.Modified), flip.Count(prdiff.Removed))
+	}
+	// The session log group and its key are the same whether ops access
+	// is on or off: the Data stack does not change.
+	for _, r := range runs {
+		if strings.HasPrefix(r.name, "OpsAccess") && strings.HasSuffix(r.name, "(Data)") && len(r.diff.Changes) != 0 {
+			t.Errorf("%s changes the Data stack: %+v", r.name, r.diff.Changes)
+		}
 	}
 	// Turning the agent off removes no parameter a running task names.
 	for _, r := range runs {

@@ -106,6 +106,10 @@ func TestFlipsKeepListenersServing(t *testing.T) {
 		// Every task definition is replaced and every service rolls.
 		flip{name: "CpuArchitecture X86_64", from: nil, to: x86()},
 		flip{name: "CpuArchitecture ARM64", from: x86(), to: nil},
+		// Every service of The Things Stack rolls (the init process);
+		// the session log group and its key stay.
+		flip{name: "OpsAccess off", from: nil, to: opsOff()},
+		flip{name: "OpsAccess on", from: opsOff(), to: nil},
 	)
 	for _, f := range flips {
 		t.Run(f.name, func(t *testing.T) {
