@@ -74,7 +74,8 @@ func TestRehearsal(t *testing.T) {
 				t.Errorf("the rehearsal failed:\n%s", table.String())
 			}
 			// The features the parameters turn on were exercised, not left out.
-			want := []string{"Pictures: upload a profile picture, read it at the advertised URL"}
+			want := []string{"Pictures: upload a profile picture, read it at the advertised URL",
+				"Ops access: is-db create-user-api-key, is-db migrate and ns-db cleanup in the tasks' environment (make exec)"}
 			if mode.outside != nil {
 				want = append(want, "pba: configuration loaded (stub agent)", "Packet Broker Agent: /api/v3/pba/ and the Pba gRPC service routed to it")
 			}

@@ -15,6 +15,11 @@ import (
 func (r *run) target() smoke.Target {
 	t := smoke.Target{RootCAs: r.ca.Pool(), JoinServers: r.joinCases, Logs: r.logs.All, Timeout: 30 * time.Second, PacketBroker: r.pb}
 	t.Secrets = append([]string(nil), r.secrets...)
+	for _, s := range r.services {
+		if s.exec {
+			t.Exec = r.execIn
+		}
+	}
 	env := map[string]string{}
 	ctx := context.Background()
 	for _, s := range r.services {

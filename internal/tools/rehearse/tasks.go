@@ -69,6 +69,8 @@ type service struct {
 	containers      []container
 	// stub: the process stopped at a stub of the shared build (stubAgent).
 	stub bool
+	// exec: the service has ECS Exec (EnableExecuteCommand).
+	exec bool
 }
 
 // taskRun is a custom resource whose properties name a TaskDefinition and a
@@ -160,7 +162,7 @@ func (r *run) discover() error {
 			if err != nil {
 				return fmt.Errorf("%s/%s: %w", sn, id, err)
 			}
-			s := &service{stack: sn, id: id, task: t, desired: fmt.Sprint(p["DesiredCount"])}
+			s := &service{stack: sn, id: id, task: t, desired: fmt.Sprint(p["DesiredCount"]), exec: p["EnableExecuteCommand"] == true}
 			ev, err := r.evalProps(sn, p)
 			if err != nil {
 				return fmt.Errorf("%s/%s: %w", sn, id, err)

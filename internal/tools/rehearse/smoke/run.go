@@ -75,6 +75,10 @@ func Run(ctx context.Context, t Target) []Result {
 	if t.PicturesURL != "" {
 		s.check(ctx, "Pictures: upload a profile picture, read it at the advertised URL", s.need(s.token != "", "an access token"), s.pictures)
 	}
+	if t.Exec != nil {
+		s.check(ctx, "Ops access: is-db create-user-api-key, is-db migrate and ns-db cleanup in the tasks' environment (make exec)",
+			s.need(s.token != "", "an access token"), s.opsAccess)
+	}
 	s.check(ctx, "no secret in any log", "", s.noSecretInLogs)
 	return s.results
 }

@@ -7,6 +7,7 @@
 package smoke
 
 import (
+	"context"
 	"crypto/x509"
 	"time"
 )
@@ -79,8 +80,19 @@ type Target struct {
 	// PBARequests returns what reached the Packet Broker Agent's address
 	// ("port METHOD path"); nil when no agent runs.
 	PBARequests func() []string
+	// Exec runs a command as ECS Exec runs it in a running task of a
+	// service (is, ns, ...): in the environment of the task's container of
+	// The Things Stack (its environment and secrets); nil when no service
+	// has ECS Exec (OpsAccess off).
+	Exec func(ctx context.Context, service string, argv ...string) (ExecResult, error)
 	// Timeout bounds each check.
 	Timeout time.Duration
+}
+
+// ExecResult is the outcome of Target.Exec.
+type ExecResult struct {
+	Code           int
+	Stdout, Stderr string
 }
 
 // LogLine is one line of one process's output.
