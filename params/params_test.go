@@ -140,6 +140,7 @@ func TestBadInputsNameKeyFileAndLine(t *testing.T) {
 		{"unknown key", good + "SupportProxyTls: true\n", nil, "params/test.yaml:8", "SupportProxyTls", "params.unknown-key"},
 		{"misspelt key", good + "InteropEnabeld: true\n", nil, "params/test.yaml:8", "InteropEnabeld", "params.unknown-key"},
 		{"wrong type bool", good + "SupportProxyTLS: yes\n", nil, "params/test.yaml:8", "SupportProxyTLS", "params.bad-value"},
+		{"ops access not a bool", good + "OpsAccess: on\n", nil, "params/test.yaml:8", "OpsAccess", "params.bad-value"},
 		{"wrong type int", good + "NatGateways: two\n", nil, "params/test.yaml:8", "NatGateways", "params.bad-value"},
 		{"wrong type list", good + "AvailabilityZones: eu-central-1a\n", nil, "params/test.yaml:8", "AvailabilityZones", "params.bad-value"},
 		{"null value", good + "TTSImage:\n", nil, "params/test.yaml:8", "TTSImage", "params.bad-value"},
