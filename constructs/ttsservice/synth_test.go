@@ -111,3 +111,42 @@ func TestServiceAndJobAlone(t *testing.T) {
 		t.Errorf("the execution roles may decrypt other than through Secrets Manager: %s", policies)
 	}
 }
+
+// Exec turns on ECS Exec for the service and an init process in its
+// container, and nothing else; without it neither is there (the test above
+// synthesizes a service without it).
+func TestExecTurnsOnECSExecAndTheInitProcess(t *testing.T) {
+	for _, exec := range []bool{true, false} {
+		stack := cdktest.Stack(t)
+		vpc := cdktest.VPC(stack)
+		key := awskms.NewKey(stack, jsii.String("Key"), nil)
+		ns := awsservicediscovery.NewPrivateDnsNamespace(stack, jsii.String("Ns"), &awsservicediscovery.PrivateDnsNamespaceProps{Name: jsii.String("tts.local"), Vpc: vpc})
+		_, err := New(stack, "NS", Props{
+			Cluster: awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{Vpc: vpc}), Namespace: ns.NamespaceArn(),
+			Subnets:       &awsec2.SubnetSelection{SubnetGroupName: jsii.String(cdktest.PrivateSubnets)},
+			SecurityGroup: awsec2.NewSecurityGroup(stack, jsii.String("Tasks"), &awsec2.SecurityGroupProps{Vpc: vpc}),
+			Name:          "ns", ServiceDomain: "tts.local", Components: []ports.Component{ports.NetworkServer},
+			Image: "thethingsnetwork/lorawan-stack:3.32.1", ConfigDigest: "0123456789abcdef",
+			SecretsKey: key, Ports: []ports.Port{ports.GRPC(), ports.HTTP()},
+			DesiredCount: 2, CPU: 512, MemoryMiB: 1024, HealthCheckGrace: time.Minute, HealthPath: "/healthz", LogRetention: awslogs.RetentionDays_ONE_WEEK, Architecture: fargateservice.ARM64,
+			Exec: exec,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tpl := cdktest.Synth(t, stack)
+		s := tpl.Only(t, "AWS::ECS::Service").Properties
+		var main map[string]any
+		for _, c := range containers(t, tpl) {
+			main = c
+		}
+		if exec {
+			linux, _ := main["LinuxParameters"].(map[string]any)
+			if s["EnableExecuteCommand"] != true || linux["InitProcessEnabled"] != true {
+				t.Errorf("Exec: EnableExecuteCommand %v, LinuxParameters %s", s["EnableExecuteCommand"], cdktest.JSON(main["LinuxParameters"]))
+			}
+		} else if s["EnableExecuteCommand"] != nil || main["LinuxParameters"] != nil {
+			t.Errorf("without Exec: EnableExecuteCommand %v, LinuxParameters %s", s["EnableExecuteCommand"], cdktest.JSON(main["LinuxParameters"]))
+		}
+	}
+}
