@@ -255,7 +255,6 @@ type task struct {
 	TaskArn              string
 	LastStatus           string
 	EnableExecuteCommand bool
-	StartedAt            any
 	Containers           []struct {
 		Name          string
 		ManagedAgents []struct{ Name, LastStatus string }
