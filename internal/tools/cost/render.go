@@ -168,8 +168,10 @@ func cell(v float64) string {
 	return money(v)
 }
 
-// money formats an amount of dollars with two decimals and thousands
+// Money formats an amount of dollars with two decimals and thousands
 // separators.
+func Money(v float64) string { return money(v) }
+
 func money(v float64) string {
 	neg := v < 0
 	cents := int64(math.Round(math.Abs(v) * 100))
