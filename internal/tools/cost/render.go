@@ -14,8 +14,8 @@ const maxDrivers = 6
 // it, the assumptions it rests on and what it leaves out.
 func (e *Estimate) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#### Environment `%s`: %s a month\n\n", e.Env, money(e.Total()))
-	fmt.Fprintf(&b, "%s (%s), on-demand list prices of %s (%s), without free tiers or taxes. ", e.RegionName, e.Region, e.Date, e.Currency)
+	fmt.Fprintf(&b, "### Environment `%s`: %s a month\n\n", e.Env, money(e.Total()))
+	fmt.Fprintf(&b, "%s, %s: on-demand list prices of %s (%s), without free tiers or taxes. ", e.RegionName, e.Region, e.Date, e.Currency)
 	fmt.Fprintf(&b, "With every scaling resource at its maximum all month (service tasks, database capacity): %s.", money(e.Ceiling()))
 	if e.Unconfirmed > 0 {
 		fmt.Fprintf(&b, " %s of the estimate rests on prices not confirmed against a published page (`unconfirmed` in %s).", money(e.Unconfirmed), TableFile)
