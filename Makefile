@@ -7,11 +7,13 @@ ARGS ?=
 # there is no origin/main), and more flags of internal/tools/cmd/prdiff (-summary FILE, -full).
 BASE ?=
 PRDIFF_ARGS ?=
+# make cost: more flags of internal/tools/cmd/cost (-env NAME, -assembly DIR).
+COST_ARGS ?=
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth rehearse test lint docs diff snapshots interop exec clean
+.PHONY: synth rehearse test lint docs diff cost snapshots interop exec clean
 
 ## synth: synthesize every stack into cdk.out (no AWS account or credentials needed).
 ##        make synth ARGS='-c env=NAME -c SupportProxyTLS=true'
@@ -39,6 +41,11 @@ lint:
 ##       a change would lose stored data. make diff BASE=origin/main
 diff:
 	go run ./internal/tools/cmd/prdiff -base '$(BASE)' -cdk '$(CDK)' -cdk-version $(CDK_VERSION) $(PRDIFF_ARGS)
+
+## cost: the estimated monthly cost of every environment, synthesized offline, per stack and
+##       kind of cost, from internal/tools/cost/prices.yaml. make cost COST_ARGS='-env NAME'
+cost:
+	go run ./internal/tools/cmd/cost -cdk '$(CDK)' $(COST_ARGS)
 
 ## interop: check an interop repository (and more: ARGS='help').
 ##          make interop ARGS='check params/example-interop'

@@ -27,6 +27,9 @@ type EnvReport struct {
 	Unused []Override
 	// Availability is the result of the availability guard.
 	Availability AvailabilityReport
+	// Cost is the change of the estimated monthly cost (Markdown), empty
+	// when not computed.
+	Cost string
 }
 
 // StackReport is the comparison of one stack.
@@ -99,6 +102,9 @@ func (r *Report) Markdown() string {
 		}
 		writeVerdict(&b, e)
 		writeAvailability(&b, e, maxAvailabilityLines)
+		if e.Cost != "" {
+			b.WriteString("\n" + e.Cost)
+		}
 	}
 	b.WriteString("\n")
 	if r.DataLossFailed() {

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cost"
 )
 
 // Options of Run.
@@ -224,7 +226,42 @@ func (o Options) diffEnv(ctx context.Context, env, baseDir, headDir string, inBa
 	}
 	e.Unused = ApplyOverrides(e.Findings, overrides)
 	e.Availability = CheckAvailability(base, head)
+	var baseAsm *Assembly
+	if inBase {
+		baseAsm = base
+	}
+	e.Cost = CostDelta(env, baseAsm, head)
 	return e, nil
+}
+
+// CostDelta renders the change of the estimated monthly cost (make cost)
+// from the base assembly (nil: a new environment) to the head, both priced
+// with the working tree's table. A side that cannot be priced is said so
+// instead of failing the comparison.
+func CostDelta(env string, base, head *Assembly) string {
+	table, err := cost.LoadTable()
+	if err != nil {
+		return fmt.Sprintf("Estimated monthly cost: not estimated (%v).\n", err)
+	}
+	estimate := func(a *Assembly) (*cost.Estimate, error) {
+		stacks, region, err := cost.FromAssembly(a)
+		if err != nil {
+			return nil, err
+		}
+		return table.Estimate(env, region, stacks)
+	}
+	he, err := estimate(head)
+	if err != nil {
+		return fmt.Sprintf("Estimated monthly cost: not estimated (%v).\n", err)
+	}
+	if base == nil {
+		return cost.DeltaMarkdown(nil, he)
+	}
+	be, err := estimate(base)
+	if err != nil {
+		return fmt.Sprintf("Estimated monthly cost: %s after the change; the base is not estimated (%v).\n", cost.Money(he.Total()), err)
+	}
+	return cost.DeltaMarkdown(be, he)
 }
 
 func resolve(ctx context.Context, repo, rev string) (string, error) {

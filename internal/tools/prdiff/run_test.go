@@ -106,6 +106,10 @@ func TestRunComparesAWorkingTreeWithItsBase(t *testing.T) {
 		"protocol TLS -> TCP with the same target group",
 		"Availability guard for `lab`: passed",
 		"**Availability guard: FAILED.**",
+		// The cost (make cost): the bucket's month of storage goes, the
+		// database's storage and I/O stay; the new environment's bucket.
+		"Estimated monthly cost (`make cost`): $3.32 before, $3.30 after: **-$0.02** (-0.7%).\n- per kind: S3, CDN -$0.02\n- per stack: `t-Data` -$0.02\n",
+		"Estimated monthly cost (`make cost`): $0.02 (new environment).",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)

@@ -1,11 +1,16 @@
-// Command gendocs rewrites the generated sections of README.md (the parameter
-// reference) from the code. `make docs` runs it; a test fails when they drift.
+// Command gendocs rewrites the generated sections of README.md from the code:
+// the parameter reference (params/model.go) and the cost figures of every
+// environment (internal/tools/cost, from the template snapshots of
+// test/snapshots/env, so run `make snapshots` first after a template change).
+// `make docs` runs it; tests fail when they drift.
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/cost"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -22,6 +27,20 @@ func main() {
 	}
 	out, err := params.ReplaceReference(string(doc))
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "gendocs: %s: %v\n", file, err)
+		os.Exit(1)
+	}
+	table, err := cost.LoadTable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gendocs:", err)
+		os.Exit(1)
+	}
+	estimates, err := cost.SnapshotEstimates(filepath.Dir(file), table)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gendocs: cost figures:", err)
+		os.Exit(1)
+	}
+	if out, err = cost.ReplaceReadme(out, cost.ReadmeSection(estimates)); err != nil {
 		fmt.Fprintf(os.Stderr, "gendocs: %s: %v\n", file, err)
 		os.Exit(1)
 	}
