@@ -84,9 +84,8 @@ func newOpsSessions(stack awscdk.Stack, p *params.Params) *OpsSessions {
 		Retention:     retention(p.LogRetentionDays),
 		RemovalPolicy: removal.Keep(),
 	})
-	// The key policy must let CloudWatch Logs use the key before the log
-	// group is created with it.
-	logs.Node().AddDependency(key)
+	// KmsKeyId refers to the key: CloudFormation creates the log group
+	// after the key, whose policy lets CloudWatch Logs use it.
 	publish(key, OpsAccessKeyOutput, "The ARN of the key of the ECS Exec sessions and their log group (read whether or not OpsAccess is on)", key.KeyArn())
 	return &OpsSessions{Key: key, LogGroup: logs}
 }
