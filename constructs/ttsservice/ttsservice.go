@@ -403,12 +403,19 @@ func (s *Service) addCollector(scope constructs.Construct, props Props, logs fun
 		Retention:     props.LogRetention,
 		RemovalPolicy: removal.Keep(),
 	})
+	// The configuration is a Fn::Sub template: the log group's name is a
+	// variable, and the collector's own ${env:...} references are escaped
+	// as ${!env:...}, which CloudFormation writes back as ${env:...}.
+	const logGroupVar = "MetricsLogGroup"
+	marker := "@" + logGroupVar + "@"
 	config, err := ttsmetrics.CollectorConfig(ttsmetrics.CollectorInputs{
-		Component: props.Components[0], Namespace: props.Metrics.Namespace, LogGroup: *s.MetricsLogGroup.LogGroupName(), Region: props.Metrics.Region,
+		Component: props.Components[0], Namespace: props.Metrics.Namespace, LogGroup: marker, Region: props.Metrics.Region,
 	})
 	if err != nil {
 		return err
 	}
+	tmpl := strings.ReplaceAll(strings.ReplaceAll(config, "${", "${!"), marker, "${"+logGroupVar+"}")
+	configValue := awscdk.Fn_Sub(jsii.String(tmpl), &map[string]*string{logGroupVar: s.MetricsLogGroup.LogGroupName()})
 	s.Collector = s.TaskDefinition.AddContainer(jsii.String(CollectorContainer), &awsecs.ContainerDefinitionOptions{
 		ContainerName:        jsii.String(CollectorContainer),
 		Image:                awsecs.ContainerImage_FromRegistry(jsii.String(ttsmetrics.Image), nil),
@@ -416,7 +423,7 @@ func (s *Service) addCollector(scope constructs.Construct, props Props, logs fun
 		Cpu:                  jsii.Number(CollectorCPU),
 		MemoryReservationMiB: jsii.Number(CollectorMemoryReservation),
 		MemoryLimitMiB:       jsii.Number(CollectorMemoryLimit),
-		Environment:          &map[string]*string{ttsmetrics.ConfigVariable: jsii.String(config)},
+		Environment:          &map[string]*string{ttsmetrics.ConfigVariable: configValue},
 		Secrets:              &map[string]awsecs.Secret{ttsmetrics.PasswordVariable: props.Metrics.Password},
 		Logging:              logs(props.Name + "-collector"),
 	})
