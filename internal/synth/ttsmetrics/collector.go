@@ -32,9 +32,11 @@ const (
 	ScrapeInterval = 60 * time.Second
 	// ScrapeTimeout bounds one scrape.
 	ScrapeTimeout = 10 * time.Second
-	// LogStreamName is the awsemf log stream of a task ({TaskId} is the
-	// exporter's placeholder for the ECS task id).
-	LogStreamName = "collector/{TaskId}"
+	// LogStreamName is the awsemf log stream, shared by the tasks of a
+	// service (CloudWatch Logs takes concurrent writers to a stream). The
+	// exporter's {TaskId} placeholder needs ECS resource detection, which
+	// would be one more component to trust; the events carry no task id.
+	LogStreamName = "collector"
 )
 
 // CollectorInputs configure one component's collector.
@@ -100,8 +102,8 @@ func CollectorConfig(in CollectorInputs) (string, error) {
 			"prometheus": map[string]any{
 				"config": map[string]any{
 					"global": map[string]any{
-						"scrape_interval": ScrapeInterval.String(),
-						"scrape_timeout":  ScrapeTimeout.String(),
+						"scrape_interval": promDuration(ScrapeInterval),
+						"scrape_timeout":  promDuration(ScrapeTimeout),
 					},
 					"scrape_configs": []any{map[string]any{
 						"job_name":     job,
@@ -125,7 +127,7 @@ func CollectorConfig(in CollectorInputs) (string, error) {
 			},
 		},
 		"processors": map[string]any{
-			"batch/metrics": map[string]any{"timeout": ScrapeInterval.String()},
+			"batch/metrics": map[string]any{"timeout": promDuration(ScrapeInterval)},
 		},
 		"exporters": map[string]any{
 			"awsemf": map[string]any{
@@ -153,3 +155,7 @@ func CollectorConfig(in CollectorInputs) (string, error) {
 	}
 	return string(b), nil
 }
+
+// promDuration writes a duration as Prometheus's configuration reads it
+// (whole seconds, "60s"; Go's "1m0s" is not its syntax).
+func promDuration(d time.Duration) string { return fmt.Sprintf("%ds", int(d.Seconds())) }
