@@ -215,11 +215,12 @@ func NewConfiguration(scope constructs.Construct, id string, props Configuration
 		EncryptionKey:     key,
 	})
 	for name, s := range map[ttsconfig.Secret]awssecretsmanager.ISecret{
-		ttsconfig.SecretClusterKeys:    data.Secrets.ByID["cluster-keys"],
-		ttsconfig.SecretCookieHashKey:  data.Secrets.ByID["http-cookie-hash-key"],
-		ttsconfig.SecretCookieBlockKey: data.Secrets.ByID["http-cookie-block-key"],
-		ttsconfig.SecretConsoleOAuth:   data.Secrets.ByID["console-oauth-client-secret"],
-		ttsconfig.SecretRedisPassword:  data.Cache.AuthToken,
+		ttsconfig.SecretClusterKeys:     data.Secrets.ByID["cluster-keys"],
+		ttsconfig.SecretCookieHashKey:   data.Secrets.ByID["http-cookie-hash-key"],
+		ttsconfig.SecretCookieBlockKey:  data.Secrets.ByID["http-cookie-block-key"],
+		ttsconfig.SecretConsoleOAuth:    data.Secrets.ByID["console-oauth-client-secret"],
+		ttsconfig.SecretMetricsPassword: data.Secrets.ByID["http-metrics-password"],
+		ttsconfig.SecretRedisPassword:   data.Cache.AuthToken,
 	} {
 		if s == nil {
 			return nil, fmt.Errorf("configuration: secret %s does not exist in the Data stack", name)

@@ -22,6 +22,8 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/ttsservice"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ratelimit"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsmetrics"
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
@@ -196,6 +198,13 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 		}
 		served := append([]ports.Port{ports.GRPC(), ports.HTTP()}, ports.ServedBy(server)...)
 		name := string(spec.component)
+		var metrics *ttsservice.Metrics
+		if len(ttsmetrics.ForComponent(spec.component)) > 0 {
+			metrics = &ttsservice.Metrics{
+				Namespace: ttsmetrics.Namespace(p.StackPrefix), Region: p.Region,
+				Password: conf.Secrets[ttsconfig.EnvName("http.metrics.password")],
+			}
+		}
 		svc, err := ttsservice.New(stack, "Service-"+name, ttsservice.Props{
 			Cluster:          is.Cluster,
 			Namespace:        is.Namespace.NamespaceArn(),
@@ -219,6 +228,7 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 			LogRetention:     retention(p.LogRetentionDays),
 			Architecture:     fargateservice.Architecture(p.CpuArchitecture),
 			Exec:             ops != nil,
+			Metrics:          metrics,
 		})
 		if err != nil {
 			return nil, err
@@ -265,6 +275,7 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 		names[t.Key] = t.Group.TargetGroupFullName()
 	}
 	targetGroupAlarms(stack, out.Alarms, nlbName, append(append([]*listeners.Target{}, is.Targets...), targets...), names)
+	trafficAlarms(stack, out.Alarms, p.StackPrefix)
 	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.ServerProxy), alarms: out.Alarms}
 	certbot, err := newCertbot(stack, in)
 	if err != nil {

@@ -103,6 +103,8 @@ func TestConfigurationKeysOfEveryCombination(t *testing.T) {
 		want["rate-limiting.blob.path"] = "interop-repository"
 		want["rate-limiting.provider"] = "redis"
 		want["skip-version-check"] = "true"
+		// /metrics stays on (and gets a password, a secret): the collectors scrape it.
+		want["http.metrics.enable"] = "true"
 		// Pictures are on by default: uploads on, linked at the
 		// distribution (TestPicturesAreServedByTheDistributionOnly).
 		want["is.profile-picture.disable-upload"] = "false"

@@ -240,7 +240,7 @@ func TestTTSSecretsAreGeneratedNeverWritten(t *testing.T) {
 			t.Errorf("secret %s generator %s does not produce %g hex digits", suffix, jsonText(gen), length)
 		}
 	}
-	for _, suffix := range []string{"database", "redis-auth-token", "tts/console-oauth-client-secret", "tts/admin-password"} {
+	for _, suffix := range []string{"database", "redis-auth-token", "tts/console-oauth-client-secret", "tts/admin-password", "tts/http-metrics-password"} {
 		if _, ok := names[prefix+suffix]; !ok {
 			t.Errorf("no secret %s%s; have %v", prefix, suffix, sortedKeys(names))
 		}

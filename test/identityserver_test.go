@@ -150,8 +150,8 @@ func TestIdentityServerServiceOfEveryCombination(t *testing.T) {
 			}
 
 			// The SMTP credentials are the sixth (EmailSender is set in the
-			// example).
-			checkExecutionRole(t, is.tpl, is.task, 6)
+			// example), the metrics password the seventh.
+			checkExecutionRole(t, is.tpl, is.task, 7)
 			checkDatabaseBootstrap(t, is)
 		})
 	}
@@ -277,7 +277,7 @@ func checkDatabaseBootstrap(t *testing.T, is isTask) {
 			jsonText(jobSecrets["ADMIN_PASSWORD"]), jsonText(jobSecrets["CONSOLE_SECRET"]))
 	}
 	checkCredentialsFromSecrets(t, "bootstrap", job)
-	checkExecutionRole(t, is.tpl, task, 8) // the service's six, the administrator's password and the Console's secret
+	checkExecutionRole(t, is.tpl, task, 9) // the service's seven, the administrator's password and the Console's secret
 	if deps := jsonText(is.service.DependsOn); !strings.Contains(deps, `"`+runID+`"`) {
 		t.Errorf("the service depends on %s, want the bootstrap run %s", deps, runID)
 	}

@@ -146,7 +146,7 @@ func TestServicesOfEveryCombination(t *testing.T) {
 				// Credentials only from Secrets Manager; every backend gets the
 				// cluster keys and the Redis passwords.
 				// Every component serves HTTP and gets the shared cookie keys.
-				wantSecrets := []string{"TTN_LW_CLUSTER_KEYS", "TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY"}
+				wantSecrets := []string{"TTN_LW_CLUSTER_KEYS", "TTN_LW_HTTP_COOKIE_HASH_KEY", "TTN_LW_HTTP_COOKIE_BLOCK_KEY", "TTN_LW_HTTP_METRICS_PASSWORD"}
 				if comp != "console" {
 					wantSecrets = append(wantSecrets, "TTN_LW_REDIS_PASSWORD", "TTN_LW_CACHE_REDIS_PASSWORD", "TTN_LW_EVENTS_REDIS_PASSWORD")
 				} else {
@@ -248,7 +248,9 @@ func TestNetworkAndApplicationServerReadOnlyTheInteropRepository(t *testing.T) {
 	a := synthOnce(t, nil)
 	tpl := a.Stack(t, "Services")
 	for comp, s := range servicesByComponent(t, tpl) {
-		statements := taskRoleStatements(tpl, s.task)
+		// The metrics collector's log writes are checked by
+		// TestCollectorWritesOnlyItsLogGroup.
+		statements := withoutCollectorLogs(taskRoleStatements(tpl, s.task))
 		got := map[string]string{}
 		for _, st := range statements {
 			if get(st, "Effect") != "Allow" {

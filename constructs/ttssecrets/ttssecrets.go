@@ -55,6 +55,10 @@ func Specs() []Spec {
 		// the agent runs or not, so that turning it off and on again keeps
 		// the key and deletes no secret.
 		{ID: "pba-forwarder-token-key", Setting: "pba.forwarder.token-key", Length: 64, Charset: Hex},
+		// The password of every component's /metrics (basic auth, user
+		// "metrics": pkg/component/web.go), which the collector beside each
+		// component scrapes; without it anyone in the VPC could read them.
+		{ID: "http-metrics-password", Setting: "http.metrics.password", Length: 40, Charset: Alphanumeric},
 	}
 }
 

@@ -24,11 +24,13 @@ import (
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/fargateservice"
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/listeners"
+	"github.com/lorawan-stack-aws/tts-ecs/constructs/removal"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/diag"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/fargate"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/imageref"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsconfig"
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsmetrics"
 )
 
 // Binary is the program of The Things Stack in its images. The images of
@@ -102,7 +104,33 @@ type Props struct {
 	// processes of the sessions). The caller grants the task role what the
 	// sessions need (the cluster's ExecuteCommandConfiguration).
 	Exec bool
+	// Metrics, when set, runs the metrics collector beside the component
+	// (package ttsmetrics); only for a single component that the table keeps
+	// series of.
+	Metrics *Metrics
 }
+
+// Metrics configure the collector of a service's component metrics.
+type Metrics struct {
+	// Namespace is the deployment's CloudWatch namespace
+	// (ttsmetrics.Namespace); Region its region.
+	Namespace, Region string
+	// Password is http.metrics.password, the secret the component reads
+	// (and must read: Secrets must set it).
+	Password awsecs.Secret
+}
+
+// Collector resources.
+const (
+	// CollectorContainer is the collector's container name.
+	CollectorContainer = "collector"
+	// CollectorCPU units (of the task's) and its memory, reserved and at
+	// most: a scrape a minute of a few series needs little; the hard limit
+	// keeps a runaway collector from taking the component's memory.
+	CollectorCPU               = 64
+	CollectorMemoryReservation = 64
+	CollectorMemoryLimit       = 256
+)
 
 // Service is the ECS service and what callers grant permissions to.
 type Service struct {
@@ -116,6 +144,11 @@ type Service struct {
 	// secrets and parameters of the containers.
 	ExecutionRole awsiam.Role
 	LogGroup      awslogs.LogGroup
+	// Collector is the metrics collector's container and MetricsLogGroup
+	// the log group of its embedded metric format events; nil without
+	// Props.Metrics.
+	Collector       awsecs.ContainerDefinition
+	MetricsLogGroup awslogs.LogGroup
 	// props are kept for Job, which runs with the same configuration.
 	props Props
 }
@@ -184,6 +217,17 @@ func (p Props) validate() error {
 	if p.LogRetention == "" {
 		errs.Errorf("ttsservice.missing-log-retention", "LogRetention", "is required")
 	}
+	if p.Metrics != nil {
+		switch {
+		case len(p.Components) != 1 || len(ttsmetrics.ForComponent(p.Components[0])) == 0:
+			errs.Errorf("ttsservice.metrics-nothing-kept", "Metrics", "the metrics table keeps no series of %v: a collector would scrape for nothing", p.Components)
+		case p.Metrics.Namespace == "" || p.Metrics.Region == "" || p.Metrics.Password == nil:
+			errs.Errorf("ttsservice.metrics-incomplete", "Metrics", "Namespace, Region and Password are required")
+		}
+		if _, ok := p.Secrets[ttsconfig.EnvName("http.metrics.password")]; !ok {
+			errs.Errorf("ttsservice.metrics-without-password", "Secrets", "lack %s: the collector would scrape an open /metrics with a password the component does not check", ttsconfig.EnvName("http.metrics.password"))
+		}
+	}
 	if !p.Architecture.Valid() {
 		errs.Errorf("ttsservice.bad-architecture", "Architecture", "%q: give fargateservice.ARM64 or fargateservice.X86_64", p.Architecture)
 	}
@@ -238,6 +282,11 @@ func New(scope constructs.Construct, id string, props Props) (*Service, error) {
 		},
 		LinuxParameters: linux,
 	})
+	if props.Metrics != nil {
+		if err := out.addCollector(c, props, logs); err != nil {
+			return nil, err
+		}
+	}
 	svc, err := fargateservice.New(c, "Service", fargateservice.Props{
 		Cluster:          props.Cluster,
 		TaskDefinition:   out.TaskDefinition,
@@ -277,8 +326,9 @@ func newTask(scope constructs.Construct, props Props, task fargateservice.TaskPr
 	}))
 	cdknag.NagSuppressions_AddResourceSuppressions(t.Definition, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-ECS2"),
-		Reason: jsii.String("The plain environment holds only " + DigestVariable + " (a hash that restarts tasks on a configuration change) and " +
-			"settings whose value is the empty string (TLS listeners turned off), which Parameter Store cannot hold; every other setting " +
+		Reason: jsii.String("The plain environment holds only " + DigestVariable + " (a hash that restarts tasks on a configuration change), " +
+			"settings whose value is the empty string (TLS listeners turned off), which Parameter Store cannot hold, and the metrics collector's " +
+			ttsmetrics.ConfigVariable + " (its configuration, which names the password's variable, never its value); every other setting " +
 			"comes from Parameter Store and every credential from Secrets Manager (the construct refuses a credential in the environment)."),
 	}}, jsii.Bool(false))
 	env := map[string]*string{DigestVariable: jsii.String(props.ConfigDigest)}
@@ -353,4 +403,51 @@ func maskedLogFields(cs []ports.Component) []string {
 		out = append(out, ttsconfig.SecretLogFields(c)...)
 	}
 	return out
+}
+
+// addCollector adds the metrics collector (package ttsmetrics) to the task: a
+// non-essential container, so that its failure never stops the component;
+// its configuration in the plain environment, the password from the secret
+// the component reads; its embedded metric format events into a log group of
+// its own, which the task role may write (and nothing else of CloudWatch:
+// awsemf writes logs, CloudWatch Logs makes the metrics).
+func (s *Service) addCollector(scope constructs.Construct, props Props, logs func(string) awsecs.LogDriver) error {
+	s.MetricsLogGroup = awslogs.NewLogGroup(scope, jsii.String("MetricsLogs"), &awslogs.LogGroupProps{
+		Retention:     props.LogRetention,
+		RemovalPolicy: removal.Keep(),
+	})
+	// The configuration is a Fn::Sub template: the log group's name is a
+	// variable, and the collector's own ${env:...} references are escaped
+	// as ${!env:...}, which CloudFormation writes back as ${env:...}.
+	const logGroupVar = "MetricsLogGroup"
+	marker := "@" + logGroupVar + "@"
+	config, err := ttsmetrics.CollectorConfig(ttsmetrics.CollectorInputs{
+		Component: props.Components[0], Namespace: props.Metrics.Namespace, LogGroup: marker, Region: props.Metrics.Region,
+	})
+	if err != nil {
+		return err
+	}
+	tmpl := strings.ReplaceAll(strings.ReplaceAll(config, "${", "${!"), marker, "${"+logGroupVar+"}")
+	configValue := awscdk.Fn_Sub(jsii.String(tmpl), &map[string]*string{logGroupVar: s.MetricsLogGroup.LogGroupName()})
+	s.Collector = s.TaskDefinition.AddContainer(jsii.String(CollectorContainer), &awsecs.ContainerDefinitionOptions{
+		ContainerName:        jsii.String(CollectorContainer),
+		Image:                awsecs.ContainerImage_FromRegistry(jsii.String(ttsmetrics.Image), nil),
+		Essential:            jsii.Bool(false),
+		Cpu:                  jsii.Number(CollectorCPU),
+		MemoryReservationMiB: jsii.Number(CollectorMemoryReservation),
+		MemoryLimitMiB:       jsii.Number(CollectorMemoryLimit),
+		Environment:          &map[string]*string{ttsmetrics.ConfigVariable: configValue},
+		Secrets:              &map[string]awsecs.Secret{ttsmetrics.PasswordVariable: props.Metrics.Password},
+		Logging:              logs(props.Name + "-collector"),
+	})
+	s.MetricsLogGroup.GrantWrite(s.TaskRole)
+	cdknag.NagSuppressions_AddResourceSuppressions(s.TaskRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The metrics collector creates its log stream (one per task, named by the task id) and puts its embedded metric format " +
+			"events in the service's own metrics log group: the wildcard is the log-stream part of that one group's ARN."),
+		AppliesTo: &[]any{
+			"Resource::<" + *awscdk.Stack_Of(scope).GetLogicalId(s.MetricsLogGroup.Node().DefaultChild().(awscdk.CfnElement)) + ".Arn>:*",
+		},
+	}}, jsii.Bool(true))
+	return nil
 }

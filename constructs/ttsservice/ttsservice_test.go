@@ -43,6 +43,13 @@ func TestPropsAreValidated(t *testing.T) {
 		{"short grace", func(p *Props) { p.HealthCheckGrace = time.Second }, "ttsservice.short-grace"},
 		{"bad name", func(p *Props) { p.Name = "Identity_Server" }, "ttsservice.bad-name"},
 		{"no digest", func(p *Props) { p.ConfigDigest = "" }, "ttsservice.missing-digest"},
+		{"collector of a component nothing is kept of", func(p *Props) { p.Metrics = &Metrics{Namespace: "n", Region: "r"} }, "ttsservice.metrics-nothing-kept"},
+		{"collector without a password", func(p *Props) {
+			p.Name, p.Components, p.Metrics = "gs", []ports.Component{ports.GatewayServer}, &Metrics{Namespace: "n", Region: "r"}
+		}, "ttsservice.metrics-incomplete"},
+		{"collector of an open /metrics", func(p *Props) {
+			p.Name, p.Components, p.Metrics = "gs", []ports.Component{ports.GatewayServer}, &Metrics{Namespace: "n", Region: "r"}
+		}, "ttsservice.metrics-without-password"},
 	} {
 		p := good
 		c.change(&p)

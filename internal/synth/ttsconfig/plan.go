@@ -69,6 +69,8 @@ const (
 	// generated forwarder token key.
 	SecretPBAAPIKey   Secret = "pba-api-key"
 	SecretPBATokenKey Secret = "pba-forwarder-token-key"
+	// SecretMetricsPassword protects every component's /metrics.
+	SecretMetricsPassword Secret = "http-metrics-password"
 )
 
 // The members of the Packet Broker API key secret.
@@ -373,6 +375,11 @@ func New(in Inputs) (*Plan, error) {
 	// not the random keys TTS makes at each start when they are unset.
 	b.secret("http.cookie.hash-key", SecretCookieHashKey, all...)
 	b.secret("http.cookie.block-key", SecretCookieBlockKey, all...)
+	// Metrics (pkg/component/web.go): /metrics is on by default and open;
+	// a password makes it basic auth with the user "metrics". The collector
+	// in each task (package ttsmetrics) scrapes it with the same secret.
+	b.lit("http.metrics.enable", "true", all...)
+	b.secret("http.metrics.password", SecretMetricsPassword, all...)
 
 	// Frequency plans: every component builds its frequency plan store at
 	// start (pkg/component). Read them from the image, never from GitHub:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lorawan-stack-aws/tts-ecs/internal/synth/ttsmetrics"
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/rehearse/smoke"
 )
 
@@ -55,6 +56,9 @@ func (r *run) target() smoke.Target {
 			if !c.essential() {
 				r.bootstrapTarget(ctx, &t, c, s.addr)
 			}
+		}
+		if ep, ok := r.metricsEndpoint(ctx, s); ok {
+			t.Metrics = append(t.Metrics, ep)
 		}
 	}
 	// The Identity Server's bootstrap (a task run at deploy time) names the
@@ -119,4 +123,41 @@ func (r *run) bootstrapTarget(ctx context.Context, t *smoke.Target, c container,
 		t.AdminPassword = e["ADMIN_PASSWORD"]
 		t.ConsoleClientSecret = e["CONSOLE_SECRET"]
 	}
+}
+
+// metricsEndpoint describes the /metrics of a service that runs The Things
+// Stack, and the collector of its task (a container that the rehearsal does
+// not start: the image is not here; the scenario scrapes as its
+// configuration says).
+func (r *run) metricsEndpoint(ctx context.Context, s *service) (smoke.MetricsEndpoint, bool) {
+	var ep smoke.MetricsEndpoint
+	if s.stub {
+		// A stand-in listens on its ports (stubAgent); there is no /metrics.
+		r.note("metrics: %s is a stub of the shared build; its /metrics is not checked", s.name)
+		return ep, false
+	}
+	found := false
+	for _, c := range s.task.containers {
+		if r.isTTS(c) && c.essential() {
+			env, err := r.containerEnv(ctx, c, s.addr)
+			if err != nil {
+				continue
+			}
+			ep.Component, ep.HTTPAddr, ep.TaskHost, ep.Password = s.name, env["TTN_LW_HTTP_LISTEN"], s.addr, env["TTN_LW_HTTP_METRICS_PASSWORD"]
+			found = ep.HTTPAddr != ""
+		}
+	}
+	for _, c := range s.task.containers {
+		for _, e := range c.Environment {
+			if e.Name != ttsmetrics.ConfigVariable {
+				continue
+			}
+			env, err := r.containerEnv(ctx, c, s.addr)
+			if err != nil {
+				continue
+			}
+			ep.CollectorConfig, ep.CollectorEnv = env[ttsmetrics.ConfigVariable], env
+		}
+	}
+	return ep, found
 }

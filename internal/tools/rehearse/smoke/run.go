@@ -67,6 +67,9 @@ func Run(ctx context.Context, t Target) []Result {
 		}
 		s.check(ctx, name, skip, func(ctx context.Context) (string, error) { return s.interopJoin(ctx, i) })
 	}
+	s.check(ctx, "Join: a device of the deployment's Join Server joins through the UDP gateway; the join-accept reaches the gateway",
+		s.need(s.app != "" && s.gwOK, "an application and a connected gateway"), s.localJoin)
+	s.check(ctx, metricsCheckName, s.need(s.gwOK, "a connected gateway (the traffic series exist only after traffic)"), s.metrics)
 	s.check(ctx, "E-mail: password reset through the proxy sends a mail to the SMTP stand-in over STARTTLS with the secret's credentials",
 		s.need(t.Mail != nil, "EmailSender (the deployment sends no e-mail)"), s.passwordResetMail)
 	if t.PBARequests != nil {

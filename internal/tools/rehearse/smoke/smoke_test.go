@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math/big"
@@ -375,5 +376,21 @@ func TestTemporaryPasswordFromTheMail(t *testing.T) {
 	}
 	if _, err := temporaryPassword([]byte("Subject: x\r\n\r\nno password here\r\n")); err == nil {
 		t.Error("a mail without a password gave one")
+	}
+}
+
+// TestAESCMAC checks the MIC function against the examples of RFC 4493.
+func TestAESCMAC(t *testing.T) {
+	key, _ := hex.DecodeString("2b7e151628aed2a6abf7158809cf4f3c")
+	for msg, want := range map[string]string{
+		"":                                 "bb1d6929e95937287fa37d129b756746",
+		"6bc1bee22e409f96e93d7e117393172a": "070a16b46b4d4144f79bdd9dd04a287c",
+		"6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411": "dfa66747de9ae63030ca32611497c827",
+	} {
+		m, _ := hex.DecodeString(msg)
+		got, err := aesCMAC(key, m)
+		if err != nil || hex.EncodeToString(got[:]) != want {
+			t.Errorf("CMAC(%s) = %x %v, want %s", msg, got, err, want)
+		}
 	}
 }

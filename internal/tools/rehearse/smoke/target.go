@@ -85,6 +85,9 @@ type Target struct {
 	// The Things Stack (its environment and secrets); nil when no service
 	// has ECS Exec (OpsAccess off).
 	Exec func(ctx context.Context, service string, argv ...string) (ExecResult, error)
+	// Metrics are the /metrics endpoints of The Things Stack's components,
+	// each with the collector that scrapes it, if any.
+	Metrics []MetricsEndpoint
 	// Timeout bounds each check.
 	Timeout time.Duration
 }
@@ -93,6 +96,23 @@ type Target struct {
 type ExecResult struct {
 	Code           int
 	Stdout, Stderr string
+}
+
+// MetricsEndpoint is one component's /metrics and its collector as the task
+// definition configures them.
+type MetricsEndpoint struct {
+	// Component is the component the task starts, e.g. gs.
+	Component string
+	// HTTPAddr is host:port of the component's HTTP listener; TaskHost is
+	// the host that is localhost inside its task.
+	HTTPAddr, TaskHost string
+	// Password is http.metrics.password as the component reads it.
+	Password string
+	// CollectorConfig is the collector container's configuration as ECS
+	// gives it (AOT_CONFIG_CONTENT), CollectorEnv the container's whole
+	// environment, secrets included; "" and nil when the task has none.
+	CollectorConfig string
+	CollectorEnv    map[string]string
 }
 
 // LogLine is one line of one process's output.

@@ -17,6 +17,7 @@ const (
 	udpPushAck  = 0x01
 	udpPullData = 0x02
 	udpPullAck  = 0x04
+	udpPullResp = 0x03
 )
 
 // udpPacket is a Semtech UDP upstream packet: version, token, identifier,
