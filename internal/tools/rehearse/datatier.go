@@ -143,6 +143,11 @@ func (r *run) postgres(ctx context.Context) error {
 	if err := waitTCP(ctx, p, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second); err != nil {
 		return err
 	}
+	// The port opens before the server accepts connections ("the database
+	// system is starting up"): wait until pg_isready says it accepts them.
+	if err := waitPostgresReady(ctx, filepath.Join(bin, "pg_isready"), port, 30*time.Second); err != nil {
+		return err
+	}
 	if dbName != "" {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "createdb"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", username, dbName)
 		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE=require")
@@ -332,4 +337,20 @@ func portFree(what, addr string) error {
 	}
 	c.Close()
 	return fmt.Errorf("%s is already in use by another process (another rehearsal, or a %s server of this machine); stop it and run the rehearsal again", addr, what)
+}
+
+// waitPostgresReady runs pg_isready until the server on port accepts
+// connections (exit status 0), or fails after timeout with its last answer.
+func waitPostgresReady(ctx context.Context, pgIsReady string, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := exec.CommandContext(ctx, pgIsReady, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "1").CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return fmt.Errorf("PostgreSQL on 127.0.0.1:%d does not accept connections after %s (pg_isready: %v: %s): see its log above", port, timeout, err, strings.TrimSpace(string(out)))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
