@@ -36,6 +36,7 @@ prices:
   logs-storage-gb-month: {unit: GB-month, source: test}
   alarm-metric-month: {unit: metric-month, source: test}
   secret-month: {unit: month, source: test}
+  custom-metric-month: {unit: metric-month, source: test}
 regions:
   test-1:
     name: Test
@@ -57,6 +58,7 @@ regions:
       logs-storage-gb-month: 0.03
       alarm-metric-month: 0.1
       secret-month: 0.4
+      custom-metric-month: 0.3
     unconfirmed: [elasticache-node-hour:cache.t4g.small]
 assumptions:
   log-gb-per-task-month: {value: 2, unit: GB, doc: test}
@@ -66,6 +68,7 @@ assumptions:
   nlb-lcu-per-hour: {value: 1, unit: LCU, doc: test}
   database-storage-gb: {value: 10, unit: GB, doc: test}
   database-io-million-month: {value: 5, unit: million, doc: test}
+  collector-label-values: {value: 5, unit: values, doc: test}
 free:
   "Custom::*": {reason: custom resource}
   AWS::ECS::TaskDefinition: {reason: priced through the service}
@@ -77,7 +80,10 @@ free:
 const testTemplate = `{"Resources": {
   "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Cpu": "512", "Memory": "2048",
     "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
-    "ContainerDefinitions": [{"LogConfiguration": {"LogDriver": "awslogs", "Options": {"awslogs-group": {"Ref": "Logs"}}}}]}},
+    "ContainerDefinitions": [{"LogConfiguration": {"LogDriver": "awslogs", "Options": {"awslogs-group": {"Ref": "Logs"}}}},
+      {"Name": "collector", "LogConfiguration": {"LogDriver": "awslogs", "Options": {"awslogs-group": {"Ref": "Logs"}}}, "Environment": [{"Name": "AOT_CONFIG_CONTENT", "Value": {"Fn::Sub": [
+        "exporters:\n  awsemf:\n    log_group_name: '${G}'\n    metric_declarations:\n      - dimensions: [[component]]\n        metric_name_selectors: ['^a_total$$', '^b$$']\n      - dimensions: [[component, message_type]]\n        metric_name_selectors: ['^c_total$$']\nreceivers:\n  prometheus:\n    config:\n      scrape_configs:\n        - static_configs:\n            - labels: {component: gs}\n",
+        {"G": {"Ref": "OtherLogs"}}]}}]}]}},
   "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 365}},
   "OtherLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {}},
   "Service": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 3, "TaskDefinition": {"Ref": "Task"}, "LaunchType": "FARGATE"}},
@@ -126,7 +132,8 @@ func TestEstimateArithmetic(t *testing.T) {
 	want := map[string]float64{
 		// 3 tasks x (0.5 vCPU x 0.04 + 2 GB x 0.01) x 100 h
 		KindTasks: 3 * (0.5*0.04 + 2*0.01) * 100,
-		// service logs: 3 tasks x 2 GB x (0.5 + 12 months x 0.03);
+		// service logs: 3 tasks x 2 GB x (0.5 + 12 months x 0.03), once
+		// although both containers write to the group;
 		// the other group: 1 GB x (0.5 + 12 (never expires) x 0.03)
 		KindLogs: 3*2*(0.5+12*0.03) + 1*(0.5+12*0.03),
 		// 100 h x 0.05 + 10 GB x 0.1
@@ -139,8 +146,10 @@ func TestEstimateArithmetic(t *testing.T) {
 		KindDatabase: 0.5*100*0.1 + 10*0.1 + 5*0.2,
 		// 1 group x (2 replicas + 1) nodes x 100 h x 0.03
 		KindCache: 3 * 100 * 0.03,
-		// two metrics of a metric-math alarm
-		KindMonitor: 2 * 0.1,
+		// two metrics of a metric-math alarm; the collector's custom
+		// metrics: a and b with the component, c with the component and
+		// 5 message types (the assumption), whatever the number of tasks
+		KindMonitor: 2*0.1 + (2+5)*0.3,
 		KindSecrets: 0.4,
 	}
 	got := e.ByKind()
@@ -172,7 +181,7 @@ func TestEstimateArithmetic(t *testing.T) {
 		t.Errorf("caveats %v, want the role's", e.Caveats)
 	}
 	md := e.Markdown()
-	for _, s := range []string{"| `s` |", "log-gb-per-task-month: 2 GB", "nothing really", "3 tasks (up to 6) x (0.5 vCPU, 2 GB, ARM64)"} {
+	for _, s := range []string{"| `s` |", "log-gb-per-task-month: 2 GB", "nothing really", "3 tasks (up to 6) x (0.5 vCPU, 2 GB, ARM64)", "7 custom metrics from its collectors (a_total, b, c_total)", "collector-label-values: 5 values"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("the report lacks %q:\n%s", s, md)
 		}

@@ -17,7 +17,7 @@ const (
 	KindDatabase  = "database"
 	KindCache     = "cache"
 	KindLogs      = "logs"
-	KindMonitor   = "alarms, dashboards"
+	KindMonitor   = "metrics, alarms, dashboards"
 	KindSecrets   = "secrets, keys"
 	KindStorage   = "S3, CDN"
 	KindFunctions = "functions"

@@ -84,15 +84,18 @@ func indexTemplate(t assembly.Template) *templateIndex {
 }
 
 // taskLogGroups are the logical ids of the log groups a task definition's
-// containers write to (awslogs).
+// containers write to (awslogs), each once: containers that share a group
+// (a component and its collector) are one stream of the task's logs.
 func taskLogGroups(td assembly.Resource) []string {
 	var out []string
+	seen := map[string]bool{}
 	defs, _ := td.Properties["ContainerDefinitions"].([]any)
 	for _, d := range defs {
 		m, _ := d.(map[string]any)
 		lc, _ := m["LogConfiguration"].(map[string]any)
 		opts, _ := lc["Options"].(map[string]any)
-		if g := refTo(opts["awslogs-group"]); g != "" {
+		if g := refTo(opts["awslogs-group"]); g != "" && !seen[g] {
+			seen[g] = true
 			out = append(out, g)
 		}
 	}
@@ -183,6 +186,18 @@ func priceService(p *pricing, idx *templateIndex, id string, r assembly.Resource
 			return nil, err
 		}
 		lines = append(lines, Line{Kind: KindLogs, What: fmt.Sprintf("%g tasks x %g GB/month, held %g months", tasks, gb, round(months, 1)), Monthly: tasks * gb * per, Ceiling: maxTasks * gb * per})
+	}
+	// The custom metrics its collectors publish.
+	metrics, names, err := collectorMetrics(p, td)
+	if err != nil {
+		return nil, err
+	}
+	if metrics > 0 {
+		c, err := p.cost("custom-metric-month", metrics)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, Line{Kind: KindMonitor, What: fmt.Sprintf("%g custom metrics from its collectors (%s)", metrics, names), Monthly: c, Ceiling: c})
 	}
 	return lines, nil
 }
