@@ -104,6 +104,9 @@ func TestIntegrationLogFiltersMatchNginxLines(t *testing.T) {
 		}
 		if strings.Contains(l, "[error]") {
 			errorLog++
+			if isRequest {
+				t.Errorf("an error log line counts as a request: %s", l)
+			}
 		}
 	}
 	// The health checks of runNginx are access log lines too (on the health port).
