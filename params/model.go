@@ -159,6 +159,9 @@ func (p *Params) InteropEnabledIS() bool { return p.InteropEnabled }
 // 8886 (true) or the load balancer does (false).
 func (p *Params) ProxyTerminatesTLS() bool { return p.SupportProxyTLS }
 
+// MaxDatabaseReaders is the largest DatabaseReaders.
+const MaxDatabaseReaders = 3
+
 // CreatesCertificate tells whether the stacks create the ACM certificate.
 func (p *Params) CreatesCertificate() bool { return p.CertificateArn == "" }
 

@@ -116,7 +116,7 @@ func (l *loader) validate() {
 	if p.DatabaseMaxCapacity < p.DatabaseMinCapacity {
 		l.errorf("params.capacity-order", "DatabaseMaxCapacity", "%g is below DatabaseMinCapacity %g; raise it or lower DatabaseMinCapacity", p.DatabaseMaxCapacity, p.DatabaseMinCapacity)
 	}
-	l.intRange("DatabaseReaders", p.DatabaseReaders, 0, 3)
+	l.intRange("DatabaseReaders", p.DatabaseReaders, 0, MaxDatabaseReaders)
 	if p.DatabaseReaders == 0 {
 		l.warnf("params.no-standby", "DatabaseReaders", "is 0: the database has no standby in another availability zone, and a failure of the writer's zone stops the network until Aurora recreates the writer")
 	}

@@ -291,7 +291,12 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 	for _, s := range services {
 		alarms.serviceTasks(s.name, cluster, s.service)
 	}
-	dbInstances := *data.Database.Cluster.InstanceIdentifiers()
+	dbInstances := make([]*string, p.DatabaseReaders+1)
+	for i := range dbInstances {
+		if dbInstances[i], err = readPublished(stack, data.Stack, DatabaseInstanceOutput(i)); err != nil {
+			return nil, err
+		}
+	}
 	nodes := cacheNodes(data.Cache.Group.Ref(), p.CacheReplicas)
 	alarms.dataTier(p, data.Database.Cluster.ClusterIdentifier(), dbInstances, nodes)
 	certArn := jsii.String(lb.CertificateArn)
