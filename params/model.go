@@ -51,7 +51,7 @@ type Params struct {
 	AcmeDirectory                  string   `yaml:"AcmeDirectory" default:"production" doc:"ACME directory Certbot uses when SupportProxyTLS is true: production (Let's Encrypt), staging (Let's Encrypt's test CA, untrusted certificates, generous rate limits: try it first), or the https:// URL of another ACME directory."`
 	CertificateRenewDays           int      `yaml:"CertificateRenewDays" default:"30" doc:"With SupportProxyTLS: the Certbot task issues a new certificate when fewer days than this are left (7 to 60; Let's Encrypt certificates last 90 days)."`
 	CertificateRenewSchedule       string   `yaml:"CertificateRenewSchedule" default:"rate(12 hours)" doc:"With SupportProxyTLS: EventBridge schedule of the Certbot task, rate(...) of 1 to 24 hours or cron(...). A run that finds the certificate not due exits at once; at least one run a day keeps the DaysToExpiry alarm fed."`
-	AlarmEmail                     string   `yaml:"AlarmEmail" default:"" doc:"E-mail address subscribed to the alarm topic (certificate expiry, failed renewal, unhealthy proxy targets; SupportProxyTLS only). Empty: no subscription, subscribe to the topic yourself. The address must confirm the subscription."`
+	AlarmEmail                     string   `yaml:"AlarmEmail" default:"" doc:"E-mail address subscribed to the alarm topic, which every alarm of the deployment notifies in both TLS modes (services below their task count, target groups without healthy targets, database and Redis, certificates, proxy errors, Lambda errors). Empty: no subscription, subscribe to the topic yourself. The address must confirm the subscription."`
 	InteropEnabled                 bool     `yaml:"InteropEnabled" default:"false" doc:"Serve LoRaWAN Backend Interfaces on port 8886: the Identity Server answers HomeNSReq for Packet Broker and other networks. The Identity Server's own interop switch is derived from it."`
 	InteropPacketBrokerEnabled     bool     `yaml:"InteropPacketBrokerEnabled" default:"false" doc:"Accept Backend Interfaces requests from Packet Broker, authenticated by an OAuth2 bearer token. Needs InteropEnabled."`
 	InteropPacketBrokerTokenIssuer string   `yaml:"InteropPacketBrokerTokenIssuer" default:"https://iam.packetbroker.net" doc:"Issuer that Packet Broker tokens must carry, exactly (interop.packet-broker.token-issuer)."`
@@ -160,6 +160,9 @@ func (p *Params) InteropEnabledIS() bool { return p.InteropEnabled }
 // ProxyTerminatesTLS tells whether the reverse proxy terminates TLS on 443 and
 // 8886 (true) or the load balancer does (false).
 func (p *Params) ProxyTerminatesTLS() bool { return p.SupportProxyTLS }
+
+// MaxDatabaseReaders is the largest DatabaseReaders.
+const MaxDatabaseReaders = 3
 
 // CreatesCertificate tells whether the stacks create the ACM certificate.
 func (p *Params) CreatesCertificate() bool { return p.CertificateArn == "" }

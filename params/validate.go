@@ -116,7 +116,7 @@ func (l *loader) validate() {
 	if p.DatabaseMaxCapacity < p.DatabaseMinCapacity {
 		l.errorf("params.capacity-order", "DatabaseMaxCapacity", "%g is below DatabaseMinCapacity %g; raise it or lower DatabaseMinCapacity", p.DatabaseMaxCapacity, p.DatabaseMinCapacity)
 	}
-	l.intRange("DatabaseReaders", p.DatabaseReaders, 0, 3)
+	l.intRange("DatabaseReaders", p.DatabaseReaders, 0, MaxDatabaseReaders)
 	if p.DatabaseReaders == 0 {
 		l.warnf("params.no-standby", "DatabaseReaders", "is 0: the database has no standby in another availability zone, and a failure of the writer's zone stops the network until Aurora recreates the writer")
 	}
@@ -357,7 +357,7 @@ func (l *loader) checkMailboxes() {
 	for _, m := range []struct{ key, addr, consequence string }{
 		{"AcmeEmail", p.AcmeEmail, "Let's Encrypt refuses to register an ACME account with it, so the proxy's certificate issuance fails when SupportProxyTLS is true"},
 		{"AdminEmail", p.AdminEmail, "the administrator user cannot receive mail (e-mail validation, password reset, notifications)"},
-		{"AlarmEmail", p.AlarmEmail, "the alarm subscription can never be confirmed, so alarms (certificate expiry, failed renewal, unhealthy proxy targets) go nowhere"},
+		{"AlarmEmail", p.AlarmEmail, "the alarm subscription can never be confirmed, so alarms (services, target groups, data tier, certificates, proxy errors) go nowhere"},
 		{"EmailSender", p.EmailSender, "Amazon SES cannot verify a domain nobody owns (its DKIM records go to the hosted zone), so the Identity Server's e-mail is never sent"},
 	} {
 		a, err := mail.ParseAddress(m.addr)

@@ -5,12 +5,10 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/constructs/certbottask"
@@ -56,8 +54,8 @@ type servicesInputs struct {
 	moduleDir string
 	// targets are the proxy's registered target groups.
 	targets []*listeners.Target
-	// alarms is the deployment's alarm topic.
-	alarms awssns.ITopic
+	// alarms creates the deployment's alarms.
+	alarms *alarmSet
 }
 
 // newCertbot creates the Certbot task in proxy TLS mode, and its alarms. The
@@ -125,13 +123,12 @@ func newCertbot(stack awscdk.Stack, in servicesInputs) (*Certbot, error) {
 // certbotAlarms creates the alarms of proxy TLS mode, to the deployment's
 // alarm topic: certificate expiry and failed renewal.
 func certbotAlarms(stack awscdk.Stack, in servicesInputs) {
-	p, topic := in.params, in.alarms
-	action := awscloudwatchactions.NewSnsAction(topic)
-	dims := &map[string]*string{"Domain": jsii.String(p.DomainName)}
-	expiry := awscloudwatch.NewAlarm(stack, jsii.String("CertificateExpiryAlarm"), &awscloudwatch.AlarmProps{
+	p := in.params
+	dims := map[string]*string{"Domain": jsii.String(p.DomainName)}
+	in.alarms.add("CertificateExpiryAlarm", "proxy-certificate-expiry", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(fmt.Sprintf("The proxy's certificate for %s has fewer than %d days left, or no run reported it for a day: see the Certbot log group", p.DomainName, ExpiryAlarmDays)),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String(CertMetricNamespace), MetricName: jsii.String("DaysToExpiry"), DimensionsMap: dims,
+			Namespace: jsii.String(CertMetricNamespace), MetricName: jsii.String("DaysToExpiry"), DimensionsMap: &dims,
 			Statistic: jsii.String("Minimum"), Period: awscdk.Duration_Days(jsii.Number(1)),
 		}),
 		Threshold:          jsii.Number(ExpiryAlarmDays),
@@ -139,10 +136,10 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) {
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 	})
-	failure := awscloudwatch.NewAlarm(stack, jsii.String("CertificateRenewalFailureAlarm"), &awscloudwatch.AlarmProps{
+	in.alarms.add("CertificateRenewalFailureAlarm", "proxy-certificate-renewal-failure", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("The Certbot task failed to renew the proxy's certificate for " + p.DomainName + ": see the Certbot log group"),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String(CertMetricNamespace), MetricName: jsii.String("RenewalFailure"), DimensionsMap: dims,
+			Namespace: jsii.String(CertMetricNamespace), MetricName: jsii.String("RenewalFailure"), DimensionsMap: &dims,
 			Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Hours(jsii.Number(1)),
 		}),
 		Threshold:          jsii.Number(1),
@@ -150,7 +147,4 @@ func certbotAlarms(stack awscdk.Stack, in servicesInputs) {
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	for _, a := range []awscloudwatch.Alarm{expiry, failure} {
-		a.AddAlarmAction(action)
-	}
 }

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -219,6 +221,17 @@ func NewData(scope constructs.Construct, id string, props DataProps) (*Data, err
 			"a Secrets Manager rotation function would leave the Identity Server, which reads the password at start only, with a deleted key."),
 	}}, jsii.Bool(false))
 	publish(smtp, SMTPCredentialsArnOutput, "The ARN of the secret with the Identity Server's SMTP credentials (read whether or not EmailSender is set)", smtp.SecretArn())
+	instances := *db.Cluster.InstanceIdentifiers()
+	for i := 0; i <= params.MaxDatabaseReaders; i++ {
+		value, what := jsii.String("none"), fmt.Sprintf("reader %d, which DatabaseReaders does not create", i)
+		if i < len(instances) {
+			value, what = instances[i], fmt.Sprintf("reader %d", i)
+		}
+		if i == 0 {
+			what = "writer"
+		}
+		publish(stack, DatabaseInstanceOutput(i), "The identifier of the database's "+what+" (a dimension of its metrics)", value)
+	}
 	alarmKey := awskms.NewKey(stack, jsii.String("AlarmKey"), &awskms.KeyProps{
 		Description:       jsii.String("The Things Stack " + p.StackPrefix + ": alarm topic (CloudWatch publishes with it)"),
 		EnableKeyRotation: jsii.Bool(true),

@@ -12,13 +12,18 @@ import (
 	"github.com/lorawan-stack-aws/tts-ecs/params"
 )
 
+// SmtpCredentialsFunction is the construct id of the function that makes the
+// SMTP credentials.
+const SmtpCredentialsFunction = "SmtpCredentialsMaker"
+
 // newEmail creates the Identity Server's e-mail through Amazon SES in the
 // IdentityServer stack: the domain identity of EmailSender with its DKIM
 // records, the SMTP user and, at deploy time, its credentials in the Data
 // stack's secret. The function that makes them is this stack's own, with
-// only these permissions (access keys of that user, that secret).
+// only these permissions (access keys of that user, that secret). Its name
+// is published for the Services stack's alarm.
 func newEmail(stack awscdk.Stack, p *params.Params, cfg *Configuration, key awskms.IKey, moduleDir string) (*sesemail.Email, error) {
-	fn, err := gofunction.New(stack, "SmtpCredentialsMaker", gofunction.Props{
+	fn, err := gofunction.New(stack, SmtpCredentialsFunction, gofunction.Props{
 		ModuleDir:    moduleDir,
 		Package:      "./internal/run/cmd/deploy-resources",
 		Description:  "Makes the Identity Server's Amazon SES SMTP credentials from an access key of its SMTP user",
@@ -27,6 +32,7 @@ func newEmail(stack awscdk.Stack, p *params.Params, cfg *Configuration, key awsk
 	if err != nil {
 		return nil, err
 	}
+	publish(stack, FunctionNameOutput(SmtpCredentialsFunction), "The name of the function that makes the SMTP credentials (read by its alarm)", fn.Function.FunctionName())
 	zone := awsroute53.HostedZone_FromHostedZoneAttributes(stack, jsii.String("Zone"), &awsroute53.HostedZoneAttributes{
 		HostedZoneId: jsii.String(p.HostedZoneId),
 		ZoneName:     jsii.String(p.HostedZoneName),

@@ -129,6 +129,11 @@ func NewIdentityServer(scope constructs.Construct, id string, props IdentityServ
 		out.Email = email
 		conf.Environment[SMTPCredentialsVersionVariable] = awscdk.Fn_Join(jsii.String(":"), &[]*string{jsii.String(p.EmailCredentialsVersion), email.VersionID})
 	}
+	if !p.EmailEnabled() {
+		// Published in every mode: the Services stack's alarm reads it
+		// while e-mail is on, and its rollback may read it after.
+		publish(stack, FunctionNameOutput(SmtpCredentialsFunction), "No function makes SMTP credentials while EmailSender is empty", jsii.String("none"))
+	}
 	adminPassword := data.Secrets.ByID["admin-password"]
 	if adminPassword == nil {
 		return nil, fmt.Errorf("identity server: the Data stack has no admin-password secret")

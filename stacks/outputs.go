@@ -24,6 +24,24 @@ func TargetGroupArnOutput(key string) string { return "TargetGroupArn" + outputS
 // TargetGroupFullNameOutput: see TargetGroupArnOutput.
 func TargetGroupFullNameOutput(key string) string { return "TargetGroupFullName" + outputSuffix(key) }
 
+// FunctionNameOutput names the output of the name of a Lambda function
+// (construct id) that exists with some parameters only: its stack publishes
+// it in every mode (a placeholder without the function), and the alarm of
+// the Services stack reads it.
+func FunctionNameOutput(id string) string { return "FunctionName" + outputSuffix(id) }
+
+// DatabaseInstanceOutput names the Data stack's output of the identifier of
+// the database's writer (0) or reader i: published for every possible
+// reader (a placeholder for those DatabaseReaders does not create), so that
+// changing DatabaseReaders removes no output that the Services stack's
+// alarms read.
+func DatabaseInstanceOutput(i int) string {
+	if i == 0 {
+		return "DatabaseWriterIdentifier"
+	}
+	return fmt.Sprintf("DatabaseReader%dIdentifier", i)
+}
+
 // outputSuffix makes a target group key (is-TCP1886) a part of a logical id.
 func outputSuffix(key string) string {
 	out := make([]rune, 0, len(key))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -67,6 +68,8 @@ type Services struct {
 	Public  *listeners.Public
 	// Alarms is the alarm topic of the deployment.
 	Alarms awssns.Topic
+	// Dashboard is the deployment's CloudWatch dashboard, named StackPrefix.
+	Dashboard awscloudwatch.Dashboard
 }
 
 // serviceSpec is what differs between the components' services.
@@ -274,9 +277,10 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 	for _, t := range targets {
 		names[t.Key] = t.Group.TargetGroupFullName()
 	}
-	targetGroupAlarms(stack, out.Alarms, nlbName, append(append([]*listeners.Target{}, is.Targets...), targets...), names)
-	trafficAlarms(stack, out.Alarms, p.StackPrefix)
-	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.ServerProxy), alarms: out.Alarms}
+	alarms := newAlarmSet(stack, p.StackPrefix, out.Alarms)
+	alarms.targetGroups(nlbName, append(append([]*listeners.Target{}, is.Targets...), targets...), names)
+	alarms.traffic()
+	in := servicesInputs{params: p, net: net, data: data, lb: lb, is: is, moduleDir: moduleDir, targets: byServer(ports.ServerProxy), alarms: alarms}
 	certbot, err := newCertbot(stack, in)
 	if err != nil {
 		return nil, err
@@ -295,7 +299,51 @@ func NewServices(scope constructs.Construct, id string, props ServicesProps) (*S
 		return nil, err
 	}
 	orderSwitch(proxySvc.Service, lb.Plan, public)
+
+	// Every service, data tier resource, certificate and function alarms;
+	// the dashboard shows them all.
+	cluster := is.Cluster.ClusterName()
+	services := []dashboardService{{name: string(ports.IdentityServer), service: is.Service.Service.ServiceName()}}
+	for _, spec := range serviceSpecs(p) {
+		services = append(services, dashboardService{name: string(spec.component), service: out.Services[spec.component].Service.ServiceName()})
+	}
+	services = append(services, dashboardService{name: "proxy", service: proxySvc.Service.ServiceName()})
+	for _, s := range services {
+		alarms.serviceTasks(s.name, cluster, s.service)
+	}
+	dbInstances := make([]*string, p.DatabaseReaders+1)
+	for i := range dbInstances {
+		if dbInstances[i], err = readPublished(stack, data.Stack, DatabaseInstanceOutput(i)); err != nil {
+			return nil, err
+		}
+	}
+	nodes := cacheNodes(data.Cache.Group.Ref(), p.CacheReplicas)
+	alarms.dataTier(p, data.Database.Cluster.ClusterIdentifier(), dbInstances, nodes)
+	certArn := jsii.String(lb.CertificateArn)
+	alarms.acmExpiry(p, certArn)
+	alarms.proxyErrors(proxySvc.LogGroup)
+	fns, err := lambdaFunctions(stack, net.Stack, data.Stack, lb.Stack, cfg.Stack, is.Stack, stack)
+	if err != nil {
+		return nil, err
+	}
+	alarms.lambdaErrors(fns)
+	out.Dashboard = newDashboard(stack, dashboardInputs{
+		params: p, cluster: cluster, services: services, plan: lb.Plan, nlb: nlbName, targetNames: names,
+		dbCluster: data.Database.Cluster.ClusterIdentifier(), dbInstances: dbInstances, cacheNodes: nodes,
+		certArn: certArn, lambdas: fns, alarms: alarms.alarms,
+	})
 	return out, nil
+}
+
+// cacheNodes are the CacheClusterId of the replication group's nodes: a
+// group with one shard (cluster mode disabled) names its primary and
+// replicas <group id>-001, -002, ...
+func cacheNodes(group *string, replicas int) []*string {
+	out := make([]*string, replicas+1)
+	for i := range out {
+		out[i] = awscdk.Fn_Join(jsii.String(""), &[]*string{group, jsii.String(fmt.Sprintf("-%03d", i+1))})
+	}
+	return out
 }
 
 // waitForListeners makes a service wait for the public listeners of its

@@ -2,12 +2,12 @@ package stacks
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/ports"
@@ -56,40 +56,109 @@ func trafficMetric(prefix, name, stat string, period time.Duration) awscloudwatc
 	})
 }
 
-// trafficAlarms creates the traffic alarms into topic.
-func trafficAlarms(stack awscdk.Stack, topic awssns.ITopic, prefix string) {
-	action := awscloudwatchactions.NewSnsAction(topic)
-	names := TrafficAlarmNames(prefix)
+// traffic creates the traffic alarms; they tell when traffic comes back too.
+func (s *alarmSet) traffic() {
+	names := TrafficAlarmNames(s.prefix)
 	minute := time.Minute
 	gw := int(GatewaysDisconnectedFor / minute)
-	gateways := awscloudwatch.NewAlarm(stack, jsii.String("GatewaysDisconnected"), &awscloudwatch.AlarmProps{
-		AlarmName: jsii.String(names[0]),
+	gateways := s.add("GatewaysDisconnected", strings.TrimPrefix(names[0], s.prefix+"-"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(fmt.Sprintf("No %s task has reported a connected gateway for %d minutes, after gateways had been connected: "+
 			"check the %s service's events and logs, the load balancer's gateway listeners (UDP 1700, 8881, 8882, 8887) and their target groups, "+
 			"and whether the gateways reach the deployment's addresses (PublicAddress outputs). Connected gateways per protocol are in the service's metrics log group.",
 			ports.GatewayServer.Title(), gw, ports.GatewayServer)),
-		Metric:             trafficMetric(prefix, ttsmetrics.GatewaysConnected, "Maximum", minute),
+		Metric:             trafficMetric(s.prefix, ttsmetrics.GatewaysConnected, "Maximum", minute),
 		Threshold:          jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(float64(gw)),
 		DatapointsToAlarm:  jsii.Number(float64(gw)),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	gateways.AddAlarmAction(action)
-	gateways.AddOkAction(action)
+	gateways.AddOkAction(s.action)
 	up := int(UplinksStoppedFor / UplinksPeriod)
-	uplinks := awscloudwatch.NewAlarm(stack, jsii.String("UplinksStopped"), &awscloudwatch.AlarmProps{
-		AlarmName: jsii.String(names[1]),
+	uplinks := s.add("UplinksStopped", strings.TrimPrefix(names[1], s.prefix+"-"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(fmt.Sprintf("The %s tasks have received no uplink for %d minutes, after uplinks had been received: "+
 			"if gateways are still connected (alarm %s is OK), check the gateways' radio side and frequency plans, else follow that alarm.",
 			ports.GatewayServer.Title(), int(UplinksStoppedFor/minute), names[0])),
-		Metric:             trafficMetric(prefix, ttsmetrics.GSUplinks, "Sum", UplinksPeriod),
+		Metric:             trafficMetric(s.prefix, ttsmetrics.GSUplinks, "Sum", UplinksPeriod),
 		Threshold:          jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(float64(up)),
 		DatapointsToAlarm:  jsii.Number(float64(up)),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	uplinks.AddAlarmAction(action)
-	uplinks.AddOkAction(action)
+	uplinks.AddOkAction(s.action)
+}
+
+// trafficRows are the rows of The Things Stack's own traffic (uplinks,
+// downlinks, joins, gateways connected): the widgets of ttsmetrics.Widgets,
+// which reads only the series its collectors keep, as graph widgets.
+func trafficRows(in dashboardInputs) [][]awscloudwatch.IWidget {
+	var widgets []awscloudwatch.IWidget
+	for _, w := range ttsmetrics.Widgets(in.params.StackPrefix, in.params.Region, 0) {
+		widgets = append(widgets, trafficGraph(w))
+	}
+	return rowsOf("Traffic (The Things Stack's own metrics, namespace "+ttsmetrics.Namespace(in.params.StackPrefix)+")", widgets)
+}
+
+// trafficGraph is a graph widget of one ttsmetrics widget: each metric row
+// a metric, each expression row a math expression over the rows it names
+// by id; a row marked invisible is only read by expressions.
+func trafficGraph(w ttsmetrics.Widget) awscloudwatch.IWidget {
+	period := awscdk.Duration_Seconds(jsii.Number(float64(w.Properties.Period)))
+	byID := map[string]awscloudwatch.IMetric{}
+	type expression struct{ expr, label string }
+	var order []any // awscloudwatch.IMetric or expression, as the rows come
+	for _, r := range w.Properties.Metrics {
+		opts, _ := r[len(r)-1].(map[string]any)
+		str := func(k string) string { v, _ := opts[k].(string); return v }
+		if e := str("expression"); e != "" {
+			order = append(order, expression{e, str("label")})
+			continue
+		}
+		dims := map[string]*string{}
+		for i := 2; i+1 < len(r); i += 2 {
+			k, _ := r[i].(string)
+			v, _ := r[i+1].(string)
+			dims[k] = jsii.String(v)
+		}
+		stat := w.Properties.Stat
+		if s := str("stat"); s != "" {
+			stat = s
+		}
+		props := &awscloudwatch.MetricProps{
+			Namespace: jsii.String(r[0].(string)), MetricName: jsii.String(r[1].(string)),
+			DimensionsMap: &dims, Statistic: jsii.String(stat), Period: period,
+		}
+		if l := str("label"); l != "" {
+			props.Label = jsii.String(l)
+		}
+		m := awscloudwatch.NewMetric(props)
+		if id := str("id"); id != "" {
+			byID[id] = m
+		}
+		if v, ok := opts["visible"].(bool); !ok || v {
+			order = append(order, m)
+		}
+	}
+	var left []awscloudwatch.IMetric
+	for _, o := range order {
+		switch x := o.(type) {
+		case awscloudwatch.IMetric:
+			left = append(left, x)
+		case expression:
+			using := map[string]awscloudwatch.IMetric{}
+			for id, m := range byID {
+				if regexp.MustCompile(`\b` + regexp.QuoteMeta(id) + `\b`).MatchString(x.expr) {
+					using[id] = m
+				}
+			}
+			left = append(left, awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Expression: jsii.String(x.expr), Label: jsii.String(x.label), UsingMetrics: &using, Period: period,
+			}))
+		}
+	}
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(w.Properties.Title), Left: &left, Width: jsii.Number(float64(w.Width)), Height: jsii.Number(float64(w.Height)),
+		Stacked: jsii.Bool(w.Properties.Stacked),
+	})
 }

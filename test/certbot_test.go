@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/stacks"
 )
 
 // proxyOn and proxyOff are combinations of combos(), so that their synthesis
@@ -158,7 +160,11 @@ func TestAlarms(t *testing.T) {
 			if !strings.Contains(jsonText(get(al.Properties, "AlarmActions")), "Alarms") {
 				t.Errorf("%s does not notify the alarm topic", id)
 			}
-			switch get(al.Properties, "MetricName") {
+			metricName := get(al.Properties, "MetricName")
+			if get(al.Properties, "Namespace") != stacks.CertMetricNamespace && metricName != "UnHealthyHostCount" {
+				continue
+			}
+			switch metricName {
 			case "DaysToExpiry":
 				expiry++
 				if get(al.Properties, "Threshold") != 14.0 || get(al.Properties, "TreatMissingData") != "breaching" || get(al.Properties, "ComparisonOperator") != "LessThanThreshold" {

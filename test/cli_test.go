@@ -166,7 +166,7 @@ func TestExampleMailboxesWarnAndSynthesize(t *testing.T) {
 		`params/example.yaml: warning: AdminEmail: "admin@tts.example.com" is in example.com`,
 		"administrator user cannot receive mail",
 		`warning: AlarmEmail: "alarms@example.org" is in example.org`,
-		"alarms (certificate expiry, failed renewal, unhealthy proxy targets) go nowhere",
+		"alarms (services, target groups, data tier, certificates, proxy errors) go nowhere",
 	} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())

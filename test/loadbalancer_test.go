@@ -308,7 +308,8 @@ func staging(r Resource) bool {
 
 // certbotResource tells whether a resource of the Services stack belongs to
 // the Certbot task, its schedule, its deploy-time run, the alarms of proxy
-// TLS mode, or the proxy's task role policy (certsync reads the certificate
+// TLS mode (Certbot's, its runner's errors, those of the proxy's TLS target
+// groups), or the proxy's task role policy (certsync reads the certificate
 // secret), which come and go with SupportProxyTLS. Their log groups are not
 // among them: those exist in both modes (the check of stateful resources
 // above applies to them).
@@ -316,7 +317,7 @@ func certbotResource(stack, id string) bool {
 	if !strings.HasSuffix(stack, "-Services") {
 		return false
 	}
-	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotExecutionRole", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "CertbotCluster", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "Unhealthy", "ServiceproxyTaskRoleDefaultPolicy"} {
+	for _, prefix := range []string{"CertbotImage", "CertbotTask", "CertbotExecutionRole", "CertbotSchedule", "CertbotRunner", "CertbotFirstRun", "CertbotCluster", "CertificateExpiryAlarm", "CertificateRenewalFailureAlarm", "Unhealthy", "NoHealthy", "LambdaErrorsServicesCertbotRunner", "ServiceproxyTaskRoleDefaultPolicy"} {
 		if strings.HasPrefix(id, prefix) {
 			return true
 		}

@@ -625,6 +625,16 @@ func Render(cfg Config) (string, error) {
 	return w.String(), nil
 }
 
+// CloudWatch Logs filter patterns over the proxy's log (its container's
+// stdout and stderr): AccessLogFilter matches every access log line (the
+// JSON lines of logFields, which have a status; nginx's error log lines are
+// not JSON), ServerErrorFilter those answered with a 5xx status. The proxy's
+// metric filters count them (stacks.ProxyMetricNamespace).
+const (
+	AccessLogFilter   = `{ $.status = "*" }`
+	ServerErrorFilter = `{ $.status = "5*" }`
+)
+
 // logFields are the JSON access log fields.
 var logFields = [][2]string{
 	{"time", "$time_iso8601"},

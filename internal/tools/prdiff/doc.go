@@ -65,6 +65,9 @@
 //     the resources behind them exist, from the start of the deploy until
 //     the stack updates; those of its new template from its update to the
 //     end. A stack that is not updated keeps its old references to the end.
+//     A CloudWatch alarm or dashboard only names what it watches: the
+//     resource behind its reference may be deleted (no data), the output
+//     must still resolve.
 //  4. No ECS service is created or updated with a target group that no
 //     listener uses at that moment.
 //

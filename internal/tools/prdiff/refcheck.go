@@ -27,6 +27,10 @@ func (c *checker) references() {
 			}
 			deleted := map[ident]bool{}
 			for _, target := range crossStack(view{d: d, upto: 0}.resolve(k, r.Properties).ids, k) {
+				if watchesOnly(r.Type) {
+					// Its references must still resolve (below).
+					break
+				}
 				if del := c.deletion(target); del >= 0 && d.events[del].group <= until {
 					deleted[target] = true
 					c.addRef(k, id, target, &d.events[del].step, to, "refers to %s, which is deleted", d.name(target))
@@ -74,6 +78,15 @@ func (c *checker) references() {
 			}
 		}
 	}
+}
+
+// watchesOnly tells whether a resource type only names the resources it
+// refers to, by the values of metric dimensions: a CloudWatch alarm or
+// dashboard whose resource is deleted receives no data (an alarm's missing
+// data is its TreatMissingData) and fails nothing. The values must still
+// resolve: a removed output fails the stack's update and its rollback.
+func watchesOnly(typ string) bool {
+	return typ == "AWS::CloudWatch::Alarm" || typ == "AWS::CloudWatch::Dashboard"
 }
 
 func (c *checker) addRef(k int, id string, target ident, from, to *Step, format string, args ...any) {
