@@ -7,6 +7,7 @@ import (
 	"net/smtp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loginAuth is AUTH LOGIN as gopkg.in/mail.v2 speaks it (The Things
@@ -121,6 +122,11 @@ func TestSMTPStandIn(t *testing.T) {
 	n, _ := conn.Read(buf)
 	if !strings.HasPrefix(string(buf[:n]), "530") {
 		t.Errorf("AUTH before STARTTLS answered %q", buf[:n])
+	}
+	// The server records a refused TLS handshake in its own goroutine,
+	// which may end after the client has seen the handshake fail.
+	for deadline := time.Now().Add(5 * time.Second); len(srv.Refused()) < 4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
 	}
 	if len(srv.Messages()) != 2 || len(srv.Refused()) < 4 {
 		t.Errorf("messages %d, refusals %v", len(srv.Messages()), srv.Refused())
