@@ -2,6 +2,8 @@ package cost
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,7 +113,7 @@ type UnknownType struct {
 func (t *Table) UnknownTypes(stacks []StackTemplate) []UnknownType {
 	found := map[string][]string{}
 	for _, s := range stacks {
-		for _, id := range sortedKeys(s.Template.Resources) {
+		for _, id := range slices.Sorted(maps.Keys(s.Template.Resources)) {
 			typ := s.Template.Resources[id].Type
 			if class, _ := t.Classify(typ); class == Unknown {
 				found[typ] = append(found[typ], s.Name+"/"+id)
@@ -119,7 +121,7 @@ func (t *Table) UnknownTypes(stacks []StackTemplate) []UnknownType {
 		}
 	}
 	var out []UnknownType
-	for _, typ := range sortedKeys(found) {
+	for _, typ := range slices.Sorted(maps.Keys(found)) {
 		out = append(out, UnknownType{Type: typ, Where: found[typ]})
 	}
 	return out
@@ -148,7 +150,7 @@ func (t *Table) Estimate(env, region string, stacks []StackTemplate) (*Estimate,
 	var errs []string
 	for _, s := range sorted {
 		idx := indexTemplate(s.Template)
-		for _, id := range sortedKeys(s.Template.Resources) {
+		for _, id := range slices.Sorted(maps.Keys(s.Template.Resources)) {
 			res := s.Template.Resources[id]
 			if f, ok := t.free(res.Type); ok {
 				if _, priced := pricers[res.Type]; !priced && f.Caveat != "" {
@@ -177,7 +179,7 @@ func (t *Table) Estimate(env, region string, stacks []StackTemplate) (*Estimate,
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("environment %s: cannot price:\n  %s", env, strings.Join(errs, "\n  "))
 	}
-	e.Assumptions = sortedKeys(p.used)
+	e.Assumptions = slices.Sorted(maps.Keys(p.used))
 	e.Unconfirmed = p.unconfirmedTotal
 	return e, nil
 }

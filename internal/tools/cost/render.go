@@ -2,7 +2,9 @@ package cost
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -32,7 +34,7 @@ func (e *Estimate) Markdown() string {
 	b.WriteString("| stack | " + strings.Join(kinds, " | ") + " | total |\n")
 	b.WriteString("| --- |" + strings.Repeat(" ---: |", len(kinds)+1) + "\n")
 	byStack := e.ByStackKind()
-	for _, stack := range sortedKeys(byStack) {
+	for _, stack := range slices.Sorted(maps.Keys(byStack)) {
 		row := []string{"`" + stack + "`"}
 		var total float64
 		for _, k := range kinds {
@@ -60,7 +62,7 @@ func (e *Estimate) Markdown() string {
 	}
 	if len(e.Caveats) > 0 {
 		b.WriteString("\nNot estimated:\n\n")
-		for _, typ := range sortedKeys(e.Caveats) {
+		for _, typ := range slices.Sorted(maps.Keys(e.Caveats)) {
 			fmt.Fprintf(&b, "- %s: %s\n", typ, e.Caveats[typ])
 		}
 	}
@@ -140,7 +142,7 @@ func DeltaMarkdown(base, head *Estimate) string {
 		stacks[s] = true
 	}
 	parts = nil
-	for _, s := range sortedKeys(stacks) {
+	for _, s := range slices.Sorted(maps.Keys(stacks)) {
 		var diff float64
 		for _, v := range hs[s] {
 			diff += v

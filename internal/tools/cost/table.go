@@ -11,6 +11,8 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,7 +90,7 @@ func ParseTable(data []byte) (*Table, error) {
 			problems = append(problems, fmt.Sprintf("price %s: give its unit and source", key))
 		}
 	}
-	for _, name := range sortedKeys(t.Regions) {
+	for _, name := range slices.Sorted(maps.Keys(t.Regions)) {
 		r := t.Regions[name]
 		for key := range t.Prices {
 			if _, ok := r.Prices[key]; !ok {
@@ -156,13 +158,4 @@ func (t *Table) free(typ string) (FreeType, bool) {
 }
 
 // RegionNames lists the regions of the table.
-func (t *Table) RegionNames() []string { return sortedKeys(t.Regions) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func (t *Table) RegionNames() []string { return slices.Sorted(maps.Keys(t.Regions)) }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 
 	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/rehearse/smoke"
 )
@@ -51,21 +50,9 @@ func (r *run) execIn(ctx context.Context, name string, argv ...string) (smoke.Ex
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return smoke.ExecResult{}, err
 	}
-	list := []string{"PATH=" + r.binDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "SSL_CERT_FILE=" + r.caFile}
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		list = append(list, k+"="+env[k])
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	if filepath.Base(argv[0]) == "ttn-lw-stack" {
-		cmd.Path, cmd.Err = r.tts, nil
-	}
+	cmd := r.taskCmd(ctx, dir, env, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, list, &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	res := smoke.ExecResult{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exit *exec.ExitError

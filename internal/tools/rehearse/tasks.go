@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -431,22 +432,24 @@ func (r *run) startContainer(ctx context.Context, name string, c container, addr
 			return nil, err
 		}
 	}
+	return r.startCmd(name, r.taskCmd(context.Background(), dir, env, prog, args...))
+}
+
+// taskCmd is prog with args as a task's container runs it here: in dir,
+// with the container's environment env (in a stable order) over the
+// rehearsal's PATH, HOME and CA bundle, and ttn-lw-stack being the binary
+// under rehearsal.
+func (r *run) taskCmd(ctx context.Context, dir string, env map[string]string, prog string, args ...string) *exec.Cmd {
 	list := []string{"PATH=" + r.binDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "SSL_CERT_FILE=" + r.caFile}
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		list = append(list, k+"="+env[k])
 	}
-	cmd := exec.Command(prog, args...)
+	cmd := exec.CommandContext(ctx, prog, args...)
 	if filepath.Base(prog) == "ttn-lw-stack" {
 		cmd.Path, cmd.Err = r.tts, nil
 	}
-	cmd.Dir = dir
-	cmd.Env = list
-	return r.startCmd(name, cmd)
+	cmd.Dir, cmd.Env = dir, list
+	return cmd
 }
 
 // runTaskToCompletion runs the containers of t in DependsOn order and
