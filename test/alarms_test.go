@@ -358,13 +358,12 @@ func checkMetric(a *Assembly, stack string, m alarmMetric) error {
 }
 
 // checkEmitted reports why a metric is not one the deployment emits: a
-// metric of The Things Stack's namespace must be one its collectors export
-// as the templates deploy them, any other one must pass checkMetric.
-func checkEmitted(t *testing.T, a *Assembly, stack string, m alarmMetric) error {
+// metric of The Things Stack's namespace must be one its collectors (cols,
+// as the templates deploy them) export, any other one must pass checkMetric.
+func checkEmitted(a *Assembly, cols map[string]deployedCollector, stack string, m alarmMetric) error {
 	if m.namespace != ttsmetrics.Namespace(a.Params.StackPrefix) {
 		return checkMetric(a, stack, m)
 	}
-	cols, _ := collectors(t, a)
 	dims := map[string]string{}
 	for k, v := range m.dims {
 		s, ok := v.(string)
@@ -428,6 +427,7 @@ func detoken(s string, tokens map[string]any) any {
 func TestDashboardShowsWhatTheDeploymentEmits(t *testing.T) {
 	for name, overrides := range alarmModes() {
 		a := synthOnce(t, overrides)
+		cols, _ := collectors(t, a)
 		svc := a.Params.StackName("Services")
 		var boards []Resource
 		for _, tpl := range a.Templates {
@@ -469,7 +469,7 @@ func TestDashboardShowsWhatTheDeploymentEmits(t *testing.T) {
 					m.dims[k] = detoken(fmt.Sprint(items[i+1]), tokens)
 				}
 				metrics++
-				if err := checkEmitted(t, a, svc, m); err != nil {
+				if err := checkEmitted(a, cols, svc, m); err != nil {
 					t.Errorf("%s: widget %v: %v", name, get(w, "properties", "title"), err)
 				}
 				if m.name == "RunningTaskCount" {
@@ -504,7 +504,7 @@ func TestDashboardShowsWhatTheDeploymentEmits(t *testing.T) {
 		// The alarms watch metrics the deployment emits too.
 		for id, al := range a.Stack(t, "Services").OfType("AWS::CloudWatch::Alarm") {
 			for _, m := range metricsOfAlarm(al) {
-				if err := checkEmitted(t, a, svc, m); err != nil {
+				if err := checkEmitted(a, cols, svc, m); err != nil {
 					t.Errorf("%s: alarm %s: %v", name, id, err)
 				}
 			}
