@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lorawan-stack-aws/tts-ecs/internal/tools/assembly"
 )
 
 // get walks a decoded JSON value by keys (map keys, or list indexes as "0").
@@ -28,20 +30,7 @@ func get(v any, path ...string) any {
 }
 
 // refTo tells the logical id a Ref or Fn::GetAtt points to ("" otherwise).
-func refTo(v any) string {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ""
-	}
-	if r, ok := m["Ref"].(string); ok {
-		return r
-	}
-	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
-		s, _ := ga[0].(string)
-		return s
-	}
-	return ""
-}
+func refTo(v any) string { return assembly.RefTo(v) }
 
 // jsonText renders a value for messages and for substring checks.
 func jsonText(v any) string {

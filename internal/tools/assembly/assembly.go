@@ -167,3 +167,20 @@ func (o *orderedArtifacts) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// RefTo returns the logical id that a template value refers to with Ref or
+// Fn::GetAtt ("" for any other value).
+func RefTo(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if r, ok := m["Ref"].(string); ok {
+		return r
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+		s, _ := ga[0].(string)
+		return s
+	}
+	return ""
+}

@@ -61,13 +61,13 @@ func indexTemplate(t assembly.Template) *templateIndex {
 	for _, r := range t.Resources {
 		switch r.Type {
 		case "AWS::ECS::Service":
-			if td, ok := t.Resources[refTo(r.Properties["TaskDefinition"])]; ok {
+			if td, ok := t.Resources[assembly.RefTo(r.Properties["TaskDefinition"])]; ok {
 				for _, g := range taskLogGroups(td) {
 					idx.serviceLogGroups[g] = true
 				}
 			}
 		case "AWS::EC2::FlowLog":
-			if g := refTo(r.Properties["LogGroupName"]); g != "" {
+			if g := assembly.RefTo(r.Properties["LogGroupName"]); g != "" {
 				idx.flowLogGroups[g] = true
 			}
 		case "AWS::ApplicationAutoScaling::ScalableTarget":
@@ -96,7 +96,7 @@ func taskLogGroups(td assembly.Resource) []string {
 		m, _ := d.(map[string]any)
 		lc, _ := m["LogConfiguration"].(map[string]any)
 		opts, _ := lc["Options"].(map[string]any)
-		if g := refTo(opts["awslogs-group"]); g != "" && !seen[g] {
+		if g := assembly.RefTo(opts["awslogs-group"]); g != "" && !seen[g] {
 			seen[g] = true
 			out = append(out, g)
 		}
@@ -155,7 +155,7 @@ func priceService(p *pricing, idx *templateIndex, id string, r assembly.Resource
 	if lt, _ := r.Properties["LaunchType"].(string); lt != "" && lt != "FARGATE" {
 		return nil, fmt.Errorf("only Fargate services are priced, LaunchType is %s", lt)
 	}
-	td, ok := idx.t.Resources[refTo(r.Properties["TaskDefinition"])]
+	td, ok := idx.t.Resources[assembly.RefTo(r.Properties["TaskDefinition"])]
 	if !ok {
 		return nil, fmt.Errorf("its TaskDefinition must be a Ref to a task definition of the same template, got %v", r.Properties["TaskDefinition"])
 	}
@@ -248,7 +248,7 @@ func priceFlowLog(p *pricing, idx *templateIndex, id string, r assembly.Resource
 	if dest, _ := r.Properties["LogDestinationType"].(string); dest != "" && dest != "cloud-watch-logs" {
 		return nil, fmt.Errorf("only flow logs to CloudWatch Logs are priced, LogDestinationType is %s", dest)
 	}
-	g := refTo(r.Properties["LogGroupName"])
+	g := assembly.RefTo(r.Properties["LogGroupName"])
 	per, months, err := logGB(p, idx, g, "logs-vended-gb")
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func priceRule(p *pricing, idx *templateIndex, id string, r assembly.Resource) (
 		default:
 			return nil, fmt.Errorf("the rule runs an ECS task on %q, which is not a schedule the estimate reads (rate(...) or cron(...))", schedule)
 		}
-		td, ok := idx.t.Resources[refTo(ecs["TaskDefinitionArn"])]
+		td, ok := idx.t.Resources[assembly.RefTo(ecs["TaskDefinitionArn"])]
 		if !ok {
 			return nil, fmt.Errorf("its ECS target's TaskDefinitionArn must be a Ref to a task definition of the same template")
 		}
@@ -390,7 +390,7 @@ func priceDBInstance(p *pricing, idx *templateIndex, id string, r assembly.Resou
 	if class != "db.serverless" {
 		return nil, fmt.Errorf("only Aurora Serverless v2 instances (db.serverless) are priced, DBInstanceClass is %v", r.Properties["DBInstanceClass"])
 	}
-	cluster, ok := idx.t.Resources[refTo(r.Properties["DBClusterIdentifier"])]
+	cluster, ok := idx.t.Resources[assembly.RefTo(r.Properties["DBClusterIdentifier"])]
 	if !ok {
 		return nil, fmt.Errorf("its DBClusterIdentifier must be a Ref to a cluster of the same template")
 	}
@@ -563,22 +563,6 @@ func (p *pricing) rate(key string) (float64, bool) {
 	return v, ok
 }
 
-// refTo returns the logical id of a Ref or Fn::GetAtt ("" otherwise).
-func refTo(v any) string {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ""
-	}
-	if r, ok := m["Ref"].(string); ok {
-		return r
-	}
-	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
-		s, _ := ga[0].(string)
-		return s
-	}
-	return ""
-}
-
 // refsIn returns every logical id referenced anywhere in v.
 func refsIn(v any) []string {
 	var out []string
@@ -586,7 +570,7 @@ func refsIn(v any) []string {
 	walk = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			if id := refTo(x); id != "" && len(x) == 1 {
+			if id := assembly.RefTo(x); id != "" && len(x) == 1 {
 				out = append(out, id)
 				return
 			}
